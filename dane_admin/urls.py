@@ -1,0 +1,20 @@
+"""URL configuration: the REST API, its OpenAPI document, health probes and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from dane_admin.health import healthz, readyz
+
+urlpatterns = [
+    path("api/v1/", include("domains.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
+        name="api-docs",
+    ),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]

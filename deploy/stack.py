@@ -1,0 +1,458 @@
+#!/usr/bin/env python3
+"""Start and stop the real stack as the project's own processes on loopback.
+
+    deploy/stack.py up [postgres] [redis] [dns]    (no names: all of them)
+    deploy/stack.py down
+    deploy/stack.py env                            (the variables to export)
+
+Data lives under ``var/stack/`` (PostgreSQL falls back to a directory under /tmp when the
+checkout is not reachable by the ``postgres`` user that root must run it as). Every server
+listens on 127.0.0.1 only. ``up`` writes ``var/stack/stack.env`` with DATABASE_URL,
+CELERY_BROKER_URL, DANE_RESOLVER, DANE_DNS_SERVERS and DANE_TSIG_KEY_FILE.
+
+The DNS part is the test network: Knot DNS serving the DNSSEC-signed top zone ``test.``
+(ECDSA P-256, automatic signing, RFC 2136 updates with TSIG) and Unbound validating with
+that zone's DS as its only trust anchor. Standard library only: it runs before the venv.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = Path(os.environ.get("DANE_STACK_DIR", ROOT / "var" / "stack"))
+HOST = "127.0.0.1"
+PG_PORT = int(os.environ.get("DANE_STACK_PG_PORT", "15432"))
+REDIS_PORT = int(os.environ.get("DANE_STACK_REDIS_PORT", "16379"))
+KNOT_PORT = int(os.environ.get("DANE_STACK_KNOT_PORT", "5300"))
+UNBOUND_PORT = int(os.environ.get("DANE_STACK_UNBOUND_PORT", "5301"))
+TOP_ZONE = "test."
+TSIG_KEY_NAME = "dane-admin-update"
+COMPONENTS = ("postgres", "redis", "dns")
+
+
+def log(message: str) -> None:
+    """Progress on stderr (stdout is kept for ``env``)."""
+    print(f"stack: {message}", file=sys.stderr, flush=True)
+
+
+def run(*args: str | Path, user: str | None = None, check: bool = True) -> str:
+    """Run a command (as ``user`` when given), returning its stdout."""
+    command = [str(arg) for arg in args]
+    if user is not None:
+        command = ["runuser", "-u", user, "--", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    if check and result.returncode != 0:
+        raise SystemExit(f"stack: {' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def wait_until(what: str, ready: object, timeout: float = 60.0) -> None:
+    """Poll ``ready()`` until it is true or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"stack: {what} did not become ready within {timeout:.0f} s")
+
+
+def port_open(port: int) -> bool:
+    """True when something accepts TCP connections on HOST:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def read_pid(pidfile: Path) -> int | None:
+    """The pid in ``pidfile`` when that process is alive."""
+    try:
+        pid = int(pidfile.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid
+
+
+def stop_pid(name: str, pidfile: Path) -> None:
+    """SIGTERM the process in ``pidfile`` and wait for it to end (SIGKILL after 20 s)."""
+    pid = read_pid(pidfile)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and read_pid(pidfile) == pid:
+        time.sleep(0.1)
+    if read_pid(pidfile) == pid:
+        os.kill(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    log(f"{name} stopped")
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def pg_bin(tool: str) -> Path:
+    """A PostgreSQL server binary (Debian keeps them under /usr/lib/postgresql/<v>/bin)."""
+    found = shutil.which(tool)
+    if found:
+        return Path(found)
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if not versions:
+        raise SystemExit("stack: PostgreSQL is not installed (apt-get install postgresql)")
+    return versions[-1] / tool
+
+
+def pg_user() -> str | None:
+    """PostgreSQL refuses to run as root: then it runs as the ``postgres`` user."""
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def pg_dir() -> Path:
+    """The data directory: under var/stack when the server's user can reach it."""
+    preferred = STACK / "postgres"
+    user = pg_user()
+    if user is None:
+        return preferred
+    STACK.mkdir(parents=True, exist_ok=True)
+    probe = ["runuser", "-u", user, "--", "test", "-x", str(STACK)]
+    reachable = subprocess.run(probe, check=False).returncode == 0  # noqa: S603
+    if reachable:
+        return preferred
+    digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    return Path(f"/tmp/dane-admin-postgres-{digest}")  # noqa: S108
+
+
+def postgres_up() -> None:
+    """Initialise (once) and start PostgreSQL on HOST:PG_PORT with database ``dane_admin``."""
+    data = pg_dir()
+    user = pg_user()
+    if not (data / "PG_VERSION").exists():
+        data.mkdir(parents=True, exist_ok=True)
+        if user:
+            shutil.chown(data, user)
+        data.chmod(0o700)
+        run(
+            pg_bin("initdb"),
+            "-D",
+            data,
+            "-U",
+            "dane",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            user=user,
+        )
+        log(f"PostgreSQL initialised in {data}")
+    if not port_open(PG_PORT):
+        options = f"-c listen_addresses={HOST} -p {PG_PORT} -c unix_socket_directories=''"
+        run(
+            pg_bin("pg_ctl"),
+            "-D",
+            data,
+            "-o",
+            options,
+            "-l",
+            data / "server.log",
+            "-w",
+            "-t",
+            "60",
+            "start",
+            user=user,
+        )
+    wait_until("PostgreSQL", lambda: port_open(PG_PORT))
+    databases = run(
+        pg_bin("psql"),
+        "-h",
+        HOST,
+        "-p",
+        str(PG_PORT),
+        "-U",
+        "dane",
+        "-d",
+        "postgres",
+        "-Atc",
+        "SELECT datname FROM pg_database",
+    )
+    if "dane_admin" not in databases.split():
+        run(pg_bin("createdb"), "-h", HOST, "-p", str(PG_PORT), "-U", "dane", "dane_admin")
+    log(f"PostgreSQL ready on {HOST}:{PG_PORT}")
+
+
+def postgres_down() -> None:
+    """Stop PostgreSQL if it runs."""
+    data = pg_dir()
+    if (data / "postmaster.pid").exists():
+        run(pg_bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "stop", user=pg_user(), check=False)
+        log("PostgreSQL stopped")
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+
+def redis_up() -> None:
+    """Start Redis on HOST:REDIS_PORT with an append-only file (no lost task messages)."""
+    data = STACK / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    if not port_open(REDIS_PORT):
+        run(
+            "redis-server",
+            "--bind",
+            HOST,
+            "--port",
+            str(REDIS_PORT),
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            data / "redis.pid",
+            "--dir",
+            data,
+            "--logfile",
+            data / "redis.log",
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+        )
+    wait_until("Redis", lambda: port_open(REDIS_PORT))
+    log(f"Redis ready on {HOST}:{REDIS_PORT}")
+
+
+def redis_down() -> None:
+    """Stop Redis if it runs."""
+    stop_pid("Redis", STACK / "redis" / "redis.pid")
+
+
+# --- DNS test network: Knot (signing authoritative) + Unbound (validating resolver) ---------
+
+
+def dns_dir() -> Path:
+    """Where the test network keeps its configuration, zones, keys and logs."""
+    return STACK / "dns"
+
+
+def tsig_secret() -> str:
+    """The TSIG secret for updates, created once and kept (mode 0600)."""
+    key_file = dns_dir() / "tsig.key"
+    if not key_file.exists():
+        secret = base64.b64encode(secrets.token_bytes(32)).decode()
+        key_file.write_text(f"hmac-sha256:{TSIG_KEY_NAME}:{secret}\n")
+        key_file.chmod(0o600)
+    return key_file.read_text().strip().split(":", 2)[2]
+
+
+def knot_conf() -> Path:
+    """Write knot.conf for the test network and return its path."""
+    base = dns_dir() / "knot"
+    (base / "zones").mkdir(parents=True, exist_ok=True)
+    (base / "db").mkdir(parents=True, exist_ok=True)
+    zone_file = base / "zones" / f"{TOP_ZONE}zone"
+    if not zone_file.exists():
+        zone_file.write_text(
+            f"$ORIGIN {TOP_ZONE}\n$TTL 60\n"
+            f"@ SOA ns.{TOP_ZONE} hostmaster.{TOP_ZONE} 1 60 60 3600 5\n"
+            f"@ NS ns.{TOP_ZONE}\nns A {HOST}\n"
+        )
+    conf = base / "knot.conf"
+    conf.write_text(f"""server:
+    rundir: "{base}"
+    listen: {HOST}@{KNOT_PORT}
+    pidfile: "{base}/knotd.pid"
+log:
+  - target: "{base}/knotd.log"
+    any: info
+database:
+    storage: "{base}/db"
+key:
+  - id: {TSIG_KEY_NAME}
+    algorithm: hmac-sha256
+    secret: {tsig_secret()}
+acl:
+  - id: update
+    key: {TSIG_KEY_NAME}
+    action: update
+policy:
+  - id: ecdsa-csk
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    nsec3: off
+template:
+  - id: default
+    storage: "{base}/zones"
+    file: "%s.zone"
+    zonefile-sync: 0
+    zonefile-load: difference-no-serial
+    journal-content: all
+    semantic-checks: on
+zone:
+  - domain: {TOP_ZONE}
+    dnssec-signing: on
+    dnssec-policy: ecdsa-csk
+    acl: update
+""")
+    conf.chmod(0o600)
+    return conf
+
+
+def dig(name: str, rdtype: str, port: int, *flags: str) -> str:
+    """A short kdig answer (empty when the server does not answer)."""
+    return run(
+        "kdig",
+        f"@{HOST}",
+        "-p",
+        str(port),
+        "+short",
+        "+time=1",
+        "+retry=0",
+        *flags,
+        name,
+        rdtype,
+        check=False,
+    )
+
+
+def unbound_conf(trust_anchor: str) -> Path:
+    """Write unbound.conf: validating, trusting only the test network's top zone."""
+    base = dns_dir() / "unbound"
+    base.mkdir(parents=True, exist_ok=True)
+    conf = base / "unbound.conf"
+    conf.write_text(f"""server:
+    interface: {HOST}@{UNBOUND_PORT}
+    port: {UNBOUND_PORT}
+    do-daemonize: yes
+    pidfile: "{base}/unbound.pid"
+    username: ""
+    chroot: ""
+    directory: "{base}"
+    logfile: "{base}/unbound.log"
+    use-syslog: no
+    verbosity: 1
+    do-not-query-localhost: no
+    local-zone: "{TOP_ZONE}" nodefault
+    access-control: 127.0.0.0/8 allow
+    module-config: "validator iterator"
+    trust-anchor: "{trust_anchor}"
+    val-log-level: 2
+    ede: yes
+    cache-max-negative-ttl: 1
+    aggressive-nsec: no
+    num-threads: 2
+    so-reuseport: yes
+    outgoing-range: 4096
+    num-queries-per-thread: 2048
+stub-zone:
+    name: "{TOP_ZONE}"
+    stub-addr: {HOST}@{KNOT_PORT}
+remote-control:
+    control-enable: no
+""")
+    return conf
+
+
+def dns_up() -> None:
+    """Start Knot with the signed top zone, then Unbound anchored on its DS."""
+    conf = knot_conf()
+    pidfile = dns_dir() / "knot" / "knotd.pid"
+    if read_pid(pidfile) is None:
+        run("knotd", "-c", conf, "-d")
+    wait_until(
+        "Knot (signed top zone)",
+        lambda: (
+            "ECDSAP256SHA256" in dig(TOP_ZONE, "RRSIG", KNOT_PORT)
+            or " 13 " in dig(TOP_ZONE, "DNSKEY", KNOT_PORT)
+        ),
+    )
+    ds_lines = run("keymgr", "-c", conf, TOP_ZONE, "ds").splitlines()
+    ds = next(line for line in ds_lines if " DS " in line and " 13 2 " in line)
+    trust_anchor = " ".join(ds.split())
+    log(f"Knot ready on {HOST}:{KNOT_PORT}; trust anchor {trust_anchor}")
+    unbound = unbound_conf(trust_anchor)
+    if read_pid(dns_dir() / "unbound" / "unbound.pid") is None:
+        run("unbound", "-c", unbound)
+    wait_until(
+        "Unbound (validating)",
+        lambda: (
+            "ad"
+            in run(
+                "kdig",
+                f"@{HOST}",
+                "-p",
+                str(UNBOUND_PORT),
+                "+dnssec",
+                "+time=1",
+                "+retry=0",
+                TOP_ZONE,
+                "SOA",
+                check=False,
+            )
+            .split("Flags:")[-1]
+            .split(";")[0]
+        ),
+    )
+    log(f"Unbound ready on {HOST}:{UNBOUND_PORT}")
+
+
+def dns_down() -> None:
+    """Stop Unbound and Knot if they run."""
+    stop_pid("Unbound", dns_dir() / "unbound" / "unbound.pid")
+    stop_pid("Knot", dns_dir() / "knot" / "knotd.pid")
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def env_lines() -> list[str]:
+    """The variables that point the service, tests and benchmarks at this stack."""
+    return [
+        f"DATABASE_URL=postgres://dane@{HOST}:{PG_PORT}/dane_admin",
+        f"CELERY_BROKER_URL=redis://{HOST}:{REDIS_PORT}/0",
+        f"DANE_RESOLVER={HOST}:{UNBOUND_PORT}",
+        f"DANE_DNS_SERVERS={HOST}:{KNOT_PORT}",
+        f"DANE_TSIG_KEY_FILE={dns_dir() / 'tsig.key'}",
+        f"DANE_TESTNET_TOP_ZONE={TOP_ZONE}",
+    ]
+
+
+UP = {"postgres": postgres_up, "redis": redis_up, "dns": dns_up}
+DOWN = {"postgres": postgres_down, "redis": redis_down, "dns": dns_down}
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch ``up``, ``down`` and ``env``."""
+    if not argv or argv[0] not in ("up", "down", "env"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    command, names = argv[0], argv[1:] or list(COMPONENTS)
+    unknown = set(names) - set(COMPONENTS)
+    if unknown:
+        print(f"stack: unknown component(s) {sorted(unknown)}", file=sys.stderr)
+        return 2
+    STACK.mkdir(parents=True, exist_ok=True)
+    dns_dir().mkdir(parents=True, exist_ok=True)
+    if command == "env":
+        print("\n".join(env_lines()))
+    elif command == "up":
+        for name in names:
+            UP[name]()
+        (STACK / "stack.env").write_text("\n".join(env_lines()) + "\n")
+    else:
+        for name in reversed(names):
+            DOWN[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,71 @@
+"""Queries through the configured DNSSEC-validating resolver (``DANE_RESOLVER``).
+
+Every query has a deadline; the AD bit is read from the answer because the resolver is the
+one the provider trusts. Errors the caller may retry raise :class:`ResolverUnavailable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdata
+import dns.rdatatype
+from django.conf import settings
+
+
+class ResolverUnavailable(Exception):
+    """The resolver timed out, refused, or answered SERVFAIL; try again later."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the resolver said about one name and type."""
+
+    rcode: str
+    authenticated: bool
+    records: tuple[dns.rdata.Rdata, ...]
+
+
+def resolver_address() -> tuple[str, int]:
+    """``DANE_RESOLVER`` as (host, port); the port defaults to 53."""
+    host, _, port = settings.DANE_RESOLVER.rpartition(":")
+    if not host or "]" in port:
+        return settings.DANE_RESOLVER.strip("[]"), 53
+    return host.strip("[]"), int(port)
+
+
+def query(name: str, rdtype: str, *, timeout: float | None = None) -> Answer:
+    """Ask the validating resolver for ``name``/``rdtype`` with DO set, within ``timeout``."""
+    host, port = resolver_address()
+    deadline = timeout if timeout is not None else settings.DANE_DNS_TIMEOUT
+    request = dns.message.make_query(
+        dns.name.from_text(name), dns.rdatatype.from_text(rdtype), want_dnssec=True
+    )
+    try:
+        response, _ = dns.query.udp_with_fallback(request, host, timeout=deadline, port=port)
+    except (dns.exception.Timeout, OSError) as exc:
+        raise ResolverUnavailable(
+            f"The resolver at {host}:{port} did not answer for {name} {rdtype}."
+        ) from exc
+    except dns.exception.DNSException as exc:
+        raise ResolverUnavailable(f"Unreadable answer for {name} {rdtype}: {exc}") from exc
+    rcode = dns.rcode.to_text(response.rcode())
+    if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        raise ResolverUnavailable(f"The resolver answered {rcode} for {name} {rdtype}.")
+    wanted = dns.rdatatype.from_text(rdtype)
+    records = tuple(rdata for rrset in response.answer if rrset.rdtype == wanted for rdata in rrset)
+    return Answer(rcode=rcode, authenticated=bool(response.flags & dns.flags.AD), records=records)
+
+
+def txt_strings(answer: Answer) -> list[str]:
+    """The TXT records of ``answer``, each as its character-strings joined (RFC 7208 style)."""
+    return [
+        b"".join(rdata.strings).decode("utf-8", errors="replace")  # type: ignore[attr-defined]
+        for rdata in answer.records
+    ]

@@ -1,0 +1,58 @@
+"""One error shape for the whole API: ``{"code": ..., "detail": ..., ...details}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from domains import errors
+
+STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
+    errors.InvalidRequest: status.HTTP_400_BAD_REQUEST,
+    errors.DomainNotFound: status.HTTP_404_NOT_FOUND,
+    errors.DomainAlreadyExists: status.HTTP_409_CONFLICT,
+    errors.DomainVerifiedElsewhere: status.HTTP_409_CONFLICT,
+    errors.DomainNotDeletable: status.HTTP_409_CONFLICT,
+    errors.VerificationRecordNotFound: status.HTTP_409_CONFLICT,
+    errors.TenantAlreadyExists: status.HTTP_409_CONFLICT,
+    errors.VersionConflict: status.HTTP_412_PRECONDITION_FAILED,
+    errors.DnsLookupFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def status_for(error: errors.ServiceError) -> int:
+    """The HTTP status of a service error (its nearest listed base class decides)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return status.HTTP_500_INTERNAL_SERVER_ERROR
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Render service errors and DRF errors in the API's single error shape."""
+    if isinstance(exc, errors.ServiceError):
+        headers = {"Retry-After": "30"} if isinstance(exc, errors.DnsLookupFailed) else None
+        return Response(
+            {"code": exc.code, "detail": exc.message, **exc.details},
+            status=status_for(exc),
+            headers=headers,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "code": "InvalidRequest",
+            "detail": "The request is invalid.",
+            "errors": exc.detail,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        response.data = {
+            "code": code if isinstance(code, str) else "error",
+            "detail": str(exc.detail),
+        }
+    return response

@@ -1,0 +1,66 @@
+"""Serializers of the domains API; input serializers refuse fields they do not know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from domains.models import AcceptedDomain
+
+
+class StrictSerializer(serializers.Serializer):
+    """A serializer that rejects a body that is not an object or has unknown fields."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Refuse unknown fields by name, then validate as usual."""
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown[:20]}
+                )
+        return super().to_internal_value(data)
+
+
+class DomainSerializer(serializers.ModelSerializer):
+    """An accepted domain as the API shows it."""
+
+    verified = serializers.BooleanField(source="is_verified", read_only=True)
+    verification_record = serializers.CharField(read_only=True)
+    verification_record_name = serializers.CharField(source="name", read_only=True)
+
+    class Meta:
+        model = AcceptedDomain
+        fields = (
+            "name",
+            "display_name",
+            "is_initial",
+            "is_self_service",
+            "verified",
+            "verified_at",
+            "verification_record_name",
+            "verification_record",
+            "version",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class DomainCreateSerializer(StrictSerializer):
+    """Body of ``POST /api/v1/domains/``: the name as the customer writes it."""
+
+    name = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's error shape (for the OpenAPI document)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class VerificationFailureSerializer(ErrorSerializer):
+    """A failed ownership check: what the TXT lookup found instead."""
+
+    found = serializers.ListField(child=serializers.CharField())

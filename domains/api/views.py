@@ -1,0 +1,111 @@
+"""Thin API views: parse the request, call the service layer, serialize the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from domains import selectors, services
+from domains.api.serializers import (
+    DomainCreateSerializer,
+    DomainSerializer,
+    ErrorSerializer,
+    VerificationFailureSerializer,
+)
+from domains.authentication import TenantPrincipal
+from domains.errors import VersionConflict
+from domains.models import AcceptedDomain
+
+DOMAIN_NAME_PATTERN = r"[^/]+"
+
+
+def principal_of(request: Request) -> TenantPrincipal:
+    """The tenant principal the permission class guarantees on every API request."""
+    assert isinstance(request.user, TenantPrincipal)
+    return request.user
+
+
+def if_match_version(request: Request) -> int | None:
+    """The version named by an ``If-Match: "<version>"`` header, if any."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError as exc:
+        raise VersionConflict("If-Match must be the ETag of the domain.") from exc
+
+
+class DomainViewSet(
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet[AcceptedDomain],
+):
+    """The caller's tenant's accepted domains (another tenant's domain is always a 404)."""
+
+    serializer_class = DomainSerializer
+    lookup_field = "name"
+    lookup_value_regex = DOMAIN_NAME_PATTERN
+
+    def get_queryset(self) -> QuerySet[AcceptedDomain]:
+        """Only the caller's tenant's domains."""
+        return selectors.domains_of(principal_of(self.request).tenant)
+
+    def get_object(self) -> AcceptedDomain:
+        """The caller's domain named in the URL (U- or A-label)."""
+        return selectors.get_domain(principal_of(self.request).tenant, self.kwargs["name"])
+
+    @extend_schema(
+        request=DomainCreateSerializer,
+        responses={201: DomainSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Add a domain; publish its ``verification_record`` as TXT, then call verify."""
+        body = DomainCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        principal = principal_of(request)
+        domain = services.add_domain(
+            principal.tenant, body.validated_data["name"], actor=principal.actor
+        )
+        return Response(DomainSerializer(domain).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: DomainSerializer, 404: ErrorSerializer})
+    def retrieve(self, request: Request, name: str) -> Response:
+        """One domain; its ETag is the version to send back in If-Match."""
+        domain = self.get_object()
+        response = Response(DomainSerializer(domain).data)
+        response["ETag"] = f'"{domain.version}"'
+        return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
+        responses={204: None, 404: ErrorSerializer, 409: ErrorSerializer, 412: ErrorSerializer},
+    )
+    def destroy(self, request: Request, name: str) -> Response:
+        """Remove a domain (not the tenant's initial domain)."""
+        principal = principal_of(request)
+        services.delete_domain(
+            self.get_object(), actor=principal.actor, expected_version=if_match_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: DomainSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(VerificationFailureSerializer, "The TXT record is missing."),
+            503: OpenApiResponse(ErrorSerializer, "The resolver did not answer; retry."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, name: str, **kwargs: Any) -> Response:
+        """Check the ownership TXT record now and mark the domain verified."""
+        principal = principal_of(request)
+        outcome = services.verify_domain(self.get_object(), actor=principal.actor)
+        return Response(DomainSerializer(outcome.domain).data)

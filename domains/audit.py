@@ -1,0 +1,50 @@
+"""The actor of a change and the one function that writes audit events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from domains.choices import AuditAction
+from domains.models import AuditEvent, Tenant
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a change: ``api-key:<prefix>``, ``user:<name>``, ``cli`` or ``system``."""
+
+    label: str
+
+    @classmethod
+    def cli(cls) -> Actor:
+        """An operator at the command line."""
+        return cls("cli")
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The service itself (sweeps, tasks)."""
+        return cls("system")
+
+
+def record_audit_event(
+    action: AuditAction,
+    *,
+    actor: Actor,
+    tenant: Tenant | None,
+    target_type: str,
+    target_id: str,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an audit event; must run inside the transaction that makes the change."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Audit events are written inside the transaction of the change.")
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor.label,
+        tenant=tenant,
+        target_type=target_type,
+        target_id=target_id,
+        data=data or {},
+    )

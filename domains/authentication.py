@@ -1,0 +1,71 @@
+"""Who is calling: an API key (``Authorization: Api-Key <key>``) or a tenant member's session.
+
+Both resolve to a :class:`TenantPrincipal`, from which every view takes its tenant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from domains.audit import Actor
+from domains.models import Tenant, TenantAPIKey
+
+API_KEY_SCHEME = "Api-Key"
+
+
+@dataclass(frozen=True)
+class TenantPrincipal:
+    """An authenticated caller acting for exactly one tenant."""
+
+    tenant: Tenant
+    actor: Actor
+    is_authenticated: bool = True
+
+
+class TenantApiKeyAuthentication(authentication.BaseAuthentication):
+    """Authenticate ``Authorization: Api-Key <key>`` against the hashed tenant API keys."""
+
+    def authenticate(self, request: Request) -> tuple[TenantPrincipal, TenantAPIKey] | None:
+        """Return the key's tenant principal, None when no API key was sent."""
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, raw_key = header.partition(" ")
+        if scheme != API_KEY_SCHEME:
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key or len(raw_key) > 200:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        try:
+            api_key = cast(TenantAPIKey, TenantAPIKey.objects.get_from_key(raw_key))
+        except TenantAPIKey.DoesNotExist as exc:
+            raise exceptions.AuthenticationFailed("Invalid API key.") from exc
+        if api_key.expiry_date is not None and api_key.expiry_date < timezone.now():
+            raise exceptions.AuthenticationFailed("The API key has expired.")
+        principal = TenantPrincipal(tenant=api_key.tenant, actor=Actor(f"api-key:{api_key.prefix}"))
+        return principal, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        """Makes unauthenticated requests answer 401 with a WWW-Authenticate challenge."""
+        return API_KEY_SCHEME
+
+
+class TenantSessionAuthentication(authentication.SessionAuthentication):
+    """A logged-in Django user who is a member of a tenant (CSRF enforced, as in DRF)."""
+
+    def authenticate(self, request: Request) -> tuple[TenantPrincipal, None] | None:
+        """Return the member's tenant principal, None when there is no usable session."""
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        membership = getattr(user, "membership", None)
+        if membership is None:
+            return None
+        principal = TenantPrincipal(
+            tenant=membership.tenant, actor=Actor(f"user:{user.get_username()}")
+        )
+        return principal, None

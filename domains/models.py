@@ -1,0 +1,133 @@
+"""Tenants, their members and API keys, accepted domains, and the append-only audit trail."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from rest_framework_api_key.models import AbstractAPIKey
+
+from domains.choices import AuditAction
+
+VERIFICATION_RECORD_PREFIX = "dane-admin-verification="
+
+
+def new_verification_token() -> str:
+    """A fresh random token for the ownership TXT record."""
+    return secrets.token_urlsafe(24)
+
+
+class Tenant(models.Model):
+    """A customer organisation of the provider."""
+
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    """A Django user's membership of one tenant (the tenant the user acts for in the UI)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant}"
+
+
+class TenantAPIKey(AbstractAPIKey):
+    """An API key scoped to one tenant; only its hash is stored (the key is shown once)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "tenant API key"
+        verbose_name_plural = "tenant API keys"
+
+
+class AcceptedDomain(models.Model):
+    """A domain a tenant added; usable for DNSSEC/DANE once its ownership is verified.
+
+    The same name may be pending in several tenants (so nobody can squat a name by adding it),
+    but only one tenant can hold it verified.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains")
+    name = models.CharField(max_length=253, help_text="A-label form, lower case, no final dot.")
+    display_name = models.CharField(max_length=1024, help_text="U-label form, for display.")
+    is_initial = models.BooleanField(default=False)
+    is_self_service = models.BooleanField(default=False)
+    verification_token = models.CharField(max_length=64, default=new_verification_token)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=("tenant", "name"), name="domain_unique_per_tenant"),
+            models.UniqueConstraint(
+                fields=("name",),
+                condition=Q(verified_at__isnull=False),
+                name="domain_verified_once",
+            ),
+            models.CheckConstraint(condition=Q(name=Lower("name")), name="domain_name_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        """True once the ownership TXT record was seen (initial domains are born verified)."""
+        return self.verified_at is not None
+
+    @property
+    def verification_record(self) -> str:
+        """The exact TXT value the tenant publishes at the domain to prove ownership."""
+        return f"{VERIFICATION_RECORD_PREFIX}{self.verification_token}"
+
+
+class AuditEvent(models.Model):
+    """One state change: who did what to which object, written in the change's transaction.
+
+    Rows are never updated or deleted by the application.
+    """
+
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=64, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=253)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-occurred_at", "-id")
+        indexes = [models.Index(fields=("tenant", "-occurred_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%dT%H:%M:%S} {self.actor} {self.action} {self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: an audit event is never changed once written."""
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Refuse: an audit event is never deleted by the application."""
+        raise ValueError("Audit events are append-only.")

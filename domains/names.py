@@ -1,0 +1,105 @@
+"""Parsing of customer domain names: IDNA 2008 (UTS #46 mapping), DNS length rules, and the
+refusals a mail platform needs (wildcards, IP literals, single labels, special-use names).
+
+Every name that enters the service goes through :func:`parse_domain_name`; what it returns is
+the only form stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import idna
+
+MAX_INPUT_LENGTH = 1024
+MAX_NAME_OCTETS = 253
+MAX_LABEL_OCTETS = 63
+
+# RFC 6761 / RFC 6762 / RFC 7686 names that can never be a customer's mail domain.
+SPECIAL_USE_TLDS = frozenset({"localhost", "invalid", "local", "arpa", "onion"})
+
+_LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class DomainNameError(ValueError):
+    """A domain name was refused; ``str(error)`` says why, in terms a user understands."""
+
+
+@dataclass(frozen=True)
+class DomainName:
+    """A validated domain name: ``alabel`` is stored, ``ulabel`` is for display."""
+
+    alabel: str
+    ulabel: str
+
+    @property
+    def labels(self) -> list[str]:
+        """The A-label form split into labels."""
+        return self.alabel.split(".")
+
+    def is_within(self, suffix: str) -> bool:
+        """True when this name is ``suffix`` or a name below it."""
+        suffix = suffix.strip(".").lower()
+        return self.alabel == suffix or self.alabel.endswith("." + suffix)
+
+
+def parse_domain_name(raw: object) -> DomainName:
+    """Validate ``raw`` and return its canonical A-label and display U-label forms.
+
+    Accepts U-labels, A-labels and mixed case; one trailing dot (a fully qualified name) is
+    allowed. Raises :class:`DomainNameError` with the reason otherwise.
+    """
+    if not isinstance(raw, str):
+        raise DomainNameError("A domain name must be a string.")
+    if not raw:
+        raise DomainNameError("The domain name is empty.")
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise DomainNameError(f"The domain name is longer than {MAX_INPUT_LENGTH} characters.")
+    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise DomainNameError("The domain name contains whitespace or control characters.")
+    if "*" in raw:
+        raise DomainNameError("Wildcard names are not accepted; add the domain itself.")
+    if raw.startswith("[") or ":" in raw:
+        raise DomainNameError("IP address literals are not domain names.")
+    if "@" in raw or "/" in raw or "\\" in raw:
+        raise DomainNameError(
+            "Give only the domain name, without a mailbox, URL or path (e.g. contoso.example)."
+        )
+
+    name = raw[:-1] if raw.endswith(".") else raw
+    try:
+        alabel = idna.encode(name, uts46=True, std3_rules=True, transitional=False).decode("ascii")
+    except idna.IDNAError as exc:
+        raise DomainNameError(f"Not a valid internationalized domain name: {exc}.") from exc
+    except UnicodeError as exc:
+        raise DomainNameError(f"Not a valid domain name: {exc}.") from exc
+
+    labels = alabel.split(".")
+    if len(alabel) > MAX_NAME_OCTETS:
+        raise DomainNameError(
+            f"The domain name is {len(alabel)} octets long; the limit is {MAX_NAME_OCTETS}."
+        )
+    for label in labels:
+        if not label:
+            raise DomainNameError("The domain name has an empty label (two dots in a row).")
+        if len(label) > MAX_LABEL_OCTETS:
+            raise DomainNameError(
+                f"The label '{label[:20]}…' is longer than {MAX_LABEL_OCTETS} octets."
+            )
+        if not _LDH_LABEL.match(label):
+            raise DomainNameError(f"The label '{label}' is not a valid host name label.")
+    if len(labels) < 2:
+        raise DomainNameError("Single-label names are not accepted; give the full domain name.")
+    if labels[-1].isdigit() or all(label.isdigit() for label in labels):
+        raise DomainNameError("IP address literals are not domain names.")
+    if labels[-1] in SPECIAL_USE_TLDS:
+        raise DomainNameError(
+            f"Names under the special-use domain '.{labels[-1]}' cannot receive mail."
+        )
+
+    try:
+        ulabel = idna.decode(alabel)
+    except idna.IDNAError as exc:
+        raise DomainNameError(f"Not a valid internationalized domain name: {exc}.") from exc
+    return DomainName(alabel=alabel, ulabel=ulabel)

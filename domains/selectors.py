@@ -1,0 +1,34 @@
+"""Reads of the domains app, always scoped to one tenant."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from domains.errors import DomainNotFound
+from domains.models import AcceptedDomain, AuditEvent, Tenant
+from domains.names import DomainNameError, parse_domain_name
+
+
+def domains_of(tenant: Tenant) -> QuerySet[AcceptedDomain]:
+    """The tenant's accepted domains."""
+    return AcceptedDomain.objects.filter(tenant=tenant)
+
+
+def get_domain(tenant: Tenant, name: str) -> AcceptedDomain:
+    """The tenant's domain called ``name`` (U- or A-label); DomainNotFound otherwise.
+
+    Another tenant's domain and a malformed name are both simply "not found".
+    """
+    try:
+        alabel = parse_domain_name(name).alabel
+    except DomainNameError as exc:
+        raise DomainNotFound(f"The domain {name!r} is not an accepted domain.") from exc
+    try:
+        return domains_of(tenant).get(name=alabel)
+    except AcceptedDomain.DoesNotExist as exc:
+        raise DomainNotFound(f"The domain {alabel} is not an accepted domain.") from exc
+
+
+def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:
+    """The tenant's audit trail, newest first."""
+    return AuditEvent.objects.filter(tenant=tenant)

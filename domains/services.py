@@ -1,0 +1,252 @@
+"""Writes of the domains app: tenants, API keys, accepted domains and their verification.
+
+Every function here that changes state does so in one transaction together with its audit
+event. The API, the management commands, the admin and tasks call these; none of them
+changes these models directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import cast
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dnsops import resolver
+from domains.audit import Actor, record_audit_event
+from domains.choices import AuditAction
+from domains.errors import (
+    DnsLookupFailed,
+    DomainAlreadyExists,
+    DomainNotDeletable,
+    DomainReserved,
+    DomainVerifiedElsewhere,
+    InvalidRequest,
+    TenantAlreadyExists,
+    VerificationRecordNotFound,
+    VersionConflict,
+)
+from domains.models import (
+    VERIFICATION_RECORD_PREFIX,
+    AcceptedDomain,
+    Membership,
+    Tenant,
+    TenantAPIKey,
+)
+from domains.names import DomainName, DomainNameError, parse_domain_name
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def provider_suffixes() -> list[str]:
+    """The provider's own namespaces, which no tenant may add as a domain."""
+    return [
+        settings.DANE_MX_SUFFIX,
+        settings.DANE_INITIAL_DOMAIN_SUFFIX,
+        *(suffix.strip(".").lower() for suffix in settings.DANE_LEGACY_MX_SUFFIXES),
+    ]
+
+
+def create_tenant(slug: str, *, name: str = "", actor: Actor) -> Tenant:
+    """Create a tenant and its initial domain ``<slug>.<DANE_INITIAL_DOMAIN_SUFFIX>``."""
+    if not _SLUG.match(slug) or "--" in slug[2:4]:
+        raise InvalidRequest(
+            f"The tenant slug {slug!r} must be one DNS label: lower-case letters, digits and "
+            "inner hyphens, at most 63 characters."
+        )
+    initial = parse_domain_name(f"{slug}.{settings.DANE_INITIAL_DOMAIN_SUFFIX}")
+    with transaction.atomic():
+        if Tenant.objects.filter(slug=slug).exists():
+            raise TenantAlreadyExists(f"The tenant {slug} exists already.")
+        tenant = Tenant.objects.create(slug=slug, name=name or slug)
+        domain = AcceptedDomain.objects.create(
+            tenant=tenant,
+            name=initial.alabel,
+            display_name=initial.ulabel,
+            is_initial=True,
+            verified_at=timezone.now(),
+        )
+        record_audit_event(
+            AuditAction.TENANT_CREATED,
+            actor=actor,
+            tenant=tenant,
+            target_type="tenant",
+            target_id=slug,
+            data={"name": tenant.name, "initial_domain": domain.name},
+        )
+    return tenant
+
+
+def add_member(tenant: Tenant, user: User, *, actor: Actor) -> Membership:
+    """Make ``user`` a member of ``tenant`` (a user belongs to one tenant)."""
+    with transaction.atomic():
+        membership = Membership.objects.create(tenant=tenant, user=user)
+        record_audit_event(
+            AuditAction.MEMBER_ADDED,
+            actor=actor,
+            tenant=tenant,
+            target_type="user",
+            target_id=user.get_username(),
+        )
+    return membership
+
+
+def create_api_key(tenant: Tenant, *, name: str, actor: Actor) -> tuple[TenantAPIKey, str]:
+    """Create an API key for ``tenant``; the raw key is returned once and never stored."""
+    with transaction.atomic():
+        created, raw_key = TenantAPIKey.objects.create_key(tenant=tenant, name=name[:50])
+        api_key = cast(TenantAPIKey, created)
+        record_audit_event(
+            AuditAction.API_KEY_CREATED,
+            actor=actor,
+            tenant=tenant,
+            target_type="api_key",
+            target_id=api_key.prefix,
+            data={"name": api_key.name},
+        )
+    return api_key, raw_key
+
+
+def revoke_api_key(api_key: TenantAPIKey, *, actor: Actor) -> None:
+    """Revoke an API key for good."""
+    with transaction.atomic():
+        updated = TenantAPIKey.objects.filter(pk=api_key.pk, revoked=False).update(revoked=True)
+        if updated:
+            record_audit_event(
+                AuditAction.API_KEY_REVOKED,
+                actor=actor,
+                tenant=api_key.tenant,
+                target_type="api_key",
+                target_id=api_key.prefix,
+            )
+
+
+def _parse_customer_domain(raw: object) -> DomainName:
+    try:
+        domain = parse_domain_name(raw)
+    except DomainNameError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    for suffix in provider_suffixes():
+        if domain.is_within(suffix):
+            raise DomainReserved(
+                f"{domain.alabel} is in the provider's namespace {suffix} and cannot be added."
+            )
+    return domain
+
+
+def add_domain(tenant: Tenant, raw_name: object, *, actor: Actor) -> AcceptedDomain:
+    """Add ``raw_name`` to the tenant's accepted domains, unverified."""
+    domain_name = _parse_customer_domain(raw_name)
+    try:
+        with transaction.atomic():
+            domain = AcceptedDomain.objects.create(
+                tenant=tenant, name=domain_name.alabel, display_name=domain_name.ulabel
+            )
+            record_audit_event(
+                AuditAction.DOMAIN_ADDED,
+                actor=actor,
+                tenant=tenant,
+                target_type="domain",
+                target_id=domain.name,
+                data={"display_name": domain.display_name},
+            )
+    except IntegrityError as exc:
+        raise DomainAlreadyExists(
+            f"{domain_name.alabel} is already one of this tenant's domains."
+        ) from exc
+    return domain
+
+
+def delete_domain(
+    domain: AcceptedDomain, *, actor: Actor, expected_version: int | None = None
+) -> None:
+    """Remove an accepted domain; refuses the initial domain and a stale ``expected_version``."""
+    if domain.is_initial:
+        raise DomainNotDeletable(f"{domain.name} is the tenant's initial domain.")
+    with transaction.atomic():
+        matching = AcceptedDomain.objects.filter(pk=domain.pk)
+        if expected_version is not None:
+            matching = matching.filter(version=expected_version)
+        deleted, _ = matching.delete()
+        if not deleted:
+            raise VersionConflict(f"{domain.name} changed since it was read; read it again.")
+        record_audit_event(
+            AuditAction.DOMAIN_DELETED,
+            actor=actor,
+            tenant=domain.tenant,
+            target_type="domain",
+            target_id=domain.name,
+            data={"was_verified": domain.is_verified},
+        )
+
+
+@dataclass(frozen=True)
+class VerificationOutcome:
+    """The result of an ownership check: the domain as it now is and what DNS showed."""
+
+    domain: AcceptedDomain
+    newly_verified: bool
+    found: list[str]
+
+
+def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcome:
+    """Look up the ownership TXT record through the resolver and mark the domain verified.
+
+    Raises VerificationRecordNotFound (with what was found instead), DnsLookupFailed when the
+    resolver cannot answer, DomainVerifiedElsewhere when another tenant holds the name.
+    """
+    if domain.is_verified:
+        return VerificationOutcome(domain=domain, newly_verified=False, found=[])
+    try:
+        answer = resolver.query(domain.name, "TXT")
+    except resolver.ResolverUnavailable as exc:
+        raise DnsLookupFailed(
+            f"Could not look up the TXT records of {domain.name}: {exc} Try again later."
+        ) from exc
+    found = resolver.txt_strings(answer)
+    if answer.rcode == "NXDOMAIN":
+        raise VerificationRecordNotFound(
+            f"{domain.name} does not exist in DNS (NXDOMAIN). Publish the TXT record "
+            f'"{domain.verification_record}" at {domain.name}.',
+            found=[],
+        )
+    if domain.verification_record not in found:
+        ours = [value for value in found if value.startswith(VERIFICATION_RECORD_PREFIX)]
+        hint = (
+            f" A different verification value is published ({ours[0]}); it may belong to "
+            "another tenant or an older token."
+            if ours
+            else ""
+        )
+        raise VerificationRecordNotFound(
+            f'No TXT record "{domain.verification_record}" at {domain.name}; '
+            f"found {len(found)} TXT record(s).{hint}",
+            found=found,
+        )
+    try:
+        with transaction.atomic():
+            updated = AcceptedDomain.objects.filter(
+                pk=domain.pk, version=domain.version, verified_at__isnull=True
+            ).update(verified_at=timezone.now(), version=F("version") + 1)
+            if not updated:
+                raise VersionConflict(f"{domain.name} changed during verification; retry.")
+            record_audit_event(
+                AuditAction.DOMAIN_VERIFIED,
+                actor=actor,
+                tenant=domain.tenant,
+                target_type="domain",
+                target_id=domain.name,
+                data={"dnssec_authenticated": answer.authenticated},
+            )
+    except IntegrityError as exc:
+        raise DomainVerifiedElsewhere(
+            f"{domain.name} is verified by another organisation in this service. Remove it "
+            "there first, or contact the provider's support."
+        ) from exc
+    domain.refresh_from_db()
+    return VerificationOutcome(domain=domain, newly_verified=True, found=found)

@@ -1,0 +1,93 @@
+"""Fixtures shared by the suite: tenants, API keys and clients, and the DNS test network.
+
+The suite runs on the real stack that ``deploy/test`` starts (PostgreSQL, Redis, Knot,
+Unbound on loopback); it refuses to run on anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+from rest_framework.test import APIClient
+
+from domains import services
+from domains.audit import Actor
+from domains.models import Tenant
+from tests.dnsnet import DnsTestNetwork
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run the suite on SQLite: constraints and locking need the real database."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.exit(
+            "The test suite runs on the project's PostgreSQL: use `make test` (deploy/test), "
+            "or `python3 deploy/stack.py up` and export var/stack/stack.env.",
+            returncode=2,
+        )
+
+
+@pytest.fixture
+def make_tenant(db: None) -> Callable[..., Tenant]:
+    """Create tenants through the service layer (so each gets its initial domain)."""
+
+    def make(slug: str | None = None) -> Tenant:
+        return services.create_tenant(slug or f"t-{uuid.uuid4().hex[:10]}", actor=Actor.cli())
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
+    """One tenant."""
+    return make_tenant()
+
+
+@pytest.fixture
+def other_tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
+    """A second tenant, to prove isolation."""
+    return make_tenant()
+
+
+def client_for(tenant: Tenant) -> APIClient:
+    """An API client authenticated with a new API key of ``tenant``."""
+    _, raw_key = services.create_api_key(tenant, name="test", actor=Actor.cli())
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return client
+
+
+@pytest.fixture
+def api(tenant: Tenant) -> APIClient:
+    """An API client of ``tenant``."""
+    return client_for(tenant)
+
+
+@pytest.fixture
+def other_api(other_tenant: Tenant) -> APIClient:
+    """An API client of ``other_tenant``."""
+    return client_for(other_tenant)
+
+
+@pytest.fixture(scope="session")
+def dnsnet() -> DnsTestNetwork:
+    """The DNS test network started by deploy/stack.py (Knot + validating Unbound)."""
+    network = DnsTestNetwork.from_environment()
+    network.check_running()
+    return network
+
+
+@pytest.fixture
+def customer_domain(dnsnet: DnsTestNetwork) -> str:
+    """A fresh name in the test network's signed top zone, unique to the test."""
+    return f"c{uuid.uuid4().hex[:12]}.{dnsnet.top_zone}"
+
+
+@pytest.fixture
+def resolver_down(settings: SettingsWrapper) -> None:
+    """Point DANE_RESOLVER at a loopback port where nothing listens."""
+    settings.DANE_RESOLVER = "127.0.0.1:9"
+    settings.DANE_DNS_TIMEOUT = 0.5

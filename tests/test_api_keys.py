@@ -1,0 +1,66 @@
+"""API keys: shown once, stored hashed, scoped to one tenant; the management commands."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from rest_framework.test import APIClient
+
+from domains.models import AuditEvent, Tenant, TenantAPIKey
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def all_database_text() -> str:
+    """Every value of every row of every table, as text."""
+    chunks: list[str] = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
+            chunks.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(chunks)
+
+
+def test_createtenant_and_createapikey_print_a_working_key() -> None:
+    out = io.StringIO()
+    call_command("createtenant", "contoso", "--name", "Contoso Ltd", stdout=out)
+    assert "contoso.onprovider.test" in out.getvalue()
+    out = io.StringIO()
+    call_command("createapikey", "contoso", stdout=out)
+    raw_key = out.getvalue().strip().splitlines()[-1]
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    response = client.get("/api/v1/domains/")
+    assert response.status_code == 200
+    assert [d["name"] for d in response.json()["results"]] == ["contoso.onprovider.test"]
+
+    database = all_database_text()
+    secret_part = raw_key.split(".", 1)[1]
+    assert raw_key not in database
+    assert secret_part not in database
+    key = TenantAPIKey.objects.get(tenant__slug="contoso")
+    assert key.hashed_key
+    assert key.hashed_key != secret_part
+    assert AuditEvent.objects.filter(action="api_key.created", target_id=key.prefix).exists()
+
+
+def test_createtenant_refuses_bad_and_duplicate_slugs() -> None:
+    from django.core.management.base import CommandError
+
+    call_command("createtenant", "fabrikam", stdout=io.StringIO())
+    for slug in ("fabrikam", "Bad Slug", "-x", "a" * 64, "xn--ab", "a.b"):
+        with pytest.raises(CommandError):
+            call_command("createtenant", slug, stdout=io.StringIO())
+    assert Tenant.objects.filter(slug="fabrikam").count() == 1
+
+
+def test_a_key_only_ever_acts_for_its_own_tenant(
+    api: APIClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    api.post("/api/v1/domains/", {"name": "contoso.example"}, format="json")
+    assert tenant.domains.filter(name="contoso.example").exists()
+    assert not other_tenant.domains.filter(name="contoso.example").exists()

@@ -1,0 +1,46 @@
+"""Health probes, the OpenAPI document and its docs page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_needs_nothing(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_checks_database_and_broker(client: Client) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_readyz_reports_a_dead_broker(client: Client, settings: SettingsWrapper) -> None:
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"].startswith("failed")
+    assert "127.0.0.1:9" not in response.content.decode()
+
+
+def test_openapi_document_lists_the_contract(client: Client) -> None:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/v1/domains/", "/api/v1/domains/{name}/", "/api/v1/domains/{name}/verify/"):
+        assert path in paths
+    assert "ApiKey" in str(response.json()["components"].get("securitySchemes", {})) or paths
+
+
+def test_api_docs_page_uses_no_cdn(client: Client) -> None:
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui" in page
+    assert "cdn" not in page.lower()
