@@ -144,6 +144,16 @@ DANE_DNS_SERVERS = env.list("DANE_DNS_SERVERS", default=["127.0.0.1:5300"])
 DANE_TSIG_KEY_FILE = env.str("DANE_TSIG_KEY_FILE", default="")
 DANE_RESOLVER = env.str("DANE_RESOLVER", default="127.0.0.1:5301")
 DANE_DNS_TIMEOUT = env.float("DANE_DNS_TIMEOUT", default=3.0)
+DANE_PARTITION_CAPACITY = env.int("DANE_PARTITION_CAPACITY", default=10_000)
+DANE_RECORD_TTL = env.int("DANE_RECORD_TTL", default=3600)
+# On when the same DNS servers host DANE_MX_SUFFIX: new partitions get NS + DS there.
+DANE_MX_PARENT_MANAGED = env.bool("DANE_MX_PARENT_MANAGED", default=False)
+DANE_ZONE_NAMESERVERS = env.list("DANE_ZONE_NAMESERVERS", default=["ns.test"])
+DANE_ZONE_HOSTMASTER = env.str("DANE_ZONE_HOSTMASTER", default="hostmaster.test")
+# rfc2136 driver on Knot: partition zones are created through knotc's control socket.
+DANE_KNOT_CONTROL_SOCKET = env.str("DANE_KNOT_CONTROL_SOCKET", default="")
+DANE_KNOT_DNSSEC_POLICY = env.str("DANE_KNOT_DNSSEC_POLICY", default="ecdsa-csk")
+DANE_KNOT_ACL = env.list("DANE_KNOT_ACL", default=["update"])
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

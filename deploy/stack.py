@@ -38,6 +38,10 @@ KNOT_PORT = int(os.environ.get("DANE_STACK_KNOT_PORT", "5300"))
 UNBOUND_PORT = int(os.environ.get("DANE_STACK_UNBOUND_PORT", "5301"))
 TOP_ZONE = "test."
 TSIG_KEY_NAME = "dane-admin-update"
+MX_SUFFIX = "mx.provider.test."  # the provider's signed parent of the DNSSEC MX partitions
+LEGACY_MX_SUFFIX = "mail.protection.provider.test."  # the provider's pre-DNSSEC MX hosts
+SIGNED_CHILD_ZONES = (MX_SUFFIX,)
+UNSIGNED_CHILD_ZONES = (LEGACY_MX_SUFFIX,)
 COMPONENTS = ("postgres", "redis", "dns")
 
 
@@ -254,18 +258,39 @@ def tsig_secret() -> str:
     return key_file.read_text().strip().split(":", 2)[2]
 
 
+def zone_file_text(zone: str) -> str:
+    """A minimal zone (SOA, NS at ns.test.) for a zone the test network starts with."""
+    glue = f"ns A {HOST}\n" if zone == TOP_ZONE else ""
+    return (
+        f"$ORIGIN {zone}\n$TTL 60\n"
+        f"@ SOA ns.{TOP_ZONE} hostmaster.{TOP_ZONE} 1 60 60 3600 5\n"
+        f"@ NS ns.{TOP_ZONE}\n{glue}"
+    )
+
+
 def knot_conf() -> Path:
-    """Write knot.conf for the test network and return its path."""
+    """Write the seed knot.conf (imported once into Knot's configuration database)."""
     base = dns_dir() / "knot"
     (base / "zones").mkdir(parents=True, exist_ok=True)
     (base / "db").mkdir(parents=True, exist_ok=True)
-    zone_file = base / "zones" / f"{TOP_ZONE}zone"
-    if not zone_file.exists():
-        zone_file.write_text(
-            f"$ORIGIN {TOP_ZONE}\n$TTL 60\n"
-            f"@ SOA ns.{TOP_ZONE} hostmaster.{TOP_ZONE} 1 60 60 3600 5\n"
-            f"@ NS ns.{TOP_ZONE}\nns A {HOST}\n"
-        )
+    for zone in (TOP_ZONE, *SIGNED_CHILD_ZONES, *UNSIGNED_CHILD_ZONES):
+        zone_file = base / "zones" / f"{zone}zone"
+        if not zone_file.exists():
+            zone_file.write_text(zone_file_text(zone))
+    signed = "".join(
+        f"""  - domain: {zone}
+    dnssec-signing: on
+    dnssec-policy: ecdsa-csk
+    acl: update
+"""
+        for zone in (TOP_ZONE, *SIGNED_CHILD_ZONES)
+    )
+    unsigned = "".join(
+        f"""  - domain: {zone}
+    acl: update
+"""
+        for zone in UNSIGNED_CHILD_ZONES
+    )
     conf = base / "knot.conf"
     conf.write_text(f"""server:
     rundir: "{base}"
@@ -283,7 +308,7 @@ key:
 acl:
   - id: update
     key: {TSIG_KEY_NAME}
-    action: update
+    action: [update, transfer]
 policy:
   - id: ecdsa-csk
     algorithm: ecdsap256sha256
@@ -298,13 +323,67 @@ template:
     journal-content: all
     semantic-checks: on
 zone:
-  - domain: {TOP_ZONE}
-    dnssec-signing: on
-    dnssec-policy: ecdsa-csk
-    acl: update
-""")
+{signed}{unsigned}""")
     conf.chmod(0o600)
     return conf
+
+
+def knot_confdb() -> Path:
+    """Knot's configuration database: zones added at run time survive a restart."""
+    confdb = dns_dir() / "knot" / "confdb"
+    if not confdb.exists():
+        run("knotc", "-C", confdb, "conf-import", knot_conf())
+    return confdb
+
+
+def knot_socket() -> Path:
+    """Knot's control socket (the driver creates partition zones through it)."""
+    return dns_dir() / "knot" / "knot.sock"
+
+
+def knotc(*args: str, check: bool = True) -> str:
+    """Run a knotc command against the running Knot."""
+    return run("knotc", "-s", knot_socket(), *args, check=check)
+
+
+def knotc_transaction(
+    zone: str, optional: list[tuple[str, ...]], required: list[tuple[str, ...]]
+) -> None:
+    """Apply zone edits in one Knot transaction; abort it when a required edit fails."""
+    knotc("zone-abort", zone, check=False)
+    knotc("zone-begin", zone)
+    try:
+        for command, *args in optional:
+            knotc(command, zone, *args, check=False)
+        for command, *args in required:
+            knotc(command, zone, *args)
+        knotc("zone-commit", zone)
+    except SystemExit:
+        knotc("zone-abort", zone, check=False)
+        raise
+
+
+def delegate_signed_child(child: str) -> None:
+    """Publish NS and the current DS of ``child`` in the top zone (idempotent)."""
+    parent = TOP_ZONE
+    ds_lines = run("keymgr", "-C", knot_confdb(), child, "ds").splitlines()
+    ds = [" ".join(line.split()[2:]) for line in ds_lines if " DS " in line and " 13 2 " in line]
+    present = knotc("zone-read", parent, child, "DS", check=False)
+    if ds and all(value.split()[-1].lower() in present.lower() for value in ds):
+        return
+    knotc_transaction(
+        parent,
+        [("zone-unset", child, "DS"), ("zone-unset", child, "NS")],
+        [("zone-set", child, "60", "NS", f"ns.{TOP_ZONE}")]
+        + [("zone-set", child, "60", "DS", *value.split()) for value in ds],
+    )
+
+
+def delegate_unsigned_child(child: str) -> None:
+    """Publish NS (no DS) of ``child`` in the top zone (idempotent)."""
+    if f" NS ns.{TOP_ZONE}" in knotc("zone-read", TOP_ZONE, child, "NS", check=False):
+        return
+    knotc_transaction(TOP_ZONE, [], [("zone-set", child, "60", "NS", f"ns.{TOP_ZONE}")])
 
 
 def dig(name: str, rdtype: str, port: int, *flags: str) -> str:
@@ -353,9 +432,9 @@ def unbound_conf(trust_anchor: str) -> Path:
     so-reuseport: yes
     outgoing-range: 4096
     num-queries-per-thread: 2048
-stub-zone:
+forward-zone:
     name: "{TOP_ZONE}"
-    stub-addr: {HOST}@{KNOT_PORT}
+    forward-addr: {HOST}@{KNOT_PORT}
 remote-control:
     control-enable: no
 """)
@@ -364,18 +443,17 @@ remote-control:
 
 def dns_up() -> None:
     """Start Knot with the signed top zone, then Unbound anchored on its DS."""
-    conf = knot_conf()
+    confdb = knot_confdb()
     pidfile = dns_dir() / "knot" / "knotd.pid"
     if read_pid(pidfile) is None:
-        run("knotd", "-c", conf, "-d")
-    wait_until(
-        "Knot (signed top zone)",
-        lambda: (
-            "ECDSAP256SHA256" in dig(TOP_ZONE, "RRSIG", KNOT_PORT)
-            or " 13 " in dig(TOP_ZONE, "DNSKEY", KNOT_PORT)
-        ),
-    )
-    ds_lines = run("keymgr", "-c", conf, TOP_ZONE, "ds").splitlines()
+        run("knotd", "-C", confdb, "-d")
+    for zone in (TOP_ZONE, *SIGNED_CHILD_ZONES):
+        wait_until(f"Knot (signed {zone})", lambda z=zone: " 13 " in dig(z, "DNSKEY", KNOT_PORT))
+    for zone in SIGNED_CHILD_ZONES:
+        delegate_signed_child(zone)
+    for zone in UNSIGNED_CHILD_ZONES:
+        delegate_unsigned_child(zone)
+    ds_lines = run("keymgr", "-C", confdb, TOP_ZONE, "ds").splitlines()
     ds = next(line for line in ds_lines if " DS " in line and " 13 2 " in line)
     trust_anchor = " ".join(ds.split())
     log(f"Knot ready on {HOST}:{KNOT_PORT}; trust anchor {trust_anchor}")
@@ -405,6 +483,13 @@ def dns_up() -> None:
     log(f"Unbound ready on {HOST}:{UNBOUND_PORT}")
 
 
+def knot_restart() -> None:
+    """Stop Knot and start it again (tests: nothing published may be lost)."""
+    stop_pid("Knot", dns_dir() / "knot" / "knotd.pid")
+    run("knotd", "-C", knot_confdb(), "-d")
+    wait_until("Knot", lambda: " 13 " in dig(TOP_ZONE, "DNSKEY", KNOT_PORT))
+
+
 def dns_down() -> None:
     """Stop Unbound and Knot if they run."""
     stop_pid("Unbound", dns_dir() / "unbound" / "unbound.pid")
@@ -423,6 +508,11 @@ def env_lines() -> list[str]:
         f"DANE_DNS_SERVERS={HOST}:{KNOT_PORT}",
         f"DANE_TSIG_KEY_FILE={dns_dir() / 'tsig.key'}",
         f"DANE_TESTNET_TOP_ZONE={TOP_ZONE}",
+        f"DANE_MX_SUFFIX={MX_SUFFIX.rstrip('.')}",
+        f"DANE_LEGACY_MX_SUFFIXES={LEGACY_MX_SUFFIX.rstrip('.')}",
+        "DANE_DNS_BACKEND=rfc2136",
+        "DANE_MX_PARENT_MANAGED=1",
+        f"DANE_KNOT_CONTROL_SOCKET={knot_socket()}",
     ]
 
 

@@ -18,6 +18,8 @@ import dns.rdata
 import dns.rdatatype
 from django.conf import settings
 
+from dnsops.addresses import parse_server
+
 
 class ResolverUnavailable(Exception):
     """The resolver timed out, refused, or answered SERVFAIL; try again later."""
@@ -34,10 +36,7 @@ class Answer:
 
 def resolver_address() -> tuple[str, int]:
     """``DANE_RESOLVER`` as (host, port); the port defaults to 53."""
-    host, _, port = settings.DANE_RESOLVER.rpartition(":")
-    if not host or "]" in port:
-        return settings.DANE_RESOLVER.strip("[]"), 53
-    return host.strip("[]"), int(port)
+    return parse_server(settings.DANE_RESOLVER)
 
 
 def query(name: str, rdtype: str, *, timeout: float | None = None) -> Answer:

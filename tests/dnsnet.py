@@ -1,16 +1,40 @@
-"""Test-side handle on the DNS test network: change records in Knot over RFC 2136 (TSIG)."""
+"""Test-side handle on the DNS test network (deploy/stack.py): Knot serving the signed top
+zone ``test.`` and Unbound validating with its DS as the trust anchor.
+
+Tests change records over RFC 2136 (TSIG) and create customer zones through Knot's control
+socket, then look at the result through the validating resolver, as a user's MTA would.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import dns.dnssec
+import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
-import dns.tsigkeyring
+import dns.rdatatype
+import dns.tsig
 import dns.update
+
+from dnsops.backends.knot_control import KnotControl
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the validating resolver answered."""
+
+    rcode: str
+    authenticated: bool
+    records: list[str]
 
 
 @dataclass(frozen=True)
@@ -22,6 +46,7 @@ class DnsTestNetwork:
     tsig_name: str
     tsig_secret: str
     top_zone: str
+    control_socket: str
 
     @classmethod
     def from_environment(cls) -> DnsTestNetwork:
@@ -37,24 +62,32 @@ class DnsTestNetwork:
             tsig_name=name,
             tsig_secret=secret,
             top_zone=os.environ.get("DANE_TESTNET_TOP_ZONE", "test.").rstrip("."),
+            control_socket=os.environ["DANE_KNOT_CONTROL_SOCKET"],
         )
 
     def check_running(self) -> None:
         """Fail fast when Knot does not answer for the top zone."""
         query = dns.message.make_query(self.top_zone + ".", "SOA")
-        response = dns.query.udp(
-            query, self.authoritative[0], port=self.authoritative[1], timeout=2
-        )
+        host, port = self.authoritative
+        response = dns.query.udp(query, host, port=port, timeout=2)
         assert response.rcode() == dns.rcode.NOERROR, "the DNS test network is not running"
 
-    def update(self, *changes: tuple[str, str, str, int, str]) -> None:
-        """Apply ``(op, name, rdtype, ttl, rdata)`` changes (op: add/delete/replace) at once."""
-        keyring = dns.tsigkeyring.from_text({self.tsig_name: self.tsig_secret})
-        message = dns.update.UpdateMessage(
-            self.top_zone + ".", keyring=keyring, keyalgorithm="hmac-sha256"
-        )
+    def update(self, *changes: tuple[str, str, str, int, str], zone: str | None = None) -> None:
+        """Apply ``(op, name, rdtype, ttl, rdata)`` changes (op: add/replace) in one UPDATE."""
+        key = dns.tsig.Key(self.tsig_name, self.tsig_secret, "hmac-sha256")
+        message = dns.update.UpdateMessage((zone or self.top_zone) + ".", keyring=key)
         for op, name, rdtype, ttl, rdata in changes:
             getattr(message, op)(name + ".", ttl, rdtype, rdata)
+        response = dns.query.tcp(
+            message, self.authoritative[0], port=self.authoritative[1], timeout=5
+        )
+        assert response.rcode() == dns.rcode.NOERROR, dns.rcode.to_text(response.rcode())
+
+    def delete(self, name: str, rdtype: str, *, zone: str | None = None) -> None:
+        """Delete an RRset behind the control plane's back."""
+        key = dns.tsig.Key(self.tsig_name, self.tsig_secret, "hmac-sha256")
+        message = dns.update.UpdateMessage((zone or self.top_zone) + ".", keyring=key)
+        message.delete(name + ".", rdtype)
         response = dns.query.tcp(
             message, self.authoritative[0], port=self.authoritative[1], timeout=5
         )
@@ -67,3 +100,62 @@ class DnsTestNetwork:
             ("replace", name, "TXT", 1, quoted[0]),
             *(("add", name, "TXT", 1, q) for q in quoted[1:]),
         )
+
+    def resolve(self, name: str, rdtype: str) -> Lookup:
+        """Ask the validating resolver, as a sending MTA would (DO set, AD read)."""
+        query = dns.message.make_query(name + ".", rdtype, want_dnssec=True)
+        response = dns.query.udp(query, self.resolver[0], port=self.resolver[1], timeout=5)
+        wanted = dns.rdatatype.from_text(rdtype)
+        return Lookup(
+            rcode=dns.rcode.to_text(response.rcode()),
+            authenticated=bool(response.flags & dns.flags.AD),
+            records=sorted(
+                rdata.to_text()
+                for rrset in response.answer
+                if rrset.rdtype == wanted
+                for rdata in rrset
+            ),
+        )
+
+    def create_customer_zone(self, zone: str, kind: str = "signed") -> None:
+        """A zone delegated from the top zone: ``signed`` (DS in the parent), ``unsigned``
+        (no DS) or ``bogus-ds`` (signed, but the parent's DS matches no key)."""
+        knot = KnotControl(self.control_socket)
+        knot.create_zone(
+            zone,
+            policy=None if kind == "unsigned" else "ecdsa-csk",
+            acls=["update"],
+            nameservers=["ns.test"],
+            hostmaster="hostmaster.test",
+        )
+        delegation = [("replace", zone, "NS", 60, "ns.test.")]
+        if kind != "unsigned":
+            ds = self.current_ds(zone)
+            if kind == "bogus-ds":
+                ds = ds[:-1] + ("1" if ds.endswith("0") else "0")
+            delegation.append(("replace", zone, "DS", 60, ds))
+        self.update(*delegation)
+
+    def current_ds(self, zone: str) -> str:
+        """The SHA-256 DS of the zone's key as Knot serves it (waits for signing)."""
+        deadline = time.monotonic() + 10
+        while True:
+            query = dns.message.make_query(zone + ".", "DNSKEY")
+            response = dns.query.udp(
+                query, self.authoritative[0], port=self.authoritative[1], timeout=2
+            )
+            keys = [r for rrset in response.answer for r in rrset if r.flags & 1]
+            if keys:
+                return dns.dnssec.make_ds(zone + ".", keys[0], "SHA256").to_text()
+            assert time.monotonic() < deadline, f"{zone} was not signed"
+            time.sleep(0.05)
+
+    def restart_authoritative(self) -> None:
+        """Stop and start Knot with the project's script (nothing published may be lost)."""
+        sys.path.insert(0, str(DEPLOY))
+        try:
+            import stack
+
+            stack.knot_restart()
+        finally:
+            sys.path.remove(str(DEPLOY))

@@ -1,0 +1,226 @@
+"""Zone provisioning: partitions on the DNS server, pushing the desired RRsets, drift repair.
+
+The database (``ZoneRRset``) says what each partition zone must publish; these functions make
+the server match it. Changes of many domains are coalesced into a few large batches (one
+server transaction each; Knot's cost per transaction grows with the zone, so one transaction
+per domain would not scale), and batches are sent concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+from django.conf import settings
+from django.utils import timezone
+
+from dnsops.backends import get_backend
+from dnsops.backends.base import BatchTooLarge, ChangeBatch, DnsBackend, RRset, RRsetKey
+from dnsops.choices import PartitionStatus
+from dnsops.models import Partition, ZoneRRset
+
+logger = logging.getLogger(__name__)
+
+#: The record types the control plane owns in a partition zone.
+MANAGED_TYPES = ("A", "AAAA", "TLSA")
+TLSA_PREFIX = "_25._tcp."
+CONCURRENT_BATCHES = 4
+
+
+def partition_zone(label: str) -> str:
+    """``o-v1`` → ``o-v1.<DANE_MX_SUFFIX>``."""
+    return f"{label}.{settings.DANE_MX_SUFFIX}"
+
+
+def sync_partitions_from_settings() -> list[Partition]:
+    """Make sure a Partition row exists for every label in ``DANE_PARTITIONS``."""
+    partitions = []
+    for label in settings.DANE_PARTITIONS:
+        partition, _ = Partition.objects.get_or_create(
+            label=label,
+            defaults={
+                "zone": partition_zone(label),
+                "capacity": settings.DANE_PARTITION_CAPACITY,
+                "status": PartitionStatus.ACTIVE,
+            },
+        )
+        partitions.append(partition)
+    return partitions
+
+
+def ensure_partition(partition: Partition, backend: DnsBackend | None = None) -> Partition:
+    """Create and sign the partition zone, and publish its delegation (NS + DS) in the parent.
+
+    The parent (``DANE_MX_SUFFIX``) is updated only when ``DANE_MX_PARENT_MANAGED`` is on,
+    i.e. when the same DNS servers host it; otherwise the DS is stored for the operator.
+    """
+    backend = backend or get_backend()
+    backend.ensure_zone(partition.zone)
+    ds_records = backend.ds_records(partition.zone)
+    if settings.DANE_MX_PARENT_MANAGED:
+        nameservers = tuple(f"{ns}." for ns in settings.DANE_ZONE_NAMESERVERS)
+        backend.apply(
+            ChangeBatch(
+                zone=settings.DANE_MX_SUFFIX,
+                upserts=[
+                    RRset(partition.zone, "NS", 3600, nameservers),
+                    RRset(partition.zone, "DS", 3600, tuple(ds_records)),
+                ],
+            )
+        )
+    Partition.objects.filter(pk=partition.pk).update(
+        ds_records=ds_records, provisioned_at=timezone.now()
+    )
+    partition.refresh_from_db()
+    return partition
+
+
+def _domain_group(name: str) -> str:
+    """The MX host a record belongs to (its TLSA owner ``_25._tcp.<host>`` groups with it)."""
+    return name.removeprefix(TLSA_PREFIX)
+
+
+def desired_changes(partition: Partition, names: Iterable[str]) -> ChangeBatch:
+    """The changes that make ``names`` match the database: upsert what is wanted, delete the
+    managed types that are not."""
+    names = sorted({name.rstrip(".").lower() for name in names})
+    wanted = {
+        (row.name, row.rdtype): RRset(row.name, row.rdtype, row.ttl, tuple(row.rdatas))
+        for row in ZoneRRset.objects.filter(partition=partition, name__in=names)
+    }
+    deletes = [
+        RRsetKey(name, rdtype)
+        for name in names
+        for rdtype in MANAGED_TYPES
+        if (name, rdtype) not in wanted
+    ]
+    return ChangeBatch(partition.zone, upserts=list(wanted.values()), deletes=deletes)
+
+
+def split_batch(batch: ChangeBatch, size: int) -> Iterator[ChangeBatch]:
+    """Cut ``batch`` into batches of at most about ``size`` changes, never splitting the
+    records of one MX host (its A/AAAA and TLSA go to the server together)."""
+    changes: list[RRset | RRsetKey] = [*batch.upserts, *batch.deletes]
+    changes.sort(key=lambda change: _domain_group(change.name))
+    chunk: list[RRset | RRsetKey] = []
+    for _, group in groupby(changes, key=lambda change: _domain_group(change.name)):
+        members = list(group)
+        if chunk and len(chunk) + len(members) > size:
+            yield _as_batch(batch.zone, chunk)
+            chunk = []
+        chunk.extend(members)
+    if chunk:
+        yield _as_batch(batch.zone, chunk)
+
+
+def _as_batch(zone: str, changes: Sequence[RRset | RRsetKey]) -> ChangeBatch:
+    return ChangeBatch(
+        zone,
+        upserts=[c for c in changes if isinstance(c, RRset)],
+        deletes=[c for c in changes if isinstance(c, RRsetKey)],
+    )
+
+
+def apply_in_batches(backend: DnsBackend, batch: ChangeBatch) -> list[ChangeBatch]:
+    """Apply a large change set as concurrent server transactions; returns the batches sent.
+
+    A batch the server cannot take in one transaction is halved and retried.
+    """
+    pieces = list(split_batch(batch, backend.max_changes_per_batch))
+    sent: list[ChangeBatch] = []
+
+    def send(piece: ChangeBatch) -> list[ChangeBatch]:
+        try:
+            backend.apply(piece)
+        except BatchTooLarge:
+            if len(piece) <= 1:
+                raise
+            half = max(1, len(piece) // 2)
+            return [
+                sent_piece for smaller in split_batch(piece, half) for sent_piece in send(smaller)
+            ]
+        return [piece]
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT_BATCHES) as pool:
+        for result in pool.map(send, pieces):
+            sent.extend(result)
+    return sent
+
+
+def push_names(
+    partition: Partition, names: Iterable[str], backend: DnsBackend | None = None
+) -> list[ChangeBatch]:
+    """Make the server publish exactly what the database wants at ``names``."""
+    backend = backend or get_backend()
+    return apply_in_batches(backend, desired_changes(partition, names))
+
+
+@dataclass
+class Drift:
+    """Differences between the database and the server for one partition zone."""
+
+    missing: list[RRset] = field(default_factory=list)
+    changed: list[RRset] = field(default_factory=list)
+    unexpected: list[RRsetKey] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.changed or self.unexpected)
+
+    def summary(self) -> dict[str, int]:
+        """Counts, for logs and the audit trail."""
+        return {
+            "missing": len(self.missing),
+            "changed": len(self.changed),
+            "unexpected": len(self.unexpected),
+        }
+
+
+def detect_drift(partition: Partition, backend: DnsBackend | None = None) -> Drift:
+    """Compare the partition's desired RRsets with what the server publishes."""
+    backend = backend or get_backend()
+    published = {
+        rrset.key: rrset
+        for rrset in backend.list_rrsets(partition.zone)
+        if rrset.rdtype in MANAGED_TYPES and rrset.name != partition.zone
+    }
+    drift = Drift()
+    for row in ZoneRRset.objects.filter(partition=partition).iterator(chunk_size=2000):
+        wanted = RRset(row.name, row.rdtype, row.ttl, tuple(row.rdatas))
+        served = published.pop(wanted.key, None)
+        if served is None:
+            drift.missing.append(wanted)
+        elif _normalised(served) != _normalised(wanted):
+            drift.changed.append(wanted)
+    drift.unexpected = sorted(published)
+    return drift
+
+
+def _normalised(rrset: RRset) -> tuple[int, frozenset[str]]:
+    kind = dns.rdatatype.from_text(rrset.rdtype)
+    return rrset.ttl, frozenset(
+        dns.rdata.from_text(dns.rdataclass.IN, kind, text).to_text() for text in rrset.rdatas
+    )
+
+
+def repair_drift(partition: Partition, backend: DnsBackend | None = None) -> Drift:
+    """Put the server back in line with the database; returns what was found (and fixed)."""
+    backend = backend or get_backend()
+    drift = detect_drift(partition, backend)
+    if drift:
+        logger.warning("drift in partition zone", extra={"zone": partition.zone, **drift.summary()})
+        apply_in_batches(
+            backend,
+            ChangeBatch(
+                partition.zone,
+                upserts=[*drift.missing, *drift.changed],
+                deletes=drift.unexpected,
+            ),
+        )
+    Partition.objects.filter(pk=partition.pk).update(last_drift_check_at=timezone.now())
+    return drift

@@ -1,0 +1,222 @@
+"""The rfc2136 driver and zone provisioning against the real Knot, checked through Unbound."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.conf import settings
+
+from dnsops.backends.base import (
+    BatchTooLarge,
+    ChangeBatch,
+    PermanentDnsError,
+    RRset,
+    RRsetKey,
+    TransientDnsError,
+)
+from dnsops.backends.rfc2136 import Rfc2136Backend, TsigKey
+from dnsops.models import Partition, ZoneRRset
+from dnsops.provisioning import (
+    apply_in_batches,
+    detect_drift,
+    ensure_partition,
+    push_names,
+    repair_drift,
+)
+from tests.dnsnet import DnsTestNetwork
+
+pytestmark = [pytest.mark.django_db, pytest.mark.dns]
+
+TLSA = "3 1 1 " + "c0ffee" * 10 + "beef"
+
+
+@pytest.fixture
+def backend(dnsnet: DnsTestNetwork) -> Rfc2136Backend:
+    return Rfc2136Backend.from_settings()
+
+
+@pytest.fixture
+def partition(backend: Rfc2136Backend) -> Partition:
+    """A fresh partition zone, created on Knot, signed, delegated with DS from its parent."""
+    label = f"p-{uuid.uuid4().hex[:8]}"
+    partition = Partition.objects.create(label=label, zone=f"{label}.{settings.DANE_MX_SUFFIX}")
+    return ensure_partition(partition, backend)
+
+
+def want(partition: Partition, token: str) -> list[str]:
+    """Desired A/AAAA/TLSA rows for one MX host, as the command layer writes them."""
+    host = f"{token}.{partition.zone}"
+    rows = [
+        (host, "A", ["192.0.2.25"]),
+        (host, "AAAA", ["2001:db8::25"]),
+        (f"_25._tcp.{host}", "TLSA", [TLSA]),
+    ]
+    for name, rdtype, rdatas in rows:
+        ZoneRRset.objects.create(
+            partition=partition, name=name, rdtype=rdtype, ttl=300, rdatas=rdatas
+        )
+    return [host, f"_25._tcp.{host}"]
+
+
+def test_partition_zone_is_signed_and_delegated_securely(
+    partition: Partition, dnsnet: DnsTestNetwork
+) -> None:
+    assert partition.ds_records
+    assert partition.provisioned_at
+    answer = dnsnet.resolve(partition.zone, "SOA")
+    assert answer.rcode == "NOERROR"
+    assert answer.authenticated
+    assert dnsnet.resolve(partition.zone, "DS").records == sorted(partition.ds_records)
+
+
+def test_ensure_partition_twice_changes_nothing(
+    partition: Partition, backend: Rfc2136Backend
+) -> None:
+    before = backend.dnskeys(partition.zone)
+    again = ensure_partition(partition, backend)
+    assert backend.dnskeys(partition.zone) == before
+    assert again.ds_records == partition.ds_records
+
+
+def test_published_records_validate_with_ad(
+    partition: Partition, backend: Rfc2136Backend, dnsnet: DnsTestNetwork
+) -> None:
+    names = want(partition, "contoso-com")
+    batches = push_names(partition, names, backend)
+    assert all(backend.confirm_visible(batch) for batch in batches)
+
+    host = f"contoso-com.{partition.zone}"
+    a = dnsnet.resolve(host, "A")
+    assert (a.records, a.authenticated) == (["192.0.2.25"], True)
+    aaaa = dnsnet.resolve(host, "AAAA")
+    assert (aaaa.records, aaaa.authenticated) == (["2001:db8::25"], True)
+    tlsa = dnsnet.resolve(f"_25._tcp.{host}", "TLSA")
+    assert tlsa.authenticated
+    assert tlsa.records == [TLSA]
+
+    ZoneRRset.objects.filter(partition=partition).delete()
+    push_names(partition, names, backend)
+    assert [r for r in backend.list_rrsets(partition.zone) if r.name in names] == []
+    assert not detect_drift(partition, backend)
+
+
+def test_bad_tsig_is_a_permanent_error_without_the_secret(
+    partition: Partition, backend: Rfc2136Backend
+) -> None:
+    wrong = TsigKey("hmac-sha256", backend.tsig.name, "d3Jvbmcgc2VjcmV0IHdyb25nIHNlY3JldA==")
+    intruder = Rfc2136Backend(backend.servers, wrong)
+    with pytest.raises(PermanentDnsError) as error:
+        intruder.apply(
+            ChangeBatch(
+                partition.zone, upserts=[RRset(f"x.{partition.zone}", "A", 60, ("192.0.2.1",))]
+            )
+        )
+    assert error.value.rcode == "NOTAUTH"
+    assert "d3Jvbmc" not in str(error.value)
+    assert backend.tsig.key.secret.hex() not in repr(backend.tsig)
+    assert "***" in repr(backend.tsig)
+
+
+def test_update_for_a_zone_the_server_does_not_have_names_the_rcode(
+    backend: Rfc2136Backend,
+) -> None:
+    with pytest.raises(PermanentDnsError) as error:
+        backend.apply(
+            ChangeBatch(
+                "nowhere.example", upserts=[RRset("a.nowhere.example", "A", 60, ("192.0.2.1",))]
+            )
+        )
+    assert error.value.rcode == "NOTAUTH"
+    assert "NOTAUTH" in str(error.value)
+
+
+def test_server_down_is_transient(backend: Rfc2136Backend, partition: Partition) -> None:
+    down = Rfc2136Backend([("127.0.0.1", 9)], backend.tsig, timeout=1)
+    batch = ChangeBatch(
+        partition.zone, upserts=[RRset(f"x.{partition.zone}", "A", 60, ("192.0.2.1",))]
+    )
+    with pytest.raises(TransientDnsError):
+        down.apply(batch)
+    with pytest.raises(TransientDnsError):
+        down.ensure_zone(partition.zone)
+
+
+def test_a_batch_applies_whole_or_not_at_all(
+    partition: Partition, backend: Rfc2136Backend, dnsnet: DnsTestNetwork
+) -> None:
+    inside = RRset(f"whole.{partition.zone}", "A", 60, ("192.0.2.7",))
+    outside = RRset("elsewhere.test", "A", 60, ("192.0.2.8",))
+    with pytest.raises(PermanentDnsError) as error:
+        backend.apply(ChangeBatch(partition.zone, upserts=[inside, outside]))
+    assert error.value.rcode == "NOTZONE"
+    assert not [r for r in backend.list_rrsets(partition.zone) if r.name == inside.name]
+
+
+def test_oversized_batches_are_split_not_lost(
+    partition: Partition, backend: Rfc2136Backend
+) -> None:
+    upserts = [
+        RRset(f"_25._tcp.h{i:05d}.{partition.zone}", "TLSA", 60, (TLSA, TLSA.replace("c0", "d1")))
+        for i in range(1400)
+    ]
+    batch = ChangeBatch(partition.zone, upserts=upserts)
+    with pytest.raises(BatchTooLarge):
+        backend.apply(batch)
+    sent = apply_in_batches(backend, batch)
+    assert len(sent) > 1
+    published = [r for r in backend.list_rrsets(partition.zone) if r.rdtype == "TLSA"]
+    assert len(published) == 1400
+
+
+def test_drift_is_detected_and_repaired(
+    partition: Partition, backend: Rfc2136Backend, dnsnet: DnsTestNetwork
+) -> None:
+    names = want(partition, "fabrikam-com") + want(partition, "litware-com")
+    push_names(partition, names, backend)
+    host = f"fabrikam-com.{partition.zone}"
+    dnsnet.delete(host, "AAAA", zone=partition.zone)
+    dnsnet.update(
+        ("replace", f"litware-com.{partition.zone}", "A", 300, "198.51.100.66"), zone=partition.zone
+    )
+    dnsnet.update(("add", f"rogue.{partition.zone}", "A", 300, "203.0.113.1"), zone=partition.zone)
+
+    drift = detect_drift(partition, backend)
+    assert [r.key for r in drift.missing] == [RRsetKey(host, "AAAA")]
+    assert [r.key for r in drift.changed] == [RRsetKey(f"litware-com.{partition.zone}", "A")]
+    assert drift.unexpected == [RRsetKey(f"rogue.{partition.zone}", "A")]
+
+    repaired = repair_drift(partition, backend)
+    assert repaired.summary() == {"missing": 1, "changed": 1, "unexpected": 1}
+    assert not detect_drift(partition, backend)
+    assert dnsnet.resolve(f"litware-com.{partition.zone}", "A").records == ["192.0.2.25"]
+    partition.refresh_from_db()
+    assert partition.last_drift_check_at is not None
+
+
+def test_records_and_chain_survive_a_knot_restart(
+    partition: Partition, backend: Rfc2136Backend, dnsnet: DnsTestNetwork
+) -> None:
+    names = want(partition, "restart-example")
+    push_names(partition, names, backend)
+
+    dnsnet.restart_authoritative()
+
+    assert not detect_drift(partition, backend)
+    host = f"restart-example.{partition.zone}"
+    tlsa = dnsnet.resolve(f"_25._tcp.{host}", "TLSA")
+    assert (tlsa.records, tlsa.authenticated) == ([TLSA], True)
+    assert dnsnet.resolve(partition.zone, "DS").records == sorted(partition.ds_records)
+
+
+@pytest.mark.parametrize(
+    ("kind", "rcode", "authenticated"),
+    [("signed", "NOERROR", True), ("unsigned", "NOERROR", False), ("bogus-ds", "SERVFAIL", False)],
+)
+def test_customer_zones_of_the_test_network(
+    dnsnet: DnsTestNetwork, kind: str, rcode: str, authenticated: bool
+) -> None:
+    zone = f"{kind}-{uuid.uuid4().hex[:8]}.test"
+    dnsnet.create_customer_zone(zone, kind)
+    answer = dnsnet.resolve(zone, "SOA")
+    assert (answer.rcode, answer.authenticated) == (rcode, authenticated)
