@@ -8,6 +8,7 @@ the only form stored.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import idna
@@ -20,6 +21,17 @@ MAX_LABEL_OCTETS = 63
 SPECIAL_USE_TLDS = frozenset({"localhost", "invalid", "local", "arpa", "onion"})
 
 _LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+# A last label that inet_aton() and the WHATWG URL parser read as a number (decimal, octal or
+# hex: 127.1, 0x7f.0x1, 127.0.0.0x1) makes the whole name an IPv4 address literal.
+_NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$")
+
+# ZERO WIDTH NON-JOINER / JOINER are format characters, but IDNA 2008 (CONTEXTJ, RFC 5892
+# Appendix A.1/A.2) allows them in some contexts (Persian, Indic scripts); idna judges them.
+_JOINERS = frozenset("\u200c\u200d")
+
+# Bidirectional classes that make a name a "Bidi domain name" (RFC 5893 section 1.4).
+_RTL_BIDI_CLASSES = frozenset({"R", "AL", "AN"})
 
 
 class DomainNameError(ValueError):
@@ -56,7 +68,7 @@ def parse_domain_name(raw: object) -> DomainName:
         raise DomainNameError("The domain name is empty.")
     if len(raw) > MAX_INPUT_LENGTH:
         raise DomainNameError(f"The domain name is longer than {MAX_INPUT_LENGTH} characters.")
-    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+    if any((ch.isspace() or not ch.isprintable()) and ch not in _JOINERS for ch in raw):
         raise DomainNameError("The domain name contains whitespace or control characters.")
     if "*" in raw:
         raise DomainNameError("Wildcard names are not accepted; add the domain itself.")
@@ -91,7 +103,7 @@ def parse_domain_name(raw: object) -> DomainName:
             raise DomainNameError(f"The label '{label}' is not a valid host name label.")
     if len(labels) < 2:
         raise DomainNameError("Single-label names are not accepted; give the full domain name.")
-    if labels[-1].isdigit() or all(label.isdigit() for label in labels):
+    if _NUMERIC_LABEL.match(labels[-1]):
         raise DomainNameError("IP address literals are not domain names.")
     if labels[-1] in SPECIAL_USE_TLDS:
         raise DomainNameError(
@@ -102,4 +114,23 @@ def parse_domain_name(raw: object) -> DomainName:
         ulabel = idna.decode(alabel)
     except idna.IDNAError as exc:
         raise DomainNameError(f"Not a valid internationalized domain name: {exc}.") from exc
+    _check_bidi_domain(ulabel)
     return DomainName(alabel=alabel, ulabel=ulabel)
+
+
+def _check_bidi_domain(ulabel: str) -> None:
+    """Apply the Bidi Rule to every label of a Bidi domain name (RFC 5893 section 2).
+
+    idna checks it only within labels that contain right-to-left characters, but in a name
+    with any such label the left-to-right labels must satisfy it too (so ``1com.אב`` is
+    refused: a label may not start with a digit there).
+    """
+    if not any(unicodedata.bidirectional(ch) in _RTL_BIDI_CLASSES for ch in ulabel):
+        return
+    for label in ulabel.split("."):
+        try:
+            idna.check_bidi(label, check_ltr=True)
+        except idna.IDNABidiError as exc:
+            raise DomainNameError(
+                f"Not a valid internationalized domain name (right-to-left rules): {exc}."
+            ) from exc
