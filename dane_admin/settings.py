@@ -126,6 +126,12 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 5}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = {
+    # The sweep: operations whose message was lost or whose worker died are picked up here.
+    "process-due-operations": {"task": "domains.tasks.process_operations", "schedule": 5.0},
+    "repair-drift": {"task": "dnsops.tasks.repair_all_drift", "schedule": 600.0},
+}
 
 # Provider settings (SPEC §2).
 DANE_MX_SUFFIX = env.str("DANE_MX_SUFFIX", default="mx.provider.test").strip(".").lower()
@@ -144,6 +150,10 @@ DANE_DNS_SERVERS = env.list("DANE_DNS_SERVERS", default=["127.0.0.1:5300"])
 DANE_TSIG_KEY_FILE = env.str("DANE_TSIG_KEY_FILE", default="")
 DANE_RESOLVER = env.str("DANE_RESOLVER", default="127.0.0.1:5301")
 DANE_DNS_TIMEOUT = env.float("DANE_DNS_TIMEOUT", default=3.0)
+DANE_VISIBILITY_TIMEOUT = env.float("DANE_VISIBILITY_TIMEOUT", default=30.0)
+DANE_OPERATION_MAX_ATTEMPTS = env.int("DANE_OPERATION_MAX_ATTEMPTS", default=6)
+DANE_OPERATION_RETRY_BASE_SECONDS = env.float("DANE_OPERATION_RETRY_BASE_SECONDS", default=10.0)
+DANE_OPERATION_LEASE_SECONDS = env.float("DANE_OPERATION_LEASE_SECONDS", default=240.0)
 DANE_PARTITION_CAPACITY = env.int("DANE_PARTITION_CAPACITY", default=10_000)
 DANE_RECORD_TTL = env.int("DANE_RECORD_TTL", default=3600)
 # On when the same DNS servers host DANE_MX_SUFFIX: new partitions get NS + DS there.

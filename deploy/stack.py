@@ -483,11 +483,29 @@ def dns_up() -> None:
     log(f"Unbound ready on {HOST}:{UNBOUND_PORT}")
 
 
-def knot_restart() -> None:
-    """Stop Knot and start it again (tests: nothing published may be lost)."""
+def knot_stop() -> None:
+    """Stop Knot (tests: a DNS server that is down)."""
     stop_pid("Knot", dns_dir() / "knot" / "knotd.pid")
+
+
+def knot_start() -> None:
+    """Start Knot again from its configuration database and wait until it answers."""
     run("knotd", "-C", knot_confdb(), "-d")
     wait_until("Knot", lambda: " 13 " in dig(TOP_ZONE, "DNSKEY", KNOT_PORT))
+
+
+def knot_restart() -> None:
+    """Stop Knot and start it again (tests: nothing published may be lost)."""
+    knot_stop()
+    knot_start()
+
+
+def knot_signal(signum: int) -> None:
+    """Send a signal to Knot (tests: SIGSTOP makes a server that accepts and never answers)."""
+    pid = read_pid(dns_dir() / "knot" / "knotd.pid")
+    if pid is None:
+        raise SystemExit("stack: Knot is not running")
+    os.kill(pid, signum)
 
 
 def dns_down() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from dnsops.choices import PartitionStatus
+from dnsops.choices import InboundKeyState, PartitionStatus
 
 
 class Partition(models.Model):
@@ -52,3 +52,36 @@ class ZoneRRset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.rdtype}"
+
+
+class InboundKey(models.Model):
+    """One of the provider's inbound TLS certificates; the source of the TLSA records.
+
+    ``next`` and ``current`` keys are published (``3 1 1``), so a rollover publishes the next
+    key before the servers switch to it; ``retired`` keys are not. An issuing CA registered
+    with ``is_issuer`` adds a ``2 1 1`` record while it is not retired.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    certificate_pem = models.TextField()
+    spki_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the SubjectPublicKeyInfo.")
+    is_issuer = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=InboundKeyState.choices)
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+    @property
+    def tlsa_record(self) -> str:
+        """The TLSA record data: ``3 1 1 <digest>`` (``2 1 1`` for an issuing CA)."""
+        usage = 2 if self.is_issuer else 3
+        return f"{usage} 1 1 {self.spki_sha256}"
+
+
+from dnsops.builtin_models import BuiltinRRset, BuiltinZone  # noqa: E402,F401

@@ -81,6 +81,24 @@ def ensure_partition(partition: Partition, backend: DnsBackend | None = None) ->
     return partition
 
 
+def set_desired_rrsets(
+    partition: Partition, upserts: Sequence[RRset], deletes: Sequence[RRsetKey] = ()
+) -> None:
+    """Record what the partition zone must publish; call inside the state change's transaction.
+
+    Nothing is sent to the server here: ``push_names`` (or drift repair) does that.
+    """
+    for rrset in upserts:
+        ZoneRRset.objects.update_or_create(
+            partition=partition,
+            name=rrset.name,
+            rdtype=rrset.rdtype,
+            defaults={"ttl": rrset.ttl, "rdatas": list(rrset.rdatas)},
+        )
+    for key in deletes:
+        ZoneRRset.objects.filter(partition=partition, name=key.name, rdtype=key.rdtype).delete()
+
+
 def _domain_group(name: str) -> str:
     """The MX host a record belongs to (its TLSA owner ``_25._tcp.<host>`` groups with it)."""
     return name.removeprefix(TLSA_PREFIX)

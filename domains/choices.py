@@ -1,4 +1,4 @@
-"""Enumerations of the domains app: audit actions."""
+"""Enumerations of the domains app: audit actions, domain states, operations, error codes."""
 
 from django.db import models
 
@@ -13,3 +13,81 @@ class AuditAction(models.TextChoices):
     DOMAIN_ADDED = "domain.added", "Domain added"
     DOMAIN_VERIFIED = "domain.verified", "Domain ownership verified"
     DOMAIN_DELETED = "domain.deleted", "Domain deleted"
+    OPERATION_REQUESTED = "operation.requested", "Command requested"
+    OPERATION_SUCCEEDED = "operation.succeeded", "Command succeeded"
+    OPERATION_FAILED = "operation.failed", "Command failed"
+    OPERATION_RETRY = "operation.retry_scheduled", "Command will be retried"
+    DNSSEC_STATE_CHANGED = "domain.dnssec_state", "DNSSEC state changed"
+    DANE_STATE_CHANGED = "domain.dane_state", "SMTP DANE inbound state changed"
+    INBOUND_KEY_CHANGED = "inbound_key.changed", "Inbound key registered or changed"
+
+
+class DnssecState(models.TextChoices):
+    """DNSSEC of a domain's MX host: ``disabled → enabling → pending_mx → enabled``,
+    ``disabling → disabled``; ``failed`` keeps the last error and can be retried."""
+
+    DISABLED = "disabled", "Disabled"
+    ENABLING = "enabling", "Enabling"
+    PENDING_MX = "pending_mx", "Waiting for the customer's MX change"
+    ENABLED = "enabled", "Enabled"
+    DISABLING = "disabling", "Disabling"
+    FAILED = "failed", "Failed"
+
+
+class DaneState(models.TextChoices):
+    """SMTP DANE inbound: ``disabled → enabling → enabled``, ``disabling → disabled``,
+    ``failed``."""
+
+    DISABLED = "disabled", "Disabled"
+    ENABLING = "enabling", "Enabling"
+    ENABLED = "enabled", "Enabled"
+    DISABLING = "disabling", "Disabling"
+    FAILED = "failed", "Failed"
+
+
+# DNSSEC states in which the MX host is published (so DANE can be enabled).
+DNSSEC_PUBLISHED_STATES = (DnssecState.PENDING_MX, DnssecState.ENABLED)
+
+
+class Feature(models.TextChoices):
+    """What an operation changes; one operation in flight per domain and feature."""
+
+    DNSSEC = "dnssec", "DNSSEC"
+    SMTP_DANE_INBOUND = "smtp_dane_inbound", "SMTP DANE inbound"
+
+
+class OperationKind(models.TextChoices):
+    """The commands (named after the provider's cmdlets)."""
+
+    ENABLE_DNSSEC = "Enable-DnssecForVerifiedDomain", "Enable DNSSEC"
+    DISABLE_DNSSEC = "Disable-DnssecForVerifiedDomain", "Disable DNSSEC"
+    ENABLE_DANE = "Enable-SmtpDaneInbound", "Enable SMTP DANE inbound"
+    DISABLE_DANE = "Disable-SmtpDaneInbound", "Disable SMTP DANE inbound"
+
+    @property
+    def feature(self) -> Feature:
+        """The feature this command changes."""
+        if self in (OperationKind.ENABLE_DNSSEC, OperationKind.DISABLE_DNSSEC):
+            return Feature.DNSSEC
+        return Feature.SMTP_DANE_INBOUND
+
+
+class OperationState(models.TextChoices):
+    """``pending`` (waiting for a worker or a retry) → ``running`` → ``succeeded`` | ``failed``."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+IN_FLIGHT_STATES = (OperationState.PENDING, OperationState.RUNNING)
+
+
+class ErrorCode(models.TextChoices):
+    """The cmdlets' error codes (SPEC §4)."""
+
+    DOMAIN_NOT_FOUND = "DomainNotFound"
+    DNSSEC_OPERATION_FAILED = "DnssecOperationFailed"
+    DOMAIN_NOT_SUPPORTED = "DomainNotSupported"
+    PARTITION_NOT_FOUND = "PartitionNotFound"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,16 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from rest_framework_api_key.models import AbstractAPIKey
 
-from domains.choices import AuditAction
+from dnsops.models import Partition
+from domains.choices import (
+    IN_FLIGHT_STATES,
+    AuditAction,
+    DaneState,
+    DnssecState,
+    Feature,
+    OperationKind,
+    OperationState,
+)
 
 VERIFICATION_RECORD_PREFIX = "dane-admin-verification="
 
@@ -69,6 +79,23 @@ class AcceptedDomain(models.Model):
     is_self_service = models.BooleanField(default=False)
     verification_token = models.CharField(max_length=64, default=new_verification_token)
     verified_at = models.DateTimeField(null=True, blank=True)
+    dnssec_state = models.CharField(
+        max_length=16, choices=DnssecState.choices, default=DnssecState.DISABLED
+    )
+    dane_state = models.CharField(
+        max_length=16, choices=DaneState.choices, default=DaneState.DISABLED
+    )
+    partition = models.ForeignKey(
+        Partition, on_delete=models.PROTECT, null=True, blank=True, related_name="domains"
+    )
+    mx_token = models.CharField(
+        max_length=63,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Label of the MX host inside its partition; allocated once, never recomputed.",
+    )
+    last_error = models.TextField(blank=True, default="")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -94,9 +121,72 @@ class AcceptedDomain(models.Model):
         return self.verified_at is not None
 
     @property
+    def dnssec_mx_value(self) -> str | None:
+        """``<token>.<partition zone>``: the MX host the customer points their MX at."""
+        if self.partition is None or self.mx_token is None:
+            return None
+        return f"{self.mx_token}.{self.partition.zone}"
+
+    @property
     def verification_record(self) -> str:
         """The exact TXT value the tenant publishes at the domain to prove ownership."""
         return f"{VERIFICATION_RECORD_PREFIX}{self.verification_token}"
+
+
+class Operation(models.Model):
+    """One command on a domain: its durable record, idempotency record and outbox.
+
+    Created in the request's transaction; a worker carries it out. ``next_attempt_at`` is when
+    a worker should (re)try it, so an operation whose message was lost, or whose worker died,
+    is picked up again by the periodic sweep.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="operations")
+    domain = models.ForeignKey(
+        AcceptedDomain, on_delete=models.SET_NULL, null=True, related_name="operations"
+    )
+    domain_name = models.CharField(max_length=253)
+    kind = models.CharField(max_length=40, choices=OperationKind.choices)
+    feature = models.CharField(max_length=32, choices=Feature.choices)
+    state = models.CharField(
+        max_length=16, choices=OperationState.choices, default=OperationState.PENDING
+    )
+    steps = models.JSONField(default=list, blank=True, help_text="Steps done, in order.")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no key (unique when set)
+    actor = models.CharField(max_length=200)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_detail = models.TextField(blank=True, default="")
+    result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("domain", "feature"),
+                condition=Q(state__in=IN_FLIGHT_STATES),
+                name="one_in_flight_operation_per_domain_feature",
+            ),
+            models.UniqueConstraint(
+                fields=("tenant", "idempotency_key"),
+                condition=Q(idempotency_key__isnull=False),
+                name="operation_idempotency_key_per_tenant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.domain_name} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the operation succeeded or failed for good."""
+        return self.state in (OperationState.SUCCEEDED, OperationState.FAILED)
 
 
 class AuditEvent(models.Model):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
+from dnsops import resolver
+from domains.choices import DaneState
 from domains.errors import DomainNotFound
 from domains.models import AcceptedDomain, AuditEvent, Tenant
 from domains.names import DomainNameError, parse_domain_name
@@ -27,6 +31,44 @@ def get_domain(tenant: Tenant, name: str) -> AcceptedDomain:
         return domains_of(tenant).get(name=alabel)
     except AcceptedDomain.DoesNotExist as exc:
         raise DomainNotFound(f"The domain {alabel} is not an accepted domain.") from exc
+
+
+def smtp_dane_inbound_status(domain: AcceptedDomain) -> dict[str, Any]:
+    """Get-SmtpDaneInboundStatus: the TLSA records the validating resolver returns for the
+    domain's MX host, whether they are DNSSEC-authentic, and whether they are the expected set."""
+    from dnsops.inbound_keys import published_tlsa_records
+
+    host = domain.dnssec_mx_value
+    status: dict[str, Any] = {
+        "DomainName": domain.name,
+        "DnssecMxValue": host,
+        "DnssecState": domain.dnssec_state,
+        "SmtpDaneInboundState": domain.dane_state,
+        "TlsaRecordName": f"_25._tcp.{host}" if host else None,
+        "TlsaRecords": [],
+        "ExpectedTlsaRecords": list(published_tlsa_records())
+        if domain.dane_state == DaneState.ENABLED
+        else [],
+        "DnssecValidated": False,
+        "MatchesExpected": False,
+    }
+    if host is None:
+        return {**status, "Result": "Success", "ErrorData": None}
+    try:
+        answer = resolver.query(f"_25._tcp.{host}", "TLSA")
+    except resolver.ResolverUnavailable as exc:
+        return {
+            **status,
+            "Result": "Error",
+            "ErrorData": {"ErrorCode": "DnsLookupFailed", "ErrorDetails": str(exc)},
+        }
+    records = sorted(rdata.to_text() for rdata in answer.records)
+    status.update(
+        TlsaRecords=records,
+        DnssecValidated=answer.authenticated,
+        MatchesExpected=records == sorted(status["ExpectedTlsaRecords"]),
+    )
+    return {**status, "Result": "Success", "ErrorData": None}
 
 
 def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from django.conf import settings
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
+from dnsops.models import Partition
 from domains import services
 from domains.audit import Actor
 from domains.models import Tenant
 from tests.dnsnet import DnsTestNetwork
+from tests.worker import WorkerProcess
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,6 +77,20 @@ def other_api(other_tenant: Tenant) -> APIClient:
 
 
 @pytest.fixture(scope="session")
+def worker(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    """A real Celery worker + beat on the test database (tests using it need
+    ``django_db(transaction=True)`` so that it sees their rows)."""
+    database = settings.DATABASES["default"]
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    process = WorkerProcess(url, tmp_path_factory.mktemp("worker"))
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
 def dnsnet() -> DnsTestNetwork:
     """The DNS test network started by deploy/stack.py (Knot + validating Unbound)."""
     network = DnsTestNetwork.from_environment()
@@ -84,6 +102,14 @@ def dnsnet() -> DnsTestNetwork:
 def customer_domain(dnsnet: DnsTestNetwork) -> str:
     """A fresh name in the test network's signed top zone, unique to the test."""
     return f"c{uuid.uuid4().hex[:12]}.{dnsnet.top_zone}"
+
+
+@pytest.fixture
+def partition(db: None, dnsnet: DnsTestNetwork) -> Partition:
+    """The only partition of the test database: a fresh zone name, provisioned on first use
+    by the worker (zones on the test network outlive the test database)."""
+    label = f"t{uuid.uuid4().hex[:8]}"
+    return Partition.objects.create(label=label, zone=f"{label}.{settings.DANE_MX_SUFFIX}")
 
 
 @pytest.fixture

@@ -150,12 +150,16 @@ class DnsTestNetwork:
             assert time.monotonic() < deadline, f"{zone} was not signed"
             time.sleep(0.05)
 
-    def restart_authoritative(self) -> None:
-        """Stop and start Knot with the project's script (nothing published may be lost)."""
+    def authoritative_control(self, action: str, *args: int) -> None:
+        """Run ``knot_<action>`` of deploy/stack.py: restart, stop, start, signal."""
         sys.path.insert(0, str(DEPLOY))
         try:
             import stack
 
-            stack.knot_restart()
+            getattr(stack, f"knot_{action}")(*args)
         finally:
             sys.path.remove(str(DEPLOY))
+
+    def restart_authoritative(self) -> None:
+        """Stop and start Knot with the project's script (nothing published may be lost)."""
+        self.authoritative_control("restart")

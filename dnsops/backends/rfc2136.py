@@ -116,7 +116,7 @@ class Rfc2136Backend(DnsBackend):
         return cls(
             parse_servers(settings.DANE_DNS_SERVERS),
             TsigKey.from_file(settings.DANE_TSIG_KEY_FILE),
-            timeout=max(settings.DANE_DNS_TIMEOUT, 5.0),
+            timeout=settings.DANE_DNS_TIMEOUT,
             knot=knot,
         )
 

@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from domains import errors
+from domains import commands, errors
 
 STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.InvalidRequest: status.HTTP_400_BAD_REQUEST,
@@ -20,6 +20,12 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.TenantAlreadyExists: status.HTTP_409_CONFLICT,
     errors.VersionConflict: status.HTTP_412_PRECONDITION_FAILED,
     errors.DnsLookupFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
+    commands.DomainNotFound: status.HTTP_404_NOT_FOUND,
+    commands.DomainNotSupported: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    commands.PartitionNotFound: status.HTTP_409_CONFLICT,
+    commands.DnssecOperationFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
+    commands.OperationInProgress: status.HTTP_409_CONFLICT,
+    commands.IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 
@@ -34,11 +40,12 @@ def status_for(error: errors.ServiceError) -> int:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render service errors and DRF errors in the API's single error shape."""
     if isinstance(exc, errors.ServiceError):
-        headers = {"Retry-After": "30"} if isinstance(exc, errors.DnsLookupFailed) else None
+        retryable = isinstance(exc, errors.DnsLookupFailed | commands.DnssecOperationFailed)
+        body = {"code": exc.code, "detail": exc.message, **exc.details}
+        if isinstance(exc, commands.CommandError):
+            body.update(commands.error_result(exc.code, exc.message))
         return Response(
-            {"code": exc.code, "detail": exc.message, **exc.details},
-            status=status_for(exc),
-            headers=headers,
+            body, status=status_for(exc), headers={"Retry-After": "30"} if retryable else None
         )
     response = drf_exception_handler(exc, context)
     if response is None:

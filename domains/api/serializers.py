@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from domains.models import AcceptedDomain
+from domains.models import AcceptedDomain, Operation
 
 
 class StrictSerializer(serializers.Serializer):
@@ -64,3 +64,39 @@ class VerificationFailureSerializer(ErrorSerializer):
     """A failed ownership check: what the TXT lookup found instead."""
 
     found = serializers.ListField(child=serializers.CharField())
+
+
+class CommandRequestSerializer(StrictSerializer):
+    """Body of a command (``.../enable/``, ``.../disable/``): empty, or ``{}``."""
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    """An operation: what was asked, how far it got, and the cmdlet-shaped result."""
+
+    domain = serializers.CharField(source="domain_name", read_only=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Operation
+        fields = (
+            "id",
+            "kind",
+            "domain",
+            "state",
+            "steps",
+            "attempts",
+            "next_attempt_at",
+            "actor",
+            "created_at",
+            "updated_at",
+            "finished_at",
+            "result",
+            "error",
+        )
+        read_only_fields = fields
+
+    def get_error(self, operation: Operation) -> dict[str, str] | None:
+        """``{"code", "detail"}`` of a failed (or retrying) operation."""
+        if not operation.error_code and not operation.error_detail:
+            return None
+        return {"code": operation.error_code, "detail": operation.error_detail}

@@ -2,9 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
-from domains.api.views import DomainViewSet
+from domains.api.views import DomainViewSet, OperationViewSet
 
 router = SimpleRouter()
 router.register("domains", DomainViewSet, basename="domain")
+router.register("operations", OperationViewSet, basename="operation")
 
 urlpatterns = router.urls

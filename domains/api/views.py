@@ -11,16 +11,18 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains import selectors, services
+from domains import commands, selectors, services
 from domains.api.serializers import (
+    CommandRequestSerializer,
     DomainCreateSerializer,
     DomainSerializer,
     ErrorSerializer,
+    OperationSerializer,
     VerificationFailureSerializer,
 )
 from domains.authentication import TenantPrincipal
-from domains.errors import VersionConflict
-from domains.models import AcceptedDomain
+from domains.errors import InvalidRequest, VersionConflict
+from domains.models import AcceptedDomain, Operation
 
 DOMAIN_NAME_PATTERN = r"[^/]+"
 
@@ -40,6 +42,44 @@ def if_match_version(request: Request) -> int | None:
         return int(header.strip().removeprefix("W/").strip('"'))
     except ValueError as exc:
         raise VersionConflict("If-Match must be the ETag of the domain.") from exc
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The ``Idempotency-Key`` header: printable ASCII, at most 200 characters."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not key or len(key) > 200 or not key.isascii() or not key.isprintable():
+        raise InvalidRequest("Idempotency-Key must be 1-200 printable ASCII characters.")
+    return key
+
+
+def command_response(request: Request, outcome: commands.CommandOutcome) -> Response:
+    """202 + Location while the operation runs; 200 once it has finished."""
+    operation = outcome.operation
+    body = OperationSerializer(operation).data
+    if operation.is_finished:
+        return Response(body, status=status.HTTP_200_OK)
+    response = Response(body, status=status.HTTP_202_ACCEPTED)
+    response["Location"] = f"/api/v1/operations/{operation.id}"
+    return response
+
+
+COMMAND_RESPONSES = {
+    200: OpenApiResponse(OperationSerializer, "Already in place: a finished operation."),
+    202: OpenApiResponse(OperationSerializer, "Accepted; follow Location."),
+    404: ErrorSerializer,
+    409: ErrorSerializer,
+    422: ErrorSerializer,
+    503: ErrorSerializer,
+}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Repeat a command safely: the same key returns the same operation.",
+)
 
 
 class DomainViewSet(
@@ -109,3 +149,55 @@ class DomainViewSet(
         principal = principal_of(request)
         outcome = services.verify_domain(self.get_object(), actor=principal.actor)
         return Response(DomainSerializer(outcome.domain).data)
+
+    def _command(self, request: Request, command: commands.Command) -> Response:
+        CommandRequestSerializer(data=request.data).is_valid(raise_exception=True)
+        principal = principal_of(request)
+        outcome = command(
+            principal.tenant,
+            self.kwargs["name"],
+            actor=principal.actor,
+            idempotency_key=idempotency_key(request),
+        )
+        return command_response(request, outcome)
+
+    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="dnssec/enable")
+    def enable_dnssec(self, request: Request, name: str) -> Response:
+        """Enable-DnssecForVerifiedDomain."""
+        return self._command(request, commands.enable_dnssec)
+
+    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="dnssec/disable")
+    def disable_dnssec(self, request: Request, name: str) -> Response:
+        """Disable-DnssecForVerifiedDomain."""
+        return self._command(request, commands.disable_dnssec)
+
+    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/enable")
+    def enable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
+        """Enable-SmtpDaneInbound."""
+        return self._command(request, commands.enable_smtp_dane_inbound)
+
+    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/disable")
+    def disable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
+        """Disable-SmtpDaneInbound."""
+        return self._command(request, commands.disable_smtp_dane_inbound)
+
+    @extend_schema(responses={200: dict, 404: ErrorSerializer})
+    @action(detail=True, methods=["get"], url_path="smtp-dane-inbound")
+    def smtp_dane_inbound_status(self, request: Request, name: str) -> Response:
+        """Get-SmtpDaneInboundStatus: the TLSA records as a validating resolver sees them."""
+        domain = commands.supported_domain(principal_of(request).tenant, name)
+        return Response(selectors.smtp_dane_inbound_status(domain))
+
+
+class OperationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Operation]):
+    """Operations of the caller's tenant (others' are 404)."""
+
+    serializer_class = OperationSerializer
+
+    def get_queryset(self) -> QuerySet[Operation]:
+        """Only the caller's tenant's operations."""
+        return Operation.objects.filter(tenant=principal_of(self.request).tenant)

@@ -1,0 +1,32 @@
+"""Celery tasks of the dnsops app: drift repair of the partition zones."""
+
+import logging
+
+from celery import shared_task
+
+from dnsops import provisioning
+from dnsops.backends.base import DnsBackendError
+from dnsops.models import Partition
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=500, time_limit=560)
+def repair_partition_drift(partition_id: int) -> None:
+    """Make one partition zone match the database (after a failure, or on schedule)."""
+    partition = Partition.objects.filter(pk=partition_id, provisioned_at__isnull=False).first()
+    if partition is None:
+        return
+    try:
+        provisioning.repair_drift(partition)
+    except DnsBackendError as exc:
+        logger.warning("drift repair postponed", extra={"zone": partition.zone, "error": str(exc)})
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def repair_all_drift() -> None:
+    """Queue a drift repair for every provisioned partition."""
+    for partition_id in Partition.objects.filter(provisioned_at__isnull=False).values_list(
+        "pk", flat=True
+    ):
+        repair_partition_drift.delay(partition_id)

@@ -1,0 +1,397 @@
+"""The commands, one function per provider cmdlet (SPEC §4), called by the API, the management
+commands and the UI.
+
+Each one checks the domain, moves its state with a conditional update, records what the zone
+must publish, writes the audit event and creates the Operation, all in one transaction; the
+worker is woken after commit (``domains.operations`` does the DNS work). A repeated command
+returns the operation in flight; a command whose outcome already holds succeeds at once and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dnsops.backends.base import RRset, RRsetKey
+from dnsops.inbound_keys import published_tlsa_records
+from dnsops.partitions import allocate_mx_token, partition_with_room
+from dnsops.provisioning import TLSA_PREFIX, set_desired_rrsets
+from domains.audit import Actor, record_audit_event
+from domains.choices import (
+    DNSSEC_PUBLISHED_STATES,
+    IN_FLIGHT_STATES,
+    AuditAction,
+    DaneState,
+    DnssecState,
+    ErrorCode,
+    OperationKind,
+    OperationState,
+)
+from domains.errors import ServiceError
+from domains.models import AcceptedDomain, Operation, Tenant
+from domains.names import DomainNameError, parse_domain_name
+
+
+class CommandError(ServiceError):
+    """A cmdlet error: ``code`` is one of the cmdlets' ErrorCodes (SPEC §4)."""
+
+
+class DomainNotFound(CommandError):
+    """Not one of the tenant's accepted domains, or not verified."""
+
+    code = ErrorCode.DOMAIN_NOT_FOUND
+
+
+class DomainNotSupported(CommandError):
+    """The tenant's initial domain or a self-service domain."""
+
+    code = ErrorCode.DOMAIN_NOT_SUPPORTED
+
+
+class PartitionNotFound(CommandError):
+    """SMTP DANE asked for a domain whose MX host is not published (DNSSEC not enabled)."""
+
+    code = ErrorCode.PARTITION_NOT_FOUND
+
+
+class DnssecOperationFailed(CommandError):
+    """The zone or records could not be created; retry later."""
+
+    code = ErrorCode.DNSSEC_OPERATION_FAILED
+
+
+class OperationInProgress(ServiceError):
+    """The opposite command is still running for this domain and feature."""
+
+    code = "OperationInProgress"
+
+
+class IdempotencyKeyReused(ServiceError):
+    """The Idempotency-Key was used before for a different command or domain."""
+
+    code = "IdempotencyKeyReused"
+
+
+class Command(Protocol):
+    """The signature every cmdlet function shares."""
+
+    def __call__(
+        self, tenant: Tenant, name: str, *, actor: Actor, idempotency_key: str | None = None
+    ) -> CommandOutcome: ...
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """The operation a command created, or the one it repeated (``created`` False)."""
+
+    operation: Operation
+    created: bool
+
+
+def success_result(kind: OperationKind, domain: AcceptedDomain) -> dict[str, Any]:
+    """The cmdlet-shaped result of a successful command."""
+    result: dict[str, Any] = {"Result": "Success"}
+    if kind == OperationKind.ENABLE_DNSSEC:
+        result["DnssecMxValue"] = domain.dnssec_mx_value
+    result["ErrorData"] = None
+    return result
+
+
+def error_result(code: str, details: str) -> dict[str, Any]:
+    """The cmdlet-shaped result of a failed command."""
+    return {"Result": "Error", "ErrorData": {"ErrorCode": code, "ErrorDetails": details}}
+
+
+def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
+    """The tenant's verified domain called ``name``; DomainNotFound / DomainNotSupported."""
+    try:
+        alabel = parse_domain_name(name).alabel
+    except DomainNameError as exc:
+        raise DomainNotFound(f"{name!r} is not an accepted domain of this tenant.") from exc
+    domain = (
+        AcceptedDomain.objects.select_related("partition")
+        .filter(tenant=tenant, name=alabel)
+        .first()
+    )
+    if domain is None:
+        raise DomainNotFound(f"{alabel} is not an accepted domain of this tenant.")
+    if not domain.is_verified:
+        raise DomainNotFound(
+            f"{alabel} is not verified yet: publish its verification TXT record and verify it."
+        )
+    if domain.is_initial or domain.is_self_service:
+        kind = "the tenant's initial domain" if domain.is_initial else "a self-service domain"
+        raise DomainNotSupported(f"{alabel} is {kind}; DNSSEC and DANE are not offered for it.")
+    return domain
+
+
+def host_rrsets(domain: AcceptedDomain) -> list[RRset]:
+    """The A and AAAA records of the domain's DNSSEC MX host."""
+    host = domain.dnssec_mx_value
+    assert host is not None
+    v4 = tuple(a for a in settings.DANE_INBOUND_ADDRESSES if ":" not in a)
+    v6 = tuple(a for a in settings.DANE_INBOUND_ADDRESSES if ":" in a)
+    ttl = settings.DANE_RECORD_TTL
+    return [
+        RRset(host, rdtype, ttl, rdatas) for rdtype, rdatas in (("A", v4), ("AAAA", v6)) if rdatas
+    ]
+
+
+def tlsa_owner(domain: AcceptedDomain) -> str:
+    """``_25._tcp.<MX host>``."""
+    return f"{TLSA_PREFIX}{domain.dnssec_mx_value}"
+
+
+def _move(domain: AcceptedDomain, field: str, to: str, actor: Actor) -> None:
+    """Conditional state change of ``field`` (the row is locked by the caller) + audit."""
+    was = getattr(domain, field)
+    if was == to:
+        return
+    updated = AcceptedDomain.objects.filter(pk=domain.pk, version=domain.version).update(
+        **{field: to}, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise OperationInProgress(f"{domain.name} changed meanwhile; retry the command.")
+    setattr(domain, field, to)
+    domain.version += 1
+    action = (
+        AuditAction.DNSSEC_STATE_CHANGED
+        if field == "dnssec_state"
+        else AuditAction.DANE_STATE_CHANGED
+    )
+    record_audit_event(
+        action,
+        actor=actor,
+        tenant=domain.tenant,
+        target_type="domain",
+        target_id=domain.name,
+        data={"from": was, "to": to},
+    )
+
+
+# Each transition runs with the domain row locked. It returns a result when the command's
+# outcome already holds (nothing to do), or None after it moved the state and recorded what
+# the zone must publish (a worker will do it).
+Transition = Callable[[AcceptedDomain, Actor], dict[str, Any] | None]
+
+
+def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+    if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
+        return success_result(OperationKind.ENABLE_DNSSEC, domain)
+    if domain.mx_token is None or domain.partition is None:
+        partition = partition_with_room()
+        if partition is None:
+            raise DnssecOperationFailed(
+                f"No DNSSEC partition has room for {domain.name}; the provider must add one."
+            )
+        token = allocate_mx_token(
+            domain.name,
+            lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
+        )
+        AcceptedDomain.objects.filter(pk=domain.pk).update(partition=partition, mx_token=token)
+        domain.partition, domain.mx_token = partition, token
+    assert domain.partition is not None
+    set_desired_rrsets(domain.partition, host_rrsets(domain))
+    _move(domain, "dnssec_state", DnssecState.ENABLING, actor)
+    return None
+
+
+def _disable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+    if domain.dnssec_state == DnssecState.DISABLED:
+        return success_result(OperationKind.DISABLE_DNSSEC, domain)
+    if domain.partition is None:
+        _move(domain, "dnssec_state", DnssecState.DISABLED, actor)
+        return success_result(OperationKind.DISABLE_DNSSEC, domain)
+    host = domain.dnssec_mx_value
+    assert host is not None
+    set_desired_rrsets(
+        domain.partition,
+        [],
+        [RRsetKey(host, "A"), RRsetKey(host, "AAAA"), RRsetKey(tlsa_owner(domain), "TLSA")],
+    )
+    _move(domain, "dane_state", DaneState.DISABLED, actor)
+    _move(domain, "dnssec_state", DnssecState.DISABLING, actor)
+    return None
+
+
+def _enable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+    if domain.dnssec_state not in DNSSEC_PUBLISHED_STATES or domain.partition is None:
+        raise PartitionNotFound(
+            f"{domain.name} has no DNSSEC partition: enable DNSSEC for it first "
+            "(Enable-DnssecForVerifiedDomain)."
+        )
+    if domain.dane_state == DaneState.ENABLED:
+        return success_result(OperationKind.ENABLE_DANE, domain)
+    records = published_tlsa_records()
+    if not records:
+        raise DnssecOperationFailed(
+            "The provider has registered no inbound TLS key, so there is no TLSA record to "
+            "publish; retry once one is registered."
+        )
+    ttl = settings.DANE_RECORD_TTL
+    set_desired_rrsets(domain.partition, [RRset(tlsa_owner(domain), "TLSA", ttl, records)])
+    _move(domain, "dane_state", DaneState.ENABLING, actor)
+    return None
+
+
+def _disable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+    if domain.dane_state == DaneState.DISABLED:
+        return success_result(OperationKind.DISABLE_DANE, domain)
+    if domain.partition is None:
+        _move(domain, "dane_state", DaneState.DISABLED, actor)
+        return success_result(OperationKind.DISABLE_DANE, domain)
+    set_desired_rrsets(domain.partition, [], [RRsetKey(tlsa_owner(domain), "TLSA")])
+    _move(domain, "dane_state", DaneState.DISABLING, actor)
+    return None
+
+
+TRANSITIONS: dict[OperationKind, Transition] = {
+    OperationKind.ENABLE_DNSSEC: _enable_dnssec,
+    OperationKind.DISABLE_DNSSEC: _disable_dnssec,
+    OperationKind.ENABLE_DANE: _enable_dane,
+    OperationKind.DISABLE_DANE: _disable_dane,
+}
+
+
+def run_command(
+    kind: OperationKind,
+    tenant: Tenant,
+    name: str,
+    *,
+    actor: Actor,
+    idempotency_key: str | None = None,
+) -> CommandOutcome:
+    """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet."""
+    if idempotency_key is not None:
+        repeated = _repeat_of(kind, tenant, name, idempotency_key)
+        if repeated is not None:
+            return CommandOutcome(repeated, created=False)
+    domain = supported_domain(tenant, name)
+    try:
+        with transaction.atomic():
+            domain = (
+                AcceptedDomain.objects.select_for_update(of=("self",))
+                .select_related("partition", "tenant")
+                .get(pk=domain.pk)
+            )
+            in_flight = Operation.objects.filter(
+                domain=domain, feature=kind.feature, state__in=IN_FLIGHT_STATES
+            ).first()
+            if in_flight is not None:
+                if in_flight.kind != kind:
+                    raise OperationInProgress(
+                        f"{in_flight.kind} is still running for {domain.name} "
+                        f"(operation {in_flight.id}); wait for it to finish."
+                    )
+                return CommandOutcome(in_flight, created=False)
+            operation = _record_operation(kind, domain, actor, idempotency_key)
+    except IntegrityError:
+        # Another request created the same operation first (same key or same domain).
+        repeated = _repeat_of(kind, tenant, name, idempotency_key) if idempotency_key else None
+        repeated = (
+            repeated
+            or Operation.objects.filter(
+                domain=domain, feature=kind.feature, state__in=IN_FLIGHT_STATES, kind=kind
+            ).first()
+        )
+        if repeated is None:
+            raise
+        return CommandOutcome(repeated, created=False)
+    return CommandOutcome(operation, created=True)
+
+
+def _record_operation(
+    kind: OperationKind, domain: AcceptedDomain, actor: Actor, idempotency_key: str | None
+) -> Operation:
+    """Move the state, create the operation and its audit event; wake a worker on commit."""
+    done = TRANSITIONS[kind](domain, actor)
+    now = timezone.now()
+    operation = Operation.objects.create(
+        tenant=domain.tenant,
+        domain=domain,
+        domain_name=domain.name,
+        kind=kind,
+        feature=kind.feature,
+        state=OperationState.SUCCEEDED if done else OperationState.PENDING,
+        steps=["already-in-place"] if done else ["accepted"],
+        next_attempt_at=None if done else now,
+        idempotency_key=idempotency_key,
+        actor=actor.label,
+        result=done,
+        finished_at=now if done else None,
+    )
+    record_audit_event(
+        AuditAction.OPERATION_REQUESTED,
+        actor=actor,
+        tenant=domain.tenant,
+        target_type="operation",
+        target_id=str(operation.id),
+        data={"kind": kind, "domain": domain.name, "state": operation.state},
+    )
+    if not done:
+        from domains.tasks import process_operations
+
+        transaction.on_commit(process_operations.delay)
+    return operation
+
+
+def _repeat_of(
+    kind: OperationKind, tenant: Tenant, name: str, idempotency_key: str
+) -> Operation | None:
+    """The operation an Idempotency-Key already names; refuses reuse for something else."""
+    operation = Operation.objects.filter(tenant=tenant, idempotency_key=idempotency_key).first()
+    if operation is None:
+        return None
+    try:
+        same_domain = operation.domain_name == parse_domain_name(name).alabel
+    except DomainNameError:
+        same_domain = False
+    if operation.kind != kind or not same_domain:
+        raise IdempotencyKeyReused(
+            f"The Idempotency-Key was already used for {operation.kind} of "
+            f"{operation.domain_name}; use a new key for a different command."
+        )
+    return operation
+
+
+def enable_dnssec(
+    tenant: Tenant, name: str, *, actor: Actor, idempotency_key: str | None = None
+) -> CommandOutcome:
+    """Enable-DnssecForVerifiedDomain: publish the domain's DNSSEC MX host."""
+    return run_command(
+        OperationKind.ENABLE_DNSSEC, tenant, name, actor=actor, idempotency_key=idempotency_key
+    )
+
+
+def disable_dnssec(
+    tenant: Tenant, name: str, *, actor: Actor, idempotency_key: str | None = None
+) -> CommandOutcome:
+    """Disable-DnssecForVerifiedDomain: withdraw the MX host (and its TLSA records)."""
+    return run_command(
+        OperationKind.DISABLE_DNSSEC, tenant, name, actor=actor, idempotency_key=idempotency_key
+    )
+
+
+def enable_smtp_dane_inbound(
+    tenant: Tenant, name: str, *, actor: Actor, idempotency_key: str | None = None
+) -> CommandOutcome:
+    """Enable-SmtpDaneInbound: publish TLSA records for the provider's inbound keys."""
+    return run_command(
+        OperationKind.ENABLE_DANE, tenant, name, actor=actor, idempotency_key=idempotency_key
+    )
+
+
+def disable_smtp_dane_inbound(
+    tenant: Tenant, name: str, *, actor: Actor, idempotency_key: str | None = None
+) -> CommandOutcome:
+    """Disable-SmtpDaneInbound: withdraw the TLSA records."""
+    return run_command(
+        OperationKind.DISABLE_DANE, tenant, name, actor=actor, idempotency_key=idempotency_key
+    )

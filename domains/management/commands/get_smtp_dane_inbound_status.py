@@ -1,0 +1,34 @@
+"""``manage.py get_smtp_dane_inbound_status --tenant SLUG DOMAIN``: Get-SmtpDaneInboundStatus."""
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from domains import commands, selectors
+from domains.errors import ServiceError
+from domains.models import Tenant
+
+
+class Command(BaseCommand):
+    """Print the TLSA records of the domain's MX host as the validating resolver sees them."""
+
+    help = "Get-SmtpDaneInboundStatus for DOMAIN of tenant SLUG."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """``--tenant SLUG DOMAIN``."""
+        parser.add_argument("domain")
+        parser.add_argument("--tenant", required=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Look it up and print the JSON."""
+        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
+        if tenant is None:
+            raise CommandError(f"No tenant {options['tenant']!r}.")
+        try:
+            domain = commands.supported_domain(tenant, options["domain"])
+        except ServiceError as exc:
+            result = commands.error_result(exc.code, exc.message)
+        else:
+            result = selectors.smtp_dane_inbound_status(domain)
+        self.stdout.write(json.dumps(result, indent=2))

@@ -1,0 +1,296 @@
+"""Carrying out operations: the worker side of the commands.
+
+A worker claims every due operation at once (``SKIP LOCKED``, with a lease of
+``DANE_OPERATION_LEASE_SECONDS``, longer than the task's time limit), groups them by
+partition zone, pushes the changes of all of them in a few large server transactions, waits
+until every server shows them, and finishes each operation with a conditional state change.
+An operation whose worker died is claimed again when its lease runs out; one whose message
+was lost is claimed by the periodic sweep. Transient DNS failures are retried with backoff;
+when the attempts run out, or the server refuses, the operation fails with
+DnssecOperationFailed and the database stops wanting its records (drift repair then brings
+the server back in line).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from dnsops.backends import get_backend
+from dnsops.backends.base import (
+    ChangeBatch,
+    DnsBackend,
+    DnsBackendError,
+    RRsetKey,
+    TransientDnsError,
+)
+from dnsops.models import Partition
+from dnsops.provisioning import ensure_partition, push_names, set_desired_rrsets
+from domains.audit import Actor, record_audit_event
+from domains.choices import (
+    AuditAction,
+    DaneState,
+    DnssecState,
+    ErrorCode,
+    OperationKind,
+    OperationState,
+)
+from domains.commands import error_result, host_rrsets, success_result, tlsa_owner
+from domains.models import AcceptedDomain, Operation
+
+logger = logging.getLogger(__name__)
+
+# (state field, state while working, state when done, state when failed)
+OUTCOMES: dict[OperationKind, tuple[str, str, str, str]] = {
+    OperationKind.ENABLE_DNSSEC: (
+        "dnssec_state",
+        DnssecState.ENABLING,
+        DnssecState.PENDING_MX,
+        DnssecState.FAILED,
+    ),
+    OperationKind.DISABLE_DNSSEC: (
+        "dnssec_state",
+        DnssecState.DISABLING,
+        DnssecState.DISABLED,
+        DnssecState.FAILED,
+    ),
+    OperationKind.ENABLE_DANE: (
+        "dane_state",
+        DaneState.ENABLING,
+        DaneState.ENABLED,
+        DaneState.FAILED,
+    ),
+    OperationKind.DISABLE_DANE: (
+        "dane_state",
+        DaneState.DISABLING,
+        DaneState.DISABLED,
+        DaneState.FAILED,
+    ),
+}
+CLAIM_LIMIT = 5000
+
+
+def claim_due_operations(limit: int = CLAIM_LIMIT) -> list[Operation]:
+    """Take every operation that is due (or whose worker's lease ran out) for this worker."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Operation.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(state=OperationState.PENDING, next_attempt_at__lte=now)
+                | Q(state=OperationState.RUNNING, lease_until__lt=now)
+            )
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Operation.objects.filter(pk__in=due).update(
+            state=OperationState.RUNNING,
+            lease_until=now + timedelta(seconds=settings.DANE_OPERATION_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    return list(Operation.objects.filter(pk__in=due).select_related("domain__partition", "tenant"))
+
+
+def affected_names(operation: Operation) -> list[str]:
+    """The owner names an operation changes in its partition zone."""
+    domain = operation.domain
+    assert domain is not None
+    assert domain.dnssec_mx_value is not None
+    if operation.feature == "dnssec":
+        return [domain.dnssec_mx_value, tlsa_owner(domain)]
+    return [tlsa_owner(domain)]
+
+
+def process_due_operations(backend: DnsBackend | None = None) -> int:
+    """Claim and carry out the due operations; returns how many were claimed."""
+    operations = claim_due_operations()
+    if not operations:
+        return 0
+    by_partition: dict[int, list[Operation]] = defaultdict(list)
+    for operation in operations:
+        if operation.domain is None or operation.domain.partition is None:
+            fail(operation, "The domain was deleted while the command was running.")
+            continue
+        by_partition[operation.domain.partition.pk].append(operation)
+    backend = backend or get_backend()
+    for group in by_partition.values():
+        partition = group[0].domain.partition  # type: ignore[union-attr]
+        assert partition is not None
+        _carry_out(backend, partition, group)
+    return len(operations)
+
+
+def _carry_out(backend: DnsBackend, partition: Partition, group: list[Operation]) -> None:
+    try:
+        if partition.provisioned_at is None:
+            ensure_partition(partition, backend)
+        names = sorted({name for operation in group for name in affected_names(operation)})
+        batches = push_names(partition, names, backend)
+        _add_step(group, "published")
+        wait_until_visible(backend, batches)
+    except TransientDnsError as exc:
+        logger.warning("transient DNS failure", extra={"zone": partition.zone, "error": str(exc)})
+        for operation in group:
+            retry_or_fail(operation, str(exc))
+        return
+    except DnsBackendError as exc:
+        logger.error("DNS operation refused", extra={"zone": partition.zone, "error": str(exc)})
+        for operation in group:
+            fail(operation, str(exc))
+        return
+    for operation in group:
+        succeed(operation)
+
+
+def wait_until_visible(backend: DnsBackend, batches: Sequence[ChangeBatch]) -> None:
+    """Poll until every server shows every batch (``DANE_VISIBILITY_TIMEOUT`` seconds)."""
+    deadline = time.monotonic() + settings.DANE_VISIBILITY_TIMEOUT
+    pending = list(batches)
+    while pending:
+        pending = [batch for batch in pending if not backend.confirm_visible(batch)]
+        if pending and time.monotonic() > deadline:
+            raise TransientDnsError(
+                f"{len(pending)} change batch(es) were not visible on every DNS server within "
+                f"{settings.DANE_VISIBILITY_TIMEOUT} s."
+            )
+        if pending:
+            time.sleep(0.2)
+
+
+def _add_step(group: list[Operation], step: str) -> None:
+    for operation in group:
+        operation.steps = [*operation.steps, step]
+    Operation.objects.bulk_update(group, ["steps"])
+
+
+def _finish_state(operation: Operation, to: str, actor: Actor) -> AcceptedDomain | None:
+    """Move the domain's feature state from "working" to ``to`` (conditional) + audit."""
+    field, working, _, _ = OUTCOMES[OperationKind(operation.kind)]
+    if operation.domain_id is None:
+        return None
+    domain = AcceptedDomain.objects.select_for_update().filter(pk=operation.domain_id).first()
+    if domain is None:
+        return None
+    if getattr(domain, field) == working:
+        AcceptedDomain.objects.filter(pk=domain.pk, **{field: working}).update(
+            **{field: to}, version=F("version") + 1, updated_at=timezone.now()
+        )
+        action = (
+            AuditAction.DNSSEC_STATE_CHANGED
+            if field == "dnssec_state"
+            else AuditAction.DANE_STATE_CHANGED
+        )
+        record_audit_event(
+            action,
+            actor=actor,
+            tenant=operation.tenant,
+            target_type="domain",
+            target_id=domain.name,
+            data={"from": working, "to": to, "operation": str(operation.id)},
+        )
+        domain.refresh_from_db()
+    return domain
+
+
+def succeed(operation: Operation) -> None:
+    """The records are visible everywhere: finish the operation and the domain's state."""
+    kind = OperationKind(operation.kind)
+    with transaction.atomic():
+        domain = _finish_state(operation, OUTCOMES[kind][2], Actor.system())
+        result = success_result(kind, domain) if domain else None
+        Operation.objects.filter(pk=operation.pk, state=OperationState.RUNNING).update(
+            state=OperationState.SUCCEEDED,
+            steps=[*operation.steps, "visible-on-all-servers", "state-updated"],
+            result=result,
+            error_code="",
+            error_detail="",
+            lease_until=None,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        record_audit_event(
+            AuditAction.OPERATION_SUCCEEDED,
+            actor=Actor.system(),
+            tenant=operation.tenant,
+            target_type="operation",
+            target_id=str(operation.id),
+            data={"kind": kind, "domain": operation.domain_name, "attempts": operation.attempts},
+        )
+
+
+def retry_or_fail(operation: Operation, detail: str) -> None:
+    """Schedule another attempt with backoff, or fail when the attempts are used up."""
+    if operation.attempts >= settings.DANE_OPERATION_MAX_ATTEMPTS:
+        fail(operation, f"{detail} (gave up after {operation.attempts} attempts)")
+        return
+    base = settings.DANE_OPERATION_RETRY_BASE_SECONDS * 2 ** (operation.attempts - 1)
+    delay = min(base, 600.0) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
+    next_attempt = timezone.now() + timedelta(seconds=delay)
+    with transaction.atomic():
+        Operation.objects.filter(pk=operation.pk, state=OperationState.RUNNING).update(
+            state=OperationState.PENDING,
+            next_attempt_at=next_attempt,
+            lease_until=None,
+            error_detail=detail,
+            updated_at=timezone.now(),
+        )
+        record_audit_event(
+            AuditAction.OPERATION_RETRY,
+            actor=Actor.system(),
+            tenant=operation.tenant,
+            target_type="operation",
+            target_id=str(operation.id),
+            data={"attempt": operation.attempts, "next_attempt_at": next_attempt.isoformat()},
+        )
+    from domains.tasks import process_operations
+
+    process_operations.apply_async(countdown=delay)
+
+
+def fail(operation: Operation, detail: str) -> None:
+    """End the operation with DnssecOperationFailed; the database stops wanting what the
+    command would have published, so the zone is never left half-done."""
+    kind = OperationKind(operation.kind)
+    code = ErrorCode.DNSSEC_OPERATION_FAILED
+    with transaction.atomic():
+        domain = _finish_state(operation, OUTCOMES[kind][3], Actor.system())
+        if domain is not None and domain.partition is not None:
+            AcceptedDomain.objects.filter(pk=domain.pk).update(last_error=detail[:2000])
+            if kind == OperationKind.ENABLE_DNSSEC:
+                keys = [rrset.key for rrset in host_rrsets(domain)]
+                set_desired_rrsets(domain.partition, [], keys)
+            elif kind == OperationKind.ENABLE_DANE:
+                set_desired_rrsets(domain.partition, [], [RRsetKey(tlsa_owner(domain), "TLSA")])
+        Operation.objects.filter(pk=operation.pk).update(
+            state=OperationState.FAILED,
+            error_code=code,
+            error_detail=detail[:2000],
+            result=error_result(code, f"{operation.domain_name}: {detail}"),
+            lease_until=None,
+            next_attempt_at=None,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        record_audit_event(
+            AuditAction.OPERATION_FAILED,
+            actor=Actor.system(),
+            tenant=operation.tenant,
+            target_type="operation",
+            target_id=str(operation.id),
+            data={"kind": kind, "domain": operation.domain_name, "error": detail[:500]},
+        )
+    partition_id = operation.domain.partition_id if operation.domain is not None else None
+    if partition_id is not None:
+        from dnsops.tasks import repair_partition_drift
+
+        repair_partition_drift.delay(partition_id)

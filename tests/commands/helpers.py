@@ -1,0 +1,61 @@
+"""Test data for the commands: verified domains, inbound certificates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.utils import timezone
+
+from dnsops.choices import InboundKeyState
+from dnsops.inbound_keys import register_certificate
+from dnsops.models import InboundKey
+from domains import services
+from domains.audit import Actor
+from domains.models import AcceptedDomain, Tenant
+
+
+def make_verified_domain(tenant: Tenant) -> str:
+    """A fresh verified domain of ``tenant`` (test set-up: verification itself is tested
+    against real DNS in tests/test_verification.py)."""
+    name = f"d{uuid.uuid4().hex[:10]}.example"
+    services.add_domain(tenant, name, actor=Actor.cli())
+    AcceptedDomain.objects.filter(name=name, tenant=tenant).update(verified_at=timezone.now())
+    return name
+
+
+def enable_url(name: str, feature: str, action: str = "enable") -> str:
+    """``/api/v1/domains/<name>/<feature>/<action>/``."""
+    return f"/api/v1/domains/{name}/{feature}/{action}/"
+
+
+def self_signed_pem(common_name: str) -> str:
+    """A new ECDSA P-256 self-signed certificate, PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=90))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def register_inbound_key(state: str) -> InboundKey:
+    """Register a new inbound certificate in ``state``."""
+    return register_certificate(
+        self_signed_pem("mx.provider.test"),
+        name=f"inbound-{uuid.uuid4().hex[:6]}",
+        state=InboundKeyState(state),
+        actor=Actor.cli(),
+    )

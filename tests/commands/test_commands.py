@@ -1,0 +1,288 @@
+"""The cmdlets through the API, carried out in-process by ``process_due_operations``:
+results, error codes, idempotency, retries, audit trail. (tests/commands/test_worker.py runs
+the same path through a real worker.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
+
+from dnsops.models import Partition, ZoneRRset
+from dnsops.provisioning import detect_drift
+from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
+from domains.operations import process_due_operations
+from tests.commands.helpers import enable_url, make_verified_domain, register_inbound_key
+from tests.dnsnet import DnsTestNetwork
+
+pytestmark = [pytest.mark.django_db, pytest.mark.dns]
+
+
+def run_worker() -> None:
+    """What a worker does when woken: carry out every due operation."""
+    process_due_operations()
+
+
+def test_enable_dnssec_publishes_a_validating_mx_host(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    name = make_verified_domain(tenant)
+    with django_capture_on_commit_callbacks() as callbacks:  # type: ignore[operator]
+        response = api.post(enable_url(name, "dnssec"))
+    assert response.status_code == 202, response.content
+    assert len(callbacks) == 1  # the worker is woken after commit
+    operation_id = response.json()["id"]
+    assert response["Location"] == f"/api/v1/operations/{operation_id}"
+    assert response.json()["state"] == "pending"
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "enabling"
+
+    run_worker()
+
+    body = api.get(f"/api/v1/operations/{operation_id}/").json()
+    assert body["state"] == "succeeded", body
+    token = name.replace(".", "-")
+    mx_value = f"{token}.{partition.zone}"
+    assert body["result"] == {"Result": "Success", "DnssecMxValue": mx_value, "ErrorData": None}
+    assert body["steps"][-2:] == ["visible-on-all-servers", "state-updated"]
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
+    a = dnsnet.resolve(mx_value, "A")
+    assert (a.records, a.authenticated) == (["192.0.2.25"], True)
+    aaaa = dnsnet.resolve(mx_value, "AAAA")
+    assert (aaaa.records, aaaa.authenticated) == (["2001:db8::25"], True)
+    partition.refresh_from_db()
+    assert not detect_drift(partition)
+
+    trail = list(
+        AuditEvent.objects.filter(tenant=tenant).order_by("id").values_list("action", "data")
+    )
+    actions = [action for action, _ in trail]
+    assert actions[-4:] == [
+        "domain.dnssec_state",
+        "operation.requested",
+        "domain.dnssec_state",
+        "operation.succeeded",
+    ]
+    assert trail[-4][1] == {"from": "disabled", "to": "enabling"}
+    assert trail[-2][1]["to"] == "pending_mx"
+
+
+def test_enabling_twice_returns_the_same_operation_then_the_same_value(
+    api: APIClient, tenant: Tenant, partition: Partition
+) -> None:
+    name = make_verified_domain(tenant)
+    first = api.post(enable_url(name, "dnssec"))
+    repeat = api.post(enable_url(name, "dnssec"))
+    assert repeat.status_code == 202
+    assert repeat.json()["id"] == first.json()["id"]
+    run_worker()
+    rows_before = ZoneRRset.objects.count()
+
+    again = api.post(enable_url(name, "dnssec"))
+
+    assert again.status_code == 200
+    assert again.json()["state"] == "succeeded"
+    assert (
+        again.json()["result"]["DnssecMxValue"]
+        == (api.get(f"/api/v1/operations/{first.json()['id']}/").json()["result"]["DnssecMxValue"])
+    )
+    assert ZoneRRset.objects.count() == rows_before
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
+
+
+def test_idempotency_key_returns_the_same_operation_and_refuses_reuse(
+    api: APIClient, tenant: Tenant, partition: Partition
+) -> None:
+    name = make_verified_domain(tenant)
+    other = make_verified_domain(tenant)
+    key = str(uuid.uuid4())
+    first = api.post(enable_url(name, "dnssec"), HTTP_IDEMPOTENCY_KEY=key)
+    run_worker()
+    repeat = api.post(enable_url(name, "dnssec"), HTTP_IDEMPOTENCY_KEY=key)
+    assert repeat.json()["id"] == first.json()["id"]
+    assert repeat.json()["state"] == "succeeded"
+    misuse = api.post(enable_url(other, "dnssec"), HTTP_IDEMPOTENCY_KEY=key)
+    assert misuse.status_code == 422
+    assert misuse.json()["code"] == "IdempotencyKeyReused"
+    assert AcceptedDomain.objects.get(name=other).dnssec_state == "disabled"
+    assert Operation.objects.filter(domain_name=other).count() == 0
+
+
+@pytest.mark.parametrize("feature", ["dnssec", "smtp-dane-inbound"])
+@pytest.mark.parametrize("action", ["enable", "disable"])
+def test_every_command_answers_domain_not_found(
+    api: APIClient,
+    other_api: APIClient,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    feature: str,
+    action: str,
+) -> None:
+    theirs = make_verified_domain(other_tenant)
+    unverified = f"u{uuid.uuid4().hex[:8]}.example"
+    api.post("/api/v1/domains/", {"name": unverified}, format="json")
+    for name in (theirs, unverified, "never-added.example", "not a domain"):
+        response = api.post(enable_url(name, feature, action))
+        assert response.status_code == 404, (name, response.content)
+        body = response.json()
+        assert body["Result"] == "Error"
+        assert body["ErrorData"]["ErrorCode"] == "DomainNotFound"
+    assert Operation.objects.count() == 0
+
+
+@pytest.mark.parametrize("feature", ["dnssec", "smtp-dane-inbound"])
+def test_initial_and_self_service_domains_are_not_supported(
+    api: APIClient, tenant: Tenant, feature: str
+) -> None:
+    self_service = make_verified_domain(tenant)
+    AcceptedDomain.objects.filter(name=self_service).update(is_self_service=True)
+    for name in (f"{tenant.slug}.onprovider.test", self_service):
+        response = api.post(enable_url(name, feature))
+        assert response.status_code == 422
+        assert response.json()["ErrorData"]["ErrorCode"] == "DomainNotSupported"
+    assert Operation.objects.count() == 0
+
+
+def test_dane_needs_dnssec_first(api: APIClient, tenant: Tenant) -> None:
+    name = make_verified_domain(tenant)
+    response = api.post(enable_url(name, "smtp-dane-inbound"))
+    assert response.status_code == 409
+    assert response.json()["ErrorData"]["ErrorCode"] == "PartitionNotFound"
+    assert AcceptedDomain.objects.get(name=name).dane_state == "disabled"
+
+
+def test_dane_publishes_tlsa_for_the_inbound_keys(
+    api: APIClient, tenant: Tenant, partition: Partition, dnsnet: DnsTestNetwork
+) -> None:
+    current = register_inbound_key("current")
+    upcoming = register_inbound_key("next")
+    register_inbound_key("retired")
+    name = make_verified_domain(tenant)
+    api.post(enable_url(name, "dnssec"))
+    run_worker()
+    response = api.post(enable_url(name, "smtp-dane-inbound"))
+    assert response.status_code == 202
+    run_worker()
+    assert api.get(response["Location"] + "/").json()["state"] == "succeeded"
+
+    status = api.get(f"/api/v1/domains/{name}/smtp-dane-inbound/").json()
+    expected = sorted([current.tlsa_record, upcoming.tlsa_record])
+    assert status["SmtpDaneInboundState"] == "enabled"
+    assert status["TlsaRecords"] == expected
+    assert status["DnssecValidated"] is True
+    assert status["MatchesExpected"] is True
+
+    disable = api.post(enable_url(name, "dnssec", "disable"))
+    run_worker()
+    assert api.get(disable["Location"] + "/").json()["state"] == "succeeded"
+    domain = AcceptedDomain.objects.get(name=name)
+    assert (domain.dnssec_state, domain.dane_state) == ("disabled", "disabled")
+    assert not ZoneRRset.objects.filter(partition=partition).exists()
+    assert not detect_drift(partition)
+
+
+def test_transient_failures_retry_then_fail_cleanly(
+    api: APIClient, tenant: Tenant, partition: Partition, settings: Settings
+) -> None:
+    settings.DANE_DNS_SERVERS = ["127.0.0.1:9"]  # nothing listens: connection refused
+    settings.DANE_OPERATION_MAX_ATTEMPTS = 3
+    settings.DANE_DNS_TIMEOUT = 0.5
+    name = make_verified_domain(tenant)
+    operation_id = api.post(enable_url(name, "dnssec")).json()["id"]
+    for _ in range(3):
+        run_worker()
+        Operation.objects.filter(pk=operation_id, state="pending").update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+    operation = Operation.objects.get(pk=operation_id)
+    assert operation.state == "failed"
+    assert operation.attempts == 3
+    assert operation.result is not None
+    assert operation.result["ErrorData"]["ErrorCode"] == "DnssecOperationFailed"
+    assert name in operation.result["ErrorData"]["ErrorDetails"]
+    domain = AcceptedDomain.objects.get(name=name)
+    assert domain.dnssec_state == "failed"
+    assert domain.last_error
+    assert not ZoneRRset.objects.filter(partition=partition).exists()  # nothing half-wanted
+    assert AuditEvent.objects.filter(action="operation.retry_scheduled").count() == 2
+    assert AuditEvent.objects.filter(action="operation.failed").count() == 1
+
+    settings.DANE_DNS_SERVERS = [
+        f"{h}:{p}" for h, p in [DnsTestNetwork.from_environment().authoritative]
+    ]
+    retry = api.post(enable_url(name, "dnssec"))
+    assert retry.status_code == 202
+    run_worker()
+    assert api.get(retry["Location"] + "/").json()["state"] == "succeeded"
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ('{"force": true}', "application/json", 400),
+        ("[]", "application/json", 400),
+        ("{", "application/json", 400),
+        ("force=1", "application/x-www-form-urlencoded", 415),
+    ],
+)
+def test_malformed_command_requests_change_nothing(
+    api: APIClient, tenant: Tenant, body: str, content_type: str, status: int
+) -> None:
+    name = make_verified_domain(tenant)
+    response = api.generic("POST", enable_url(name, "dnssec"), body, content_type=content_type)
+    assert response.status_code == status
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "disabled"
+    assert Operation.objects.count() == 0
+
+
+def test_operations_of_other_tenants_are_404(
+    api: APIClient, other_api: APIClient, tenant: Tenant, partition: Partition
+) -> None:
+    name = make_verified_domain(tenant)
+    operation_id = api.post(enable_url(name, "dnssec")).json()["id"]
+    assert other_api.get(f"/api/v1/operations/{operation_id}/").status_code == 404
+    assert other_api.get(f"/api/v1/operations/{uuid.uuid4()}/").status_code == 404
+    assert api.get(f"/api/v1/operations/{operation_id}/").status_code == 200
+
+
+def test_cmdlet_management_command_prints_the_cmdlet_result(
+    tenant: Tenant, partition: Partition
+) -> None:
+    name = make_verified_domain(tenant)
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as pending:
+        call_command(
+            "enable_dnssec_for_verified_domain",
+            name,
+            "--tenant",
+            tenant.slug,
+            "--wait",
+            "0",
+            stdout=out,
+        )
+    assert pending.value.code == 2
+    assert json.loads(out.getvalue())["Result"] == "Pending"
+    run_worker()
+    out = io.StringIO()
+    call_command("enable_dnssec_for_verified_domain", name, "--tenant", tenant.slug, stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["Result"] == "Success"
+    assert result["DnssecMxValue"].endswith(partition.zone)
+
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "enable_smtp_dane_inbound", "nope.example", "--tenant", tenant.slug, stdout=out
+        )
+    assert json.loads(out.getvalue())["ErrorData"]["ErrorCode"] == "DomainNotFound"

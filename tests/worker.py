@@ -1,0 +1,82 @@
+"""A real Celery worker (with its beat sweep) as a separate process on the test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dane_admin.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Short timers so that recovery paths finish within a test.
+WORKER_SETTINGS = {
+    "DANE_OPERATION_LEASE_SECONDS": "4",
+    "DANE_OPERATION_RETRY_BASE_SECONDS": "0.5",
+    "DANE_OPERATION_MAX_ATTEMPTS": "10",
+    "DANE_VISIBILITY_TIMEOUT": "10",
+}
+
+
+class WorkerProcess:
+    """``celery worker -B --pool=solo`` on the test database; can be killed and restarted."""
+
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        self.database_url = database_url
+        self.log_dir = log_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        """Start a worker and wait until it answers a ping."""
+        self.starts += 1
+        env = {**os.environ, **WORKER_SETTINGS, "DATABASE_URL": self.database_url}
+        log = (self.log_dir / f"worker-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dane_admin",
+                "worker",
+                "-B",
+                "--pool=solo",
+                "--loglevel=INFO",
+                f"--hostname=test-{os.getpid()}-{self.starts}@%h",
+                "--schedule",
+                str(self.log_dir / "beat-schedule"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5, destination=[self.hostname]):
+            assert self.process.poll() is None, "the worker exited at start"
+            assert time.monotonic() < deadline, "the worker did not answer a ping"
+
+    @property
+    def hostname(self) -> str:
+        """The node name the current worker answers to."""
+        return f"test-{os.getpid()}-{self.starts}@{os.uname().nodename}"
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no acknowledgement of the running task."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stop the worker if it runs."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
