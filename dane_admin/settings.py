@@ -160,6 +160,12 @@ DANE_RECORD_TTL = env.int("DANE_RECORD_TTL", default=3600)
 DANE_MX_PARENT_MANAGED = env.bool("DANE_MX_PARENT_MANAGED", default=False)
 DANE_ZONE_NAMESERVERS = env.list("DANE_ZONE_NAMESERVERS", default=["ns.test"])
 DANE_ZONE_HOSTMASTER = env.str("DANE_ZONE_HOSTMASTER", default="hostmaster.test")
+# powerdns driver: PowerDNS Authoritative's HTTP API (the key file holds only the API key).
+DANE_POWERDNS_API_URL = env.str(
+    "DANE_POWERDNS_API_URL", default="http://127.0.0.1:8053/api/v1/servers/localhost"
+)
+DANE_POWERDNS_API_KEY_FILE = env.str("DANE_POWERDNS_API_KEY_FILE", default="")
+DANE_POWERDNS_DNS = env.str("DANE_POWERDNS_DNS", default="127.0.0.1:5355")
 # rfc2136 driver on Knot: partition zones are created through knotc's control socket.
 DANE_KNOT_CONTROL_SOCKET = env.str("DANE_KNOT_CONTROL_SOCKET", default="")
 DANE_KNOT_DNSSEC_POLICY = env.str("DANE_KNOT_DNSSEC_POLICY", default="ecdsa-csk")

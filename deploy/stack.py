@@ -42,7 +42,7 @@ MX_SUFFIX = "mx.provider.test."  # the provider's signed parent of the DNSSEC MX
 LEGACY_MX_SUFFIX = "mail.protection.provider.test."  # the provider's pre-DNSSEC MX hosts
 SIGNED_CHILD_ZONES = (MX_SUFFIX,)
 UNSIGNED_CHILD_ZONES = (LEGACY_MX_SUFFIX,)
-COMPONENTS = ("postgres", "redis", "dns")
+COMPONENTS = ("postgres", "redis", "dns", "powerdns")
 
 
 def log(message: str) -> None:
@@ -79,13 +79,15 @@ def port_open(port: int) -> bool:
 
 
 def read_pid(pidfile: Path) -> int | None:
-    """The pid in ``pidfile`` when that process is alive."""
+    """The pid in ``pidfile`` when that process is alive (a zombie is not: where PID 1 does
+    not reap, a stopped daemon stays one)."""
     try:
         pid = int(pidfile.read_text().split()[0])
         os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, ValueError, IndexError):
         return None
-    return pid
+    return None if state == "Z" else pid
 
 
 def stop_pid(name: str, pidfile: Path) -> None:
@@ -531,11 +533,33 @@ def env_lines() -> list[str]:
         "DANE_DNS_BACKEND=rfc2136",
         "DANE_MX_PARENT_MANAGED=1",
         f"DANE_KNOT_CONTROL_SOCKET={knot_socket()}",
+        *powerdns_env_lines(),
     ]
 
 
-UP = {"postgres": postgres_up, "redis": redis_up, "dns": dns_up}
-DOWN = {"postgres": postgres_down, "redis": redis_down, "dns": dns_down}
+def powerdns_env_lines() -> list[str]:
+    """Where the PowerDNS driver finds its server."""
+    import stack_powerdns
+
+    return stack_powerdns.env_lines()
+
+
+def powerdns_up() -> None:
+    """PowerDNS Authoritative with its HTTP API (deploy/stack_powerdns.py)."""
+    import stack_powerdns
+
+    stack_powerdns.up()
+
+
+def powerdns_down() -> None:
+    """Stop PowerDNS if it runs."""
+    import stack_powerdns
+
+    stack_powerdns.down()
+
+
+UP = {"postgres": postgres_up, "redis": redis_up, "dns": dns_up, "powerdns": powerdns_up}
+DOWN = {"postgres": postgres_down, "redis": redis_down, "dns": dns_down, "powerdns": powerdns_down}
 
 
 def main(argv: list[str]) -> int:

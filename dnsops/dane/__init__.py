@@ -1,0 +1,10 @@
+"""Outbound SMTP DANE validation (RFC 7672) as pure logic: no DNS or network I/O here.
+
+- :mod:`dnsops.dane.tlsa`: TLSA records, association data, usability and digest agility.
+- :mod:`dnsops.dane.names`: DANE-TA reference identifiers and certificate name matching.
+- :mod:`dnsops.dane.verify`: matching a presented certificate chain against a TLSA RRset.
+- :mod:`dnsops.dane.policy`: the RFC 7672 decisions from MX lookup to the destination outcome.
+- :mod:`dnsops.dane.verdicts`: verdicts with their status codes and TLS-RPT result types.
+- :mod:`dnsops.dane.retry`: the retry schedule and the 4.x.x / 5.x.x code at a given time.
+- :mod:`dnsops.dane.publisher`: RFC 7671 §8 checks of an RRset the provider publishes.
+"""
