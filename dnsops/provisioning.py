@@ -18,6 +18,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from dnsops.backends import get_backend
@@ -77,6 +78,20 @@ def ensure_partition(partition: Partition, backend: DnsBackend | None = None) ->
     Partition.objects.filter(pk=partition.pk).update(
         ds_records=ds_records, provisioned_at=timezone.now()
     )
+    partition.refresh_from_db()
+    return partition
+
+
+def ensure_partition_once(partition: Partition, backend: DnsBackend | None = None) -> Partition:
+    """Provision the partition unless that is done; concurrent workers wait for the first.
+
+    The row lock is held across the server calls on purpose: creating a zone happens once per
+    partition, and Knot takes one configuration transaction at a time.
+    """
+    with transaction.atomic():
+        locked = Partition.objects.select_for_update().get(pk=partition.pk)
+        if locked.provisioned_at is None:
+            ensure_partition(locked, backend)
     partition.refresh_from_db()
     return partition
 

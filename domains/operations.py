@@ -34,7 +34,7 @@ from dnsops.backends.base import (
     TransientDnsError,
 )
 from dnsops.models import Partition
-from dnsops.provisioning import ensure_partition, push_names, set_desired_rrsets
+from dnsops.provisioning import ensure_partition_once, push_names, set_desired_rrsets
 from domains.audit import Actor, record_audit_event
 from domains.choices import (
     AuditAction,
@@ -133,7 +133,7 @@ def process_due_operations(backend: DnsBackend | None = None) -> int:
 def _carry_out(backend: DnsBackend, partition: Partition, group: list[Operation]) -> None:
     try:
         if partition.provisioned_at is None:
-            ensure_partition(partition, backend)
+            ensure_partition_once(partition, backend)
         names = sorted({name for operation in group for name in affected_names(operation)})
         batches = push_names(partition, names, backend)
         _add_step(group, "published")

@@ -30,8 +30,8 @@ class KnotControl:
             raise TransientDnsError(f"knotc {args[0]} did not complete: {exc}") from exc
         output = (result.stdout + result.stderr).strip()
         if check and result.returncode != 0:
-            if "connection" in output.lower() or "socket" in output.lower():
-                raise TransientDnsError(f"Knot's control socket did not answer ({output}).")
+            if any(word in output.lower() for word in ("connection", "socket", "too many")):
+                raise TransientDnsError(f"Knot's control socket is busy or down ({output}).")
             raise PermanentDnsError(f"knotc {' '.join(args[:2])} failed: {output}")
         return output
 
