@@ -19,6 +19,7 @@ import dns.rdataclass
 import dns.rdatatype
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dnsops.backends import get_backend
@@ -103,15 +104,27 @@ def set_desired_rrsets(
 
     Nothing is sent to the server here: ``push_names`` (or drift repair) does that.
     """
-    for rrset in upserts:
-        ZoneRRset.objects.update_or_create(
-            partition=partition,
-            name=rrset.name,
-            rdtype=rrset.rdtype,
-            defaults={"ttl": rrset.ttl, "rdatas": list(rrset.rdatas)},
+    if upserts:
+        ZoneRRset.objects.bulk_create(
+            [
+                ZoneRRset(
+                    partition=partition,
+                    name=rrset.name,
+                    rdtype=rrset.rdtype,
+                    ttl=rrset.ttl,
+                    rdatas=list(rrset.rdatas),
+                )
+                for rrset in upserts
+            ],
+            update_conflicts=True,
+            unique_fields=["partition", "name", "rdtype"],
+            update_fields=["ttl", "rdatas", "updated_at"],
         )
-    for key in deletes:
-        ZoneRRset.objects.filter(partition=partition, name=key.name, rdtype=key.rdtype).delete()
+    if deletes:
+        matching = Q()
+        for key in deletes:
+            matching |= Q(name=key.name, rdtype=key.rdtype)
+        ZoneRRset.objects.filter(matching, partition=partition).delete()
 
 
 def _domain_group(name: str) -> str:

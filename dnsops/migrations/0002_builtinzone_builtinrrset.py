@@ -5,43 +5,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dnsops', '0001_initial'),
+        ("dnsops", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BuiltinZone',
+            name="BuiltinZone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Absolute, no final dot.', max_length=253, unique=True)),
-                ('serial', models.PositiveBigIntegerField(default=0, help_text='Current SOA serial.')),
-                ('key_tag', models.PositiveIntegerField(blank=True, help_text='Tag of the CSK.', null=True)),
-                ('dnskey', models.TextField(blank=True, help_text="The CSK's DNSKEY rdata (public).")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="Absolute, no final dot.", max_length=253, unique=True
+                    ),
+                ),
+                (
+                    "serial",
+                    models.PositiveBigIntegerField(default=0, help_text="Current SOA serial."),
+                ),
+                (
+                    "key_tag",
+                    models.PositiveIntegerField(blank=True, help_text="Tag of the CSK.", null=True),
+                ),
+                (
+                    "dnskey",
+                    models.TextField(blank=True, help_text="The CSK's DNSKEY rdata (public)."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='BuiltinRRset',
+            name="BuiltinRRset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner', models.CharField(help_text='Absolute owner name, no final dot.', max_length=253)),
-                ('canonical_key', models.BinaryField(help_text='Owner name encoded so byte order is canonical DNS order.', max_length=512)),
-                ('rdtype', models.CharField(max_length=16)),
-                ('ttl', models.PositiveIntegerField()),
-                ('rdatas', models.JSONField(help_text='Records in presentation format, sorted.')),
-                ('rrsig', models.TextField(blank=True, help_text='RRSIG rdata; empty when not signed.')),
-                ('expires_at', models.DateTimeField(blank=True, help_text='RRSIG expiration.', null=True)),
-                ('zone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rrsets', to='dnsops.builtinzone')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.CharField(
+                        help_text="Absolute owner name, no final dot.", max_length=253
+                    ),
+                ),
+                (
+                    "canonical_key",
+                    models.BinaryField(
+                        help_text="Owner name encoded so byte order is canonical DNS order.",
+                        max_length=512,
+                    ),
+                ),
+                ("rdtype", models.CharField(max_length=16)),
+                ("ttl", models.PositiveIntegerField()),
+                ("rdatas", models.JSONField(help_text="Records in presentation format, sorted.")),
+                (
+                    "rrsig",
+                    models.TextField(blank=True, help_text="RRSIG rdata; empty when not signed."),
+                ),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, help_text="RRSIG expiration.", null=True),
+                ),
+                (
+                    "zone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rrsets",
+                        to="dnsops.builtinzone",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['zone', 'expires_at'], name='builtin_rrset_expiry')],
-                'constraints': [models.UniqueConstraint(fields=('zone', 'canonical_key', 'rdtype'), name='builtin_rrset_unique')],
+                "indexes": [
+                    models.Index(fields=["zone", "expires_at"], name="builtin_rrset_expiry")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("zone", "canonical_key", "rdtype"), name="builtin_rrset_unique"
+                    )
+                ],
             },
         ),
     ]

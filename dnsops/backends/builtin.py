@@ -1,0 +1,906 @@
+"""The ``builtin`` driver: zones kept in the database, written as DNSSEC-signed zone files.
+
+The embedded default. Each zone is a ``BuiltinZone`` row; each RRset (NSEC included) is a
+``BuiltinRRset`` row holding its records and RRSIG. One CSK per zone (ECDSA P-256, algorithm
+13), created on first use as a PEM file (mode 0600) in a key directory (mode 0700); only its
+public DNSKEY is in the database. Denial of existence is NSEC.
+
+A change is signed incrementally, in one database transaction: the changed RRsets, the NSEC
+of the names whose type set changed, the NSEC of the predecessor of every name that appears
+or disappears (its "next" pointer moves) and the SOA (serial bump). The predecessor and
+successor come from indexed range queries on ``canonical_key``, whose byte order is the
+canonical DNS name order (RFC 4034 §6.1). ``refresh_signatures`` re-signs only what expires
+soon. After the commit the zone file ``<zone dir>/<zone>.zone`` is rewritten from the database
+(O(zone) text output: temp file + rename, under a file lock, skipped when already current),
+for any authoritative server to load (e.g. Knot with ``dnssec-signing: off`` and a
+``knotc zone-reload`` or reload timer). Zones may hold delegations (NS + DS at a child name)
+but no glue: names below a delegation are refused.
+
+Settings (read with defaults, none required): ``DANE_BUILTIN_KEY_DIR`` (``VAR_DIR /
+"dnssec-keys"``), ``DANE_BUILTIN_ZONE_DIR`` (``VAR_DIR / "zones"``), ``DANE_ZONE_NAMESERVERS``,
+``DANE_ZONE_HOSTMASTER``, ``DANE_DNS_SERVERS`` and ``DANE_DNS_TIMEOUT`` (``confirm_visible``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import fcntl
+import logging
+import os
+import random
+import re
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+from pathlib import Path
+from typing import TypeVar
+
+import dns.dnssec
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.RRSIG
+import dns.rdtypes.ANY.SOA
+import dns.rrset
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from dnsops.addresses import parse_servers
+from dnsops.backends.base import (
+    DNSSEC_GENERATED_TYPES,
+    BatchTooLarge,
+    ChangeBatch,
+    DnsBackend,
+    PermanentDnsError,
+    RRset,
+    TransientDnsError,
+)
+from dnsops.builtin_models import BuiltinRRset, BuiltinZone
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ALGORITHM = dns.dnssec.Algorithm.ECDSAP256SHA256
+CSK_FLAGS = 257  # ZONE + SEP: one key signs everything and is the one the parent's DS names
+SIGNATURE_VALIDITY = timedelta(days=14)
+# Expirations are spread over this much, so that signatures made together (a bulk load) do not
+# all fall due in the same refresh run.
+SIGNATURE_JITTER = timedelta(days=3)
+INCEPTION_SKEW = timedelta(hours=1)  # inception in the past: validators with slow clocks
+MIN_VALIDITY = SIGNATURE_VALIDITY - SIGNATURE_JITTER
+
+APEX_TTL = 3600
+SOA_TIMERS = (3600, 600, 1_209_600, 300)  # refresh, retry, expire, minimum
+NSEC_TTL = SOA_TIMERS[3]  # RFC 9077: min(SOA TTL, SOA minimum)
+MAX_TTL = 2**31 - 1
+MAX_OWNER_TEXT = 253  # BuiltinRRset.owner: names are stored in presentation format
+SERIAL_MODULUS = 2**32
+
+ROWS_PER_QUERY = 2000  # rows per INSERT / IN list / fetch while streaming
+REFRESH_ROWS = 2000  # signatures refreshed per transaction (the zone is locked meanwhile)
+_ZONE_NAME = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$")
+_IN = dns.rdataclass.IN
+
+
+def canonical_key(name: dns.name.Name) -> bytes:
+    """``name`` as bytes whose order is the canonical DNS name order (RFC 4034 §6.1).
+
+    Labels from the root down, lower-cased, each ended by 0x00; 0x00 and 0x01 inside a label
+    are escaped (0x01 0x01, 0x01 0x02), so the encoding is prefix-free and order-preserving.
+    The descendants of a name are exactly the keys that extend its key.
+    """
+    return b"".join(
+        label.lower().replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01") + b"\x00"
+        for label in reversed(name.labels)
+        if label
+    )
+
+
+def _ancestor_keys(key: bytes, apex_key: bytes) -> list[bytes]:
+    """Keys of the names strictly between the apex and ``key``'s name."""
+    ancestors = []
+    end = key.find(b"\x00", len(apex_key))
+    while end != -1 and end < len(key) - 1:
+        ancestors.append(key[: end + 1])
+        end = key.find(b"\x00", end + 1)
+    return ancestors
+
+
+def _text(name: dns.name.Name) -> str:
+    return name.to_text(omit_final_dot=True)
+
+
+def _name(text: str) -> dns.name.Name:
+    return dns.name.from_text(text.rstrip(".") + ".")
+
+
+def _origin(zone: str) -> dns.name.Name:
+    """The zone's name, checked (it also names files, so only host-name characters)."""
+    text = zone.rstrip(".").lower()
+    if not _ZONE_NAME.match(text) or len(text) > 253:
+        raise PermanentDnsError(f"{zone!r} is not a zone name the builtin driver can host.")
+    return _name(text)
+
+
+def _chunks(items: Sequence[T], size: int = ROWS_PER_QUERY) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _serial_at_least(serial: int, reference: int) -> bool:
+    """``serial >= reference`` in serial number arithmetic (RFC 1982)."""
+    return serial == reference or 0 < (serial - reference) % SERIAL_MODULUS < 2**31
+
+
+class ZoneKey:
+    """A zone's CSK. Its repr shows the key tag only; the private half never leaves it."""
+
+    __slots__ = ("_private_key", "dnskey", "tag")
+
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey) -> None:
+        self._private_key = private_key
+        self.dnskey = dns.dnssec.make_dnskey(private_key.public_key(), ALGORITHM, CSK_FLAGS)
+        self.tag = dns.dnssec.key_id(self.dnskey)
+
+    def __repr__(self) -> str:
+        return f"<ZoneKey tag={self.tag} algorithm={int(ALGORITHM)}>"
+
+    def sign(
+        self,
+        rrset: dns.rrset.RRset,
+        signer: dns.name.Name,
+        inception: datetime,
+        expiration: datetime,
+    ) -> dns.rdtypes.ANY.RRSIG.RRSIG:
+        """The RRSIG of ``rrset`` by this key, for zone ``signer``."""
+        return dns.dnssec.sign(rrset, self._private_key, signer, self.dnskey, inception, expiration)
+
+
+class KeyStore:
+    """Private keys as PKCS#8 PEM files ``<zone>.key`` (mode 0600) in a directory (mode 0700)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __repr__(self) -> str:
+        return f"KeyStore({str(self.directory)!r})"
+
+    def load(self, zone: str, *, create: bool) -> ZoneKey:
+        """The key of ``zone``; a new one when it has none and ``create`` is set."""
+        path = self.directory / f"{zone}.key"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            if not create:
+                raise PermanentDnsError(
+                    f"The signing key of {zone} is missing from {self.directory}: restore it "
+                    "(a new key would break the DS in the parent zone)."
+                ) from None
+            return self._create(zone, path)
+        except OSError as exc:
+            raise TransientDnsError(
+                f"The signing key of {zone} can't be read: {exc.strerror}."
+            ) from None
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+            logger.warning("tightened the permissions of a key file", extra={"zone": zone})
+        try:
+            private_key = serialization.load_pem_private_key(data, password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            private_key = None
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey) or not isinstance(
+            private_key.curve, ec.SECP256R1
+        ):
+            raise PermanentDnsError(f"The key file of {zone} is not an ECDSA P-256 private key.")
+        return ZoneKey(private_key)
+
+    def _create(self, zone: str, path: Path) -> ZoneKey:
+        """Generate a key and publish its file atomically (a concurrent creator's key wins)."""
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.directory.chmod(0o700)
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{zone}.")  # 0600
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(
+                        private_key.private_bytes(
+                            serialization.Encoding.PEM,
+                            serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption(),
+                        )
+                    )
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.link(temporary, path)
+            finally:
+                os.unlink(temporary)
+        except FileExistsError:
+            return self.load(zone, create=False)
+        except OSError as exc:
+            raise PermanentDnsError(
+                f"The signing key of {zone} can't be written in {self.directory}: {exc.strerror}."
+            ) from None
+        key = ZoneKey(private_key)
+        logger.info("created a signing key", extra={"zone": zone, "key_tag": key.tag})
+        return key
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A validated change: the new records of an RRset (none: delete it)."""
+
+    name: dns.name.Name
+    key: bytes
+    rdtype: str
+    ttl: int
+    rdatas: tuple[dns.rdata.Rdata, ...]
+
+    @property
+    def texts(self) -> list[str]:
+        """The records as stored: presentation format, sorted, unique."""
+        return sorted({rdata.to_text() for rdata in self.rdatas})
+
+
+def _parse_change(
+    origin: dns.name.Name, name_text: str, type_text: str, ttl: int, texts: Iterable[str]
+) -> _Change:
+    where = f"{name_text} {type_text}"
+    try:
+        name = _name(name_text).canonicalize()
+        rdtype = dns.rdatatype.from_text(type_text)
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise PermanentDnsError(f"Invalid owner name or type in {where!r}: {exc}") from None
+    if not name.is_subdomain(origin):
+        raise PermanentDnsError(f"{name_text} is not in the zone {_text(origin)}.")
+    if len(_text(name)) > MAX_OWNER_TEXT:
+        raise PermanentDnsError(f"{where}: the owner name is too long in presentation format.")
+    type_name = dns.rdatatype.to_text(rdtype)
+    if (
+        dns.rdatatype.is_metatype(rdtype)
+        or type_name in DNSSEC_GENERATED_TYPES
+        or rdtype == dns.rdatatype.SOA
+        or (name == origin and rdtype in (dns.rdatatype.NS, dns.rdatatype.DS))
+    ):
+        raise PermanentDnsError(
+            f"{where}: the driver manages SOA, apex NS and DNSSEC records itself."
+        )
+    if not 0 <= ttl <= MAX_TTL:
+        raise PermanentDnsError(f"{where}: TTL {ttl} is out of range.")
+    try:
+        rdatas = tuple(
+            dns.rdata.from_text(_IN, rdtype, text, dns.name.root, relativize=False)
+            for text in texts
+        )
+    except (dns.exception.DNSException, ValueError, TypeError) as exc:
+        raise PermanentDnsError(f"Invalid {type_name} record at {name_text}: {exc}") from None
+    return _Change(name, canonical_key(name), type_name, ttl, rdatas)
+
+
+def _parse_batch(origin: dns.name.Name, batch: ChangeBatch) -> list[_Change]:
+    """Validate every change of ``batch`` (an upsert without records deletes the RRset)."""
+    items = [(rr.name, rr.rdtype, rr.ttl, rr.rdatas) for rr in batch.upserts]
+    items += [(key.name, key.rdtype, 0, ()) for key in batch.deletes]
+    changes: dict[tuple[bytes, str], _Change] = {}
+    for name_text, type_text, ttl, texts in items:
+        change = _parse_change(origin, name_text, type_text, ttl, texts)
+        if (change.key, change.rdtype) in changes:
+            raise PermanentDnsError(f"The batch changes {name_text} {type_text} twice.")
+        changes[(change.key, change.rdtype)] = change
+    return list(changes.values())
+
+
+class _ZoneEditor:
+    """Changes one zone, locked by the caller's transaction, re-signing only what changes."""
+
+    def __init__(self, zone: BuiltinZone, key: ZoneKey) -> None:
+        self.zone = zone
+        self.key = key
+        self.origin = _name(zone.name)
+        self.apex_key = canonical_key(self.origin)
+        self.now = timezone.now()
+        self.signatures = 0
+
+    # --- rows -----------------------------------------------------------------------------
+
+    def _row(
+        self,
+        name: dns.name.Name,
+        key: bytes,
+        rdtype: str,
+        ttl: int,
+        rdatas: Sequence[dns.rdata.Rdata],
+    ) -> BuiltinRRset:
+        """A row for an RRset, signed unless it is the NS of a delegation."""
+        rrsig, expires_at = "", None
+        if not (rdtype == "NS" and key != self.apex_key):
+            expiration = self.now + SIGNATURE_VALIDITY - random.random() * SIGNATURE_JITTER  # noqa: S311 - spreading, not security
+            rrset = dns.rrset.from_rdata_list(name, ttl, rdatas)
+            signature = self.key.sign(rrset, self.origin, self.now - INCEPTION_SKEW, expiration)
+            self.signatures += 1
+            rrsig = signature.to_text()
+            expires_at = datetime.fromtimestamp(signature.expiration, UTC)
+        return BuiltinRRset(
+            zone=self.zone,
+            owner=_text(name),
+            canonical_key=key,
+            rdtype=rdtype,
+            ttl=ttl,
+            rdatas=sorted(rdata.to_text() for rdata in rdatas),
+            rrsig=rrsig,
+            expires_at=expires_at,
+        )
+
+    def _save(self, rows: list[BuiltinRRset]) -> None:
+        BuiltinRRset.objects.bulk_create(
+            rows,
+            batch_size=ROWS_PER_QUERY,
+            update_conflicts=True,
+            unique_fields=["zone", "canonical_key", "rdtype"],
+            update_fields=["owner", "ttl", "rdatas", "rrsig", "expires_at"],
+        )
+
+    def _delete(self, keys: Iterable[tuple[bytes, str]]) -> None:
+        by_type: dict[str, list[bytes]] = defaultdict(list)
+        for key, rdtype in keys:
+            by_type[rdtype].append(key)
+        for rdtype, owner_keys in by_type.items():
+            for chunk in _chunks(owner_keys):
+                BuiltinRRset.objects.filter(
+                    zone=self.zone, rdtype=rdtype, canonical_key__in=chunk
+                ).delete()
+
+    def _rows_at(self, keys: Sequence[bytes], rdtype: str | None = None) -> list[BuiltinRRset]:
+        rows: list[BuiltinRRset] = []
+        for chunk in _chunks(keys):
+            query = BuiltinRRset.objects.filter(zone=self.zone, canonical_key__in=chunk)
+            rows.extend(query.filter(rdtype=rdtype) if rdtype else query)
+        return rows
+
+    def _soa_row(self) -> BuiltinRRset | None:
+        return BuiltinRRset.objects.filter(
+            zone=self.zone, canonical_key=self.apex_key, rdtype="SOA"
+        ).first()
+
+    # --- changes --------------------------------------------------------------------------
+
+    def commit(
+        self,
+        changes: Sequence[_Change],
+        soa_names: tuple[dns.name.Name, dns.name.Name] | None = None,
+    ) -> bool:
+        """Apply ``changes``; True when anything changed (then the serial was bumped).
+
+        ``soa_names`` (SOA MNAME and RNAME) are set by ``ensure_zone``: a differing or
+        missing SOA then counts as a change.
+        """
+        names = {change.key: change.name for change in changes}
+        existing = {
+            (bytes(row.canonical_key), row.rdtype): row for row in self._rows_at(list(names))
+        }
+        types_old: dict[bytes, set[str]] = {key: set() for key in names}
+        for key, rdtype in existing:
+            if rdtype != "NSEC":
+                types_old[key].add(rdtype)
+        types_new = {key: set(types) for key, types in types_old.items()}
+        upserts: list[_Change] = []
+        deletes: list[tuple[bytes, str]] = []
+        for change in changes:
+            row = existing.get((change.key, change.rdtype))
+            if not change.rdatas:
+                if row is not None:
+                    deletes.append((change.key, change.rdtype))
+                    types_new[change.key].discard(change.rdtype)
+            elif row is None or row.ttl != change.ttl or row.rdatas != change.texts:
+                upserts.append(change)
+                types_new[change.key].add(change.rdtype)
+        soa_row = self._soa_row()
+        soa_stale = soa_names is not None and (
+            soa_row is None or self._soa_names(soa_row) != soa_names
+        )
+        if not (upserts or deletes or soa_stale):
+            return False
+        if soa_row is None:  # a new zone: its apex gets the SOA below, and an NSEC listing it
+            names.setdefault(self.apex_key, self.origin)
+            types_old.setdefault(self.apex_key, set())
+            types_new.setdefault(self.apex_key, set()).add("SOA")
+        self._check_structure(names, types_old, types_new)
+        self._delete(deletes)
+        self._save([self._row(c.name, c.key, c.rdtype, c.ttl, c.rdatas) for c in upserts])
+        self._relink(names, types_old, types_new, existing)
+        self._bump_soa(soa_row, soa_names)
+        return True
+
+    def _check_structure(
+        self,
+        names: dict[bytes, dns.name.Name],
+        types_old: dict[bytes, set[str]],
+        types_new: dict[bytes, set[str]],
+    ) -> None:
+        """Refuse what a zone can't hold: CNAME with other data, data at or below a
+        delegation, DS without NS."""
+        for key, types in types_new.items():
+            where = _text(names[key])
+            if "CNAME" in types and len(types) > 1:
+                raise PermanentDnsError(f"{where}: a CNAME can't coexist with other records.")
+            if key != self.apex_key and "NS" in types and not types <= {"NS", "DS"}:
+                raise PermanentDnsError(f"{where}: a delegation (NS) holds only NS and DS.")
+            if "DS" in types and "NS" not in types:
+                raise PermanentDnsError(f"{where}: DS needs a delegation (NS) at that name.")
+        with_data = [key for key, types in types_new.items() if types]
+        ancestors = {a for key in with_data for a in _ancestor_keys(key, self.apex_key)}
+        cuts = {
+            key
+            for key in [bytes(row.canonical_key) for row in self._rows_at(list(ancestors), "NS")]
+            if key not in names
+        } | {key for key in ancestors & names.keys() if "NS" in types_new[key]}
+        for key in with_data:
+            if any(ancestor in cuts for ancestor in _ancestor_keys(key, self.apex_key)):
+                raise PermanentDnsError(
+                    f"{_text(names[key])} is below a delegation; glue is not supported."
+                )
+        for key in with_data:
+            if "NS" in types_new[key] and "NS" not in types_old[key] and key != self.apex_key:
+                below = BuiltinRRset.objects.filter(
+                    zone=self.zone, canonical_key__gt=key, canonical_key__lt=key[:-1] + b"\x01"
+                ).values_list("canonical_key", flat=True)
+                if any(bytes(other) not in names for other in below.iterator()):
+                    raise PermanentDnsError(
+                        f"{_text(names[key])}: a delegation would hide names below it."
+                    )
+
+    def _relink(
+        self,
+        names: dict[bytes, dns.name.Name],
+        types_old: dict[bytes, set[str]],
+        types_new: dict[bytes, set[str]],
+        existing: dict[tuple[bytes, str], BuiltinRRset],
+    ) -> None:
+        """Re-sign the NSEC records the change affects, and only those."""
+        old_in = {key for key in names if (key, "NSEC") in existing}
+        new_in = {key for key in names if types_new[key]}
+        added = sorted(new_in - old_in)
+        removed = sorted(old_in - new_in)
+        self._delete((key, "NSEC") for key in removed)
+        known = {self.apex_key: self.origin, **names}
+        # Neighbours among the stored NSEC owners, i.e. the new chain without ``added``.
+        neighbours = self._neighbours(sorted({*added, *removed}), known)
+
+        def predecessor(key: bytes) -> bytes:
+            index = bisect.bisect_left(added, key)
+            candidates = [added[index - 1]] if index else []
+            stored = neighbours[key][0]
+            if stored is not None:
+                candidates.append(stored)
+            return max(candidates) if candidates else added[-1]  # only the apex of a new zone
+
+        def successor(key: bytes) -> bytes:
+            index = bisect.bisect_right(added, key)
+            candidates = [added[index]] if index < len(added) else []
+            stored = neighbours[key][1]
+            if stored is not None:
+                candidates.append(stored)
+            return min(candidates) if candidates else self.apex_key  # the chain wraps around
+
+        next_of: dict[bytes, bytes] = {}
+        for key in sorted({*added, *removed}):
+            next_of[predecessor(key)] = key if key in new_in else successor(key)
+        for key in added:
+            next_of[key] = successor(key)
+        retyped = {key for key in new_in & old_in if types_new[key] != types_old[key]}
+        rebuild = sorted(next_of.keys() | retyped)
+        current = {key: existing[(key, "NSEC")] for key in rebuild if (key, "NSEC") in existing}
+        outside = [key for key in rebuild if key not in names]
+        current.update({bytes(row.canonical_key): row for row in self._rows_at(outside, "NSEC")})
+        rows = []
+        for key in rebuild:
+            old = current.get(key)
+            old_next, *old_types = old.rdatas[0].split() if old else ("",)
+            next_text = known[next_of[key]].to_text() if key in next_of else old_next
+            types = sorted(types_new[key] | {"NSEC", "RRSIG"}) if key in names else old_types
+            nsec = dns.rdata.from_text(_IN, dns.rdatatype.NSEC, f"{next_text} {' '.join(types)}")
+            if old is None or old.rdatas != [nsec.to_text()]:
+                rows.append(self._row(known[key], key, "NSEC", NSEC_TTL, (nsec,)))
+        self._save(rows)
+
+    def _neighbours(
+        self, keys: Sequence[bytes], known: dict[bytes, dns.name.Name]
+    ) -> dict[bytes, tuple[bytes | None, bytes | None]]:
+        """For each key: the stored NSEC owners just before and just after it (one indexed
+        probe each, many keys per query); their names are added to ``known``."""
+        table = connection.ops.quote_name(BuiltinRRset._meta.db_table)
+        stored = f"FROM {table} WHERE zone_id = %s AND rdtype = 'NSEC' AND canonical_key"
+        before = f"SELECT owner {stored} < v.column1 ORDER BY canonical_key DESC LIMIT 1"
+        after = f"SELECT owner {stored} > v.column1 ORDER BY canonical_key LIMIT 1"
+
+        def key_of(owner: str | None) -> bytes | None:
+            if owner is None:
+                return None
+            name = _name(owner)
+            known[canonical_key(name)] = name
+            return canonical_key(name)
+
+        result: dict[bytes, tuple[bytes | None, bytes | None]] = {}
+        for chunk in _chunks(keys, 500):
+            values = ", ".join(["(%s)"] * len(chunk))
+            sql = f"SELECT v.column1, ({before}), ({after}) FROM (VALUES {values}) AS v"  # noqa: S608
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [self.zone.pk, self.zone.pk, *chunk])
+                for key, previous, following in cursor.fetchall():
+                    result[bytes(key)] = (key_of(previous), key_of(following))
+        return result
+
+    @staticmethod
+    def _soa_names(row: BuiltinRRset) -> tuple[dns.name.Name, dns.name.Name]:
+        soa = dns.rdata.from_text(_IN, dns.rdatatype.SOA, row.rdatas[0])
+        assert isinstance(soa, dns.rdtypes.ANY.SOA.SOA)
+        return soa.mname, soa.rname
+
+    def _bump_soa(
+        self,
+        row: BuiltinRRset | None,
+        soa_names: tuple[dns.name.Name, dns.name.Name] | None,
+    ) -> None:
+        """A new serial (Unix time, or +1 when that isn't higher) and a new SOA signature."""
+        if soa_names is None:
+            assert row is not None
+            soa_names = self._soa_names(row)
+        mname, rname = soa_names
+        serial = max(self.zone.serial + 1, int(time.time())) % SERIAL_MODULUS
+        timers = " ".join(str(value) for value in SOA_TIMERS)
+        soa = dns.rdata.from_text(
+            _IN, dns.rdatatype.SOA, f"{mname.to_text()} {rname.to_text()} {serial} {timers}"
+        )
+        self._save([self._row(self.origin, self.apex_key, "SOA", APEX_TTL, (soa,))])
+        self.zone.serial = serial
+        self.zone.save(update_fields=["serial", "updated_at"])
+
+    def refresh(self, deadline: datetime, limit: int) -> int:
+        """Re-sign up to ``limit`` RRsets whose signatures expire before ``deadline``."""
+        due = list(
+            BuiltinRRset.objects.filter(zone=self.zone, expires_at__lt=deadline).order_by(
+                "expires_at"
+            )[:limit]
+        )
+        if not due:
+            return 0
+        rows = []
+        for row in due:
+            if row.rdtype == "SOA":
+                continue  # re-signed by the serial bump below
+            rdtype = dns.rdatatype.from_text(row.rdtype)
+            rdatas = [dns.rdata.from_text(_IN, rdtype, text) for text in row.rdatas]
+            owner_key = bytes(row.canonical_key)
+            signed = self._row(_name(row.owner), owner_key, row.rdtype, row.ttl, rdatas)
+            row.rrsig, row.expires_at = signed.rrsig, signed.expires_at
+            rows.append(row)
+        BuiltinRRset.objects.bulk_update(rows, ["rrsig", "expires_at"], batch_size=500)
+        self._bump_soa(self._soa_row(), None)
+        return len(due)
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (between threads and processes of this host)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def zone_file_serial(path: Path) -> int | None:
+    """The SOA serial on the first line of a zone file this driver wrote (None: no file)."""
+    try:
+        with path.open() as handle:
+            fields = handle.readline().split()
+        return int(fields[6]) if len(fields) > 6 and fields[3] == "SOA" else None
+    except (OSError, ValueError):
+        return None
+
+
+class BuiltinBackend(DnsBackend):
+    """Zones in the database, signed incrementally, published as zone files."""
+
+    max_changes_per_batch = 20_000
+
+    def __init__(
+        self,
+        *,
+        key_dir: Path,
+        zone_dir: Path,
+        nameservers: Sequence[str] = ("ns.test",),
+        hostmaster: str = "hostmaster.test",
+        servers: Sequence[tuple[str, int]] = (),
+        timeout: float = 3.0,
+    ) -> None:
+        if not nameservers:
+            raise ValueError("The builtin driver needs at least one name server for the NS.")
+        self.keys = KeyStore(key_dir)
+        self.zone_dir = zone_dir
+        self.nameservers = [_name(ns) for ns in nameservers]
+        self.hostmaster = _name(hostmaster)
+        self.servers = list(servers)
+        self.timeout = timeout
+        self._key_cache: dict[str, ZoneKey] = {}
+
+    @classmethod
+    def from_settings(cls) -> BuiltinBackend:
+        """The driver configured from Django settings (see the module docstring)."""
+        return cls(
+            key_dir=Path(
+                getattr(settings, "DANE_BUILTIN_KEY_DIR", settings.VAR_DIR / "dnssec-keys")
+            ),
+            zone_dir=Path(getattr(settings, "DANE_BUILTIN_ZONE_DIR", settings.VAR_DIR / "zones")),
+            nameservers=list(getattr(settings, "DANE_ZONE_NAMESERVERS", ["ns.test"])),
+            hostmaster=getattr(settings, "DANE_ZONE_HOSTMASTER", "hostmaster.test"),
+            servers=parse_servers(list(getattr(settings, "DANE_DNS_SERVERS", []))),
+            timeout=float(getattr(settings, "DANE_DNS_TIMEOUT", 3.0)),
+        )
+
+    def __repr__(self) -> str:
+        return f"BuiltinBackend(keys={self.keys!r}, zone_dir={str(self.zone_dir)!r})"
+
+    def zone_file_path(self, zone: str) -> Path:
+        """Where the zone file of ``zone`` is written."""
+        return self.zone_dir / f"{_text(_origin(zone))}.zone"
+
+    # --- zones and keys -------------------------------------------------------------------
+
+    def _locked_zone(self, zone: str) -> BuiltinZone:
+        try:
+            return BuiltinZone.objects.select_for_update().get(name=zone)
+        except BuiltinZone.DoesNotExist:
+            raise PermanentDnsError(
+                f"The zone {zone} is not hosted by the builtin driver (ensure_zone first)."
+            ) from None
+
+    def _zone(self, zone: str) -> BuiltinZone:
+        try:
+            return BuiltinZone.objects.get(name=zone)
+        except BuiltinZone.DoesNotExist:
+            raise PermanentDnsError(
+                f"The zone {zone} is not hosted by the builtin driver."
+            ) from None
+
+    def _key(self, zone: BuiltinZone, *, create: bool = False) -> ZoneKey:
+        key = self._key_cache.get(zone.name)
+        if key is None or key.tag != zone.key_tag:
+            key = self.keys.load(zone.name, create=create)
+            if zone.key_tag is not None and key.tag != zone.key_tag:
+                raise PermanentDnsError(
+                    f"The key file of {zone.name} (tag {key.tag}) is not the key the zone is "
+                    f"signed with (tag {zone.key_tag})."
+                )
+            self._key_cache[zone.name] = key
+        return key
+
+    def ensure_zone(self, zone: str) -> None:
+        """Create the zone (key, SOA, NS, DNSKEY, signatures) or bring its apex in line with
+        the settings; then make sure its zone file is current."""
+        origin = _origin(zone)
+        text = _text(origin)
+        try:
+            with transaction.atomic(durable=True):
+                BuiltinZone.objects.get_or_create(name=text)
+                row = self._locked_zone(text)
+                key = self._key(row, create=row.key_tag is None)
+                if row.key_tag is None:
+                    row.key_tag, row.dnskey = key.tag, key.dnskey.to_text()
+                    row.save(update_fields=["key_tag", "dnskey", "updated_at"])
+                apex = [
+                    _Change(
+                        origin,
+                        canonical_key(origin),
+                        "NS",
+                        APEX_TTL,
+                        tuple(
+                            dns.rdata.from_text(_IN, dns.rdatatype.NS, ns.to_text())
+                            for ns in self.nameservers
+                        ),
+                    ),
+                    _Change(origin, canonical_key(origin), "DNSKEY", APEX_TTL, (key.dnskey,)),
+                ]
+                if _ZoneEditor(row, key).commit(apex, (self.nameservers[0], self.hostmaster)):
+                    logger.info("builtin zone apex set", extra={"zone": text, "key_tag": key.tag})
+        except OperationalError as exc:
+            raise TransientDnsError(f"The database did not complete ensure_zone: {exc}") from None
+        self.write_zone_file(text)
+
+    def apply(self, batch: ChangeBatch) -> None:
+        """Apply ``batch`` in one database transaction, then rewrite the zone file."""
+        if len(batch) > self.max_changes_per_batch:
+            raise BatchTooLarge(f"{len(batch)} changes; at most {self.max_changes_per_batch}.")
+        origin = _origin(batch.zone)
+        text = _text(origin)
+        changes = _parse_batch(origin, batch)
+        started = time.perf_counter()
+        try:
+            with transaction.atomic(durable=True):
+                row = self._locked_zone(text)
+                editor = _ZoneEditor(row, self._key(row))
+                editor.commit(changes)
+        except OperationalError as exc:
+            raise TransientDnsError(f"The database did not complete the batch: {exc}") from None
+        signed = time.perf_counter()
+        self.write_zone_file(text)
+        logger.info(
+            "builtin zone changed",
+            extra={
+                "zone": text,
+                "changes": len(batch),
+                "signatures": editor.signatures,
+                "commit_seconds": round(signed - started, 4),
+                "write_seconds": round(time.perf_counter() - signed, 4),
+            },
+        )
+
+    def refresh_signatures(self, zone: str, within: timedelta = timedelta(days=5)) -> int:
+        """Re-sign the RRsets whose signatures expire within ``within``; how many were."""
+        if not timedelta(0) <= within < MIN_VALIDITY:
+            raise ValueError(f"within must be shorter than {MIN_VALIDITY}.")
+        text = _text(_origin(zone))
+        total = 0
+        while True:
+            with transaction.atomic(durable=True):
+                row = self._locked_zone(text)
+                done = _ZoneEditor(row, self._key(row)).refresh(
+                    timezone.now() + within, REFRESH_ROWS
+                )
+            total += done
+            if done < REFRESH_ROWS:
+                break
+        if total:
+            self.write_zone_file(text)
+            logger.info("signatures refreshed", extra={"zone": text, "rrsets": total})
+        return total
+
+    def dnskeys(self, zone: str) -> list[str]:
+        """The zone's DNSKEY (one CSK)."""
+        return [self._zone(_text(_origin(zone))).dnskey]
+
+    def ds_records(self, zone: str) -> list[str]:
+        """The DS (SHA-256) of the zone's CSK, for the parent."""
+        origin = _origin(zone)
+        dnskey = dns.rdata.from_text(_IN, dns.rdatatype.DNSKEY, self.dnskeys(zone)[0])
+        return [dns.dnssec.make_ds(origin, dnskey, "SHA256").to_text()]
+
+    def list_rrsets(self, zone: str) -> list[RRset]:
+        """The published RRsets (from the database the zone file is written from), without
+        apex SOA/NS and DNSSEC records."""
+        origin = _origin(zone)
+        row = self._zone(_text(origin))
+        query = (
+            BuiltinRRset.objects.filter(zone=row)
+            .exclude(rdtype__in=DNSSEC_GENERATED_TYPES)
+            .exclude(canonical_key=canonical_key(origin), rdtype__in=("SOA", "NS"))
+            .order_by("canonical_key", "rdtype")
+            .values_list("owner", "rdtype", "ttl", "rdatas")
+        )
+        return [
+            RRset(owner, rdtype, ttl, tuple(rdatas))
+            for owner, rdtype, ttl, rdatas in query.iterator(chunk_size=ROWS_PER_QUERY)
+        ]
+
+    # --- publication ----------------------------------------------------------------------
+
+    def write_zone_file(self, zone: str) -> Path:
+        """Write ``<zone>.zone`` from the database unless its serial is already the current one.
+
+        One consistent read (REPEATABLE READ on PostgreSQL), a temp file renamed over the old
+        one, under a lock file so concurrent writers never put an older state back.
+        """
+        text = _text(_origin(zone))
+        path = self.zone_file_path(text)
+        outermost = not connection.in_atomic_block
+        try:
+            self.zone_dir.mkdir(parents=True, exist_ok=True)
+            with _file_lock(self.zone_dir / f".{text}.lock"), transaction.atomic():
+                if outermost and connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                row = self._zone(text)
+                if zone_file_serial(path) != row.serial:
+                    self._write_atomically(path, self._zone_lines(row))
+        except OSError as exc:
+            raise TransientDnsError(
+                f"The zone file of {text} could not be written: {exc.strerror}."
+            ) from None
+        return path
+
+    @staticmethod
+    def _zone_lines(zone: BuiltinZone) -> Iterator[str]:
+        """The zone file: the SOA first, then every RRset in canonical order."""
+        rows = BuiltinRRset.objects.filter(zone=zone).values_list(
+            "owner", "ttl", "rdtype", "rdatas", "rrsig"
+        )
+        soa = rows.filter(rdtype="SOA")
+        rest = rows.exclude(rdtype="SOA").order_by("canonical_key", "rdtype")
+        for owner, ttl, rdtype, rdatas, rrsig in chain(soa, rest.iterator(ROWS_PER_QUERY)):
+            head = f"{owner}. {ttl} IN "
+            for rdata in rdatas:
+                yield f"{head}{rdtype} {rdata}\n"
+            if rrsig:
+                yield f"{head}RRSIG {rrsig}\n"
+
+    @staticmethod
+    def _write_atomically(path: Path, lines: Iterable[str]) -> None:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as handle:
+                handle.writelines(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o644)  # public data, read by the DNS server's user
+            os.replace(temporary, path)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+
+    def confirm_visible(self, batch: ChangeBatch) -> bool:
+        """True when the database holds the batch's state, the zone file carries the current
+        serial, and every server of ``DANE_DNS_SERVERS`` that serves the zone has at least
+        that serial.
+
+        A server that doesn't answer, or answers without authority (REFUSED, NOTAUTH, not AA),
+        is skipped: this driver writes files and does not know which servers load them (on
+        a fresh machine there is none). A server that has the zone but fails it (SERVFAIL,
+        e.g. it could not load the file) or lags behind makes the answer False.
+        """
+        origin = _origin(batch.zone)
+        zone = BuiltinZone.objects.filter(name=_text(origin)).first()
+        if zone is None:
+            return False
+        changes = _parse_batch(origin, batch)
+        stored = {
+            (bytes(row.canonical_key), row.rdtype): row
+            for chunk in _chunks(sorted({change.key for change in changes}))
+            for row in BuiltinRRset.objects.filter(zone=zone, canonical_key__in=chunk)
+        }
+        for change in changes:
+            row = stored.get((change.key, change.rdtype))
+            applied = (
+                row is not None and row.ttl == change.ttl and row.rdatas == change.texts
+                if change.rdatas
+                else row is None
+            )
+            if not applied:
+                return False
+        serial = zone_file_serial(self.zone_file_path(zone.name))
+        if serial is None or not _serial_at_least(serial, zone.serial):
+            return False
+        return all(self._server_has(origin, server, serial) for server in self.servers)
+
+    def _server_has(self, origin: dns.name.Name, server: tuple[str, int], serial: int) -> bool:
+        query = dns.message.make_query(origin, dns.rdatatype.SOA)
+        try:
+            response = dns.query.udp(query, server[0], port=server[1], timeout=self.timeout)
+        except (dns.exception.DNSException, OSError):
+            logger.info("server not checked: no answer", extra={"server": f"{server}"})
+            return True
+        if response.rcode() == dns.rcode.SERVFAIL:
+            return False
+        if response.rcode() != dns.rcode.NOERROR or not response.flags & dns.flags.AA:
+            return True
+        served = [
+            rdata.serial
+            for rrset in response.answer
+            if rrset.rdtype == dns.rdatatype.SOA and rrset.name == origin
+            for rdata in rrset
+        ]
+        return bool(served) and _serial_at_least(served[0], serial)
