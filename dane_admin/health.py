@@ -26,7 +26,7 @@ def _database_ready() -> str | None:
 
 
 def _broker_ready() -> str | None:
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return None
     try:
         with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
@@ -43,7 +43,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks = {
         name: ("ok" if error is None else f"failed: {error}") for name, error in problems.items()
     }
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         checks["broker"] = "in-process (no broker configured)"
     ready = all(error is None for error in problems.values())
     return JsonResponse(

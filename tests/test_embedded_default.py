@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.dnsnet import DnsTestNetwork
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,9 +28,28 @@ def embedded_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_run_command_serves_the_demo_tenant_on_sqlite(tmp_path: Path) -> None:
+def call(port: int, raw_key: str, method: str, path: str, body: dict | None = None) -> dict:
+    """One API call to the embedded service."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Api-Key {raw_key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return dict(json.load(response))
+
+
+def test_run_command_serves_the_demo_tenant_on_sqlite(
+    tmp_path: Path, dnsnet: DnsTestNetwork, customer_domain: str
+) -> None:
     port = free_port()
-    env = embedded_env(tmp_path, DANE_ADMIN_ADDR=f"127.0.0.1:{port}")
+    env = embedded_env(
+        tmp_path,
+        DANE_ADMIN_ADDR=f"127.0.0.1:{port}",
+        DANE_DNS_BACKEND="builtin",
+        DANE_MX_PARENT_MANAGED="0",
+    )
     env.pop("SECRET_KEY", None)
     env.pop("DEBUG", None)
     process = subprocess.Popen(
@@ -60,6 +81,18 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(tmp_path: Path) -> None:
         assert (tmp_path / "var" / "dane-admin.sqlite3").exists()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
             assert json.load(response)["checks"]["broker"].startswith("in-process")
+
+        # The main job on the embedded default: verify a domain, enable DNSSEC (built-in signer).
+        added = call(port, raw_key, "POST", "/api/v1/domains/", {"name": customer_domain})
+        dnsnet.publish_txt(customer_domain, added["verification_record"])
+        assert call(port, raw_key, "POST", f"/api/v1/domains/{customer_domain}/verify/")["verified"]
+        enabled = call(port, raw_key, "POST", f"/api/v1/domains/{customer_domain}/dnssec/enable/")
+        assert enabled["state"] == "succeeded"  # tasks run in-process
+        mx_value = enabled["result"]["DnssecMxValue"]
+        assert mx_value == f"{customer_domain.replace('.', '-')}.o-v1.mx.provider.test"
+        zone_file = (tmp_path / "var" / "zones" / "o-v1.mx.provider.test.zone").read_text()
+        assert f"{mx_value}. 3600 IN A 192.0.2.25" in zone_file
+        assert "RRSIG A 13" in zone_file
     finally:
         process.terminate()
         process.wait(timeout=10)

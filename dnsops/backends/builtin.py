@@ -695,7 +695,7 @@ class BuiltinBackend(DnsBackend):
         origin = _origin(zone)
         text = _text(origin)
         try:
-            with transaction.atomic(durable=True):
+            with transaction.atomic():
                 BuiltinZone.objects.get_or_create(name=text)
                 row = self._locked_zone(text)
                 key = self._key(row, create=row.key_tag is None)
@@ -730,7 +730,7 @@ class BuiltinBackend(DnsBackend):
         changes = _parse_batch(origin, batch)
         started = time.perf_counter()
         try:
-            with transaction.atomic(durable=True):
+            with transaction.atomic():
                 row = self._locked_zone(text)
                 editor = _ZoneEditor(row, self._key(row))
                 editor.commit(changes)
@@ -756,7 +756,7 @@ class BuiltinBackend(DnsBackend):
         text = _text(_origin(zone))
         total = 0
         while True:
-            with transaction.atomic(durable=True):
+            with transaction.atomic():
                 row = self._locked_zone(text)
                 done = _ZoneEditor(row, self._key(row)).refresh(
                     timezone.now() + within, REFRESH_ROWS

@@ -57,6 +57,7 @@ def idempotency_key(request: Request) -> str | None:
 def command_response(request: Request, outcome: commands.CommandOutcome) -> Response:
     """202 + Location while the operation runs; 200 once it has finished."""
     operation = outcome.operation
+    operation.refresh_from_db()  # an in-process worker (embedded default) may have finished it
     body = OperationSerializer(operation).data
     if operation.is_finished:
         return Response(body, status=status.HTTP_200_OK)
