@@ -36,7 +36,7 @@ from dnsops.backends.rfc2136 import Rfc2136Backend  # noqa: E402
 from dnsops.choices import InboundKeyState, PartitionStatus  # noqa: E402
 from dnsops.inbound_keys import register_certificate  # noqa: E402
 from dnsops.models import Partition  # noqa: E402
-from domains import services  # noqa: E402
+from domains import commands, services  # noqa: E402
 from domains.audit import Actor  # noqa: E402
 from domains.models import AcceptedDomain, Operation  # noqa: E402
 from tests.commands.helpers import self_signed_pem  # noqa: E402
@@ -155,9 +155,27 @@ def main() -> None:
         worker.terminate()
         worker.wait(timeout=60)
 
+    # The worker alone: Disable-DnssecForVerifiedDomain queued for every domain while no
+    # worker runs, then the time a new worker takes to carry all of them out.
+    tenant = AcceptedDomain.objects.get(name=names[0]).tenant
+    for name in names:
+        commands.disable_dnssec(tenant, name, actor=Actor.cli())
+    start = time.perf_counter()
+    worker = start_worker(args.concurrency)
+    try:
+        until_done(names, "Disable-DnssecForVerifiedDomain")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    drain = time.perf_counter() - start
+
     print(f"{'command':34} {'ops':>6} {'API s':>7} {'end-to-end s':>13} {'ops/s':>7}")
     for kind, api_seconds, total in rows:
         print(f"{kind:34} {n:6d} {api_seconds:7.1f} {total:13.1f} {n / total:7.0f}")
+    print(
+        f"worker alone (queued Disable-DnssecForVerifiedDomain x {n}): {drain:.1f} s, "
+        f"{n / drain:.0f} ops/s incl. worker start"
+    )
     print(f"raw UPDATE ceiling ({NAMES_PER_UPDATE} names/message): {ceiling:.0f} names/s")
 
 

@@ -28,6 +28,33 @@ class Actor:
         return cls("system")
 
 
+def audit_event(
+    action: AuditAction,
+    *,
+    actor: Actor,
+    tenant: Tenant | None,
+    target_type: str,
+    target_id: str,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An unsaved audit event, for ``record_audit_events``."""
+    return AuditEvent(
+        action=action,
+        actor=actor.label,
+        tenant=tenant,
+        target_type=target_type,
+        target_id=target_id,
+        data=data or {},
+    )
+
+
+def record_audit_events(events: list[AuditEvent]) -> None:
+    """Append many audit events at once; inside the transaction of the changes."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Audit events are written inside the transaction of the change.")
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
 def record_audit_event(
     action: AuditAction,
     *,
