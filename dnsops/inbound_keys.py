@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import transaction
 
+from dnsops.backends.base import DnsBackend, RRset
 from dnsops.choices import PUBLISHED_KEY_STATES, InboundKeyState
-from dnsops.models import InboundKey
+from dnsops.models import InboundKey, Partition
+from dnsops.provisioning import push_names, set_desired_rrsets
 from domains.audit import Actor, record_audit_event
 from domains.choices import AuditAction
 
@@ -90,3 +92,37 @@ def published_tlsa_records() -> tuple[str, ...]:
             {key.tlsa_record for key in InboundKey.objects.filter(state__in=PUBLISHED_KEY_STATES)}
         )
     )
+
+
+def tlsa_owners_by_partition() -> dict[int, list[str]]:
+    """``_25._tcp.<MX host>`` of every domain with SMTP DANE inbound on, per partition."""
+    from domains.choices import DaneState
+    from domains.models import AcceptedDomain
+
+    owners: dict[int, list[str]] = {}
+    enabled = (
+        AcceptedDomain.objects.filter(dane_state=DaneState.ENABLED, partition__isnull=False)
+        .select_related("partition")
+        .iterator(chunk_size=2000)
+    )
+    for domain in enabled:
+        assert domain.partition is not None
+        owners.setdefault(domain.partition.pk, []).append(f"_25._tcp.{domain.dnssec_mx_value}")
+    return owners
+
+
+def republish_tlsa_records(backend: DnsBackend | None = None) -> int:
+    """After a key change: give every DANE-enabled domain the current TLSA set (desired state
+    first, then the servers, partition by partition); returns how many RRsets changed."""
+    records = published_tlsa_records()
+    changed = 0
+    for partition_id, owners in tlsa_owners_by_partition().items():
+        partition = Partition.objects.get(pk=partition_id)
+        with transaction.atomic():
+            set_desired_rrsets(
+                partition,
+                [RRset(owner, "TLSA", settings.DANE_RECORD_TTL, records) for owner in owners],
+            )
+        push_names(partition, owners, backend)
+        changed += len(owners)
+    return changed

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 from datetime import timedelta
 
@@ -15,7 +16,8 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from dnsops.models import Partition, ZoneRRset
+from dnsops.inbound_keys import republish_tlsa_records
+from dnsops.models import InboundKey, Partition, ZoneRRset
 from dnsops.provisioning import detect_drift
 from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from domains.operations import process_due_operations
@@ -286,3 +288,35 @@ def test_cmdlet_management_command_prints_the_cmdlet_result(
             "enable_smtp_dane_inbound", "nope.example", "--tenant", tenant.slug, stdout=out
         )
     assert json.loads(out.getvalue())["ErrorData"]["ErrorCode"] == "DomainNotFound"
+
+
+def test_key_rollover_republishes_tlsa_for_dane_domains(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    settings: Settings,
+) -> None:
+    settings.DANE_RECORD_TTL = 1  # so the validating resolver's cache follows the rollover
+    old = register_inbound_key("current")
+    name = make_verified_domain(tenant)
+    api.post(enable_url(name, "dnssec"))
+    run_worker()
+    api.post(enable_url(name, "smtp-dane-inbound"))
+    run_worker()
+    owner = f"_25._tcp.{AcceptedDomain.objects.get(name=name).dnssec_mx_value}"
+    assert dnsnet.resolve(owner, "TLSA").records == [old.tlsa_record]
+
+    new = register_inbound_key("next")  # step 1: publish the next key beside the current one
+    assert republish_tlsa_records() == 1
+    time.sleep(2.1)  # TTL 1 s; Unbound counts whole seconds
+    both = dnsnet.resolve(owner, "TLSA")
+    assert both.records == sorted([old.tlsa_record, new.tlsa_record])
+    assert both.authenticated
+
+    InboundKey.objects.filter(pk=old.pk).update(state="retired")  # step 2: after the switch
+    InboundKey.objects.filter(pk=new.pk).update(state="current")
+    republish_tlsa_records()
+    time.sleep(2.1)  # TTL 1 s; Unbound counts whole seconds
+    assert dnsnet.resolve(owner, "TLSA").records == [new.tlsa_record]
+    assert not detect_drift(partition)

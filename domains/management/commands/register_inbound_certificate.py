@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dnsops.choices import InboundKeyState
 from dnsops.inbound_keys import InvalidCertificate, register_certificate
+from dnsops.tasks import republish_tlsa_records
 from domains.audit import Actor
 
 
@@ -35,3 +36,5 @@ class Command(BaseCommand):
         except (OSError, InvalidCertificate) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{key.name}: {key.state}, TLSA {key.tlsa_record}")
+        republish_tlsa_records.delay()
+        self.stdout.write("Republishing the TLSA records of every DANE-enabled domain.")
