@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dns.dnssec
@@ -20,8 +21,10 @@ import dns.name
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 import dns.tsig
 import dns.update
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from dnsops.backends.knot_control import KnotControl
 
@@ -119,7 +122,11 @@ class DnsTestNetwork:
 
     def create_customer_zone(self, zone: str, kind: str = "signed") -> None:
         """A zone delegated from the top zone: ``signed`` (DS in the parent), ``unsigned``
-        (no DS) or ``bogus-ds`` (signed, but the parent's DS matches no key)."""
+        (no DS), ``bogus-ds`` (signed, but the parent's DS matches no key) or
+        ``expired-signatures`` (signed long ago: every signature has expired)."""
+        if kind == "expired-signatures":
+            self._create_expired_zone(zone)
+            return
         knot = KnotControl(self.control_socket)
         knot.create_zone(
             zone,
@@ -135,6 +142,37 @@ class DnsTestNetwork:
                 ds = ds[:-1] + ("1" if ds.endswith("0") else "0")
             delegation.append(("replace", zone, "DS", 60, ds))
         self.update(*delegation)
+
+    def _create_expired_zone(self, zone: str) -> None:
+        """An unsigned Knot zone holding a DNSKEY and signatures made by dnspython with a
+        validity window in 2020, and a matching DS in the parent: a bogus chain."""
+        knot = KnotControl(self.control_socket)
+        knot.create_zone(
+            zone,
+            policy=None,
+            acls=["update"],
+            nameservers=["ns.test"],
+            hostmaster="hostmaster.test",
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        origin = dns.name.from_text(zone + ".")
+        dnskey = dns.dnssec.make_dnskey(key.public_key(), dns.dnssec.Algorithm.ECDSAP256SHA256, 257)
+        rdata = dnskey.to_text()
+        rrset = dns.rrset.from_text_list(origin, 60, "IN", "DNSKEY", [rdata])
+        signature = dns.dnssec.sign(
+            rrset,
+            key,
+            origin,
+            dnskey,
+            inception=datetime(2020, 1, 1, tzinfo=UTC),
+            expiration=datetime(2020, 2, 1, tzinfo=UTC),
+        )
+        knot.run("zone-begin", zone + ".")
+        knot.run("zone-set", zone + ".", "@", "60", "DNSKEY", *rdata.split())
+        knot.run("zone-set", zone + ".", "@", "60", "RRSIG", *signature.to_text().split())
+        knot.run("zone-commit", zone + ".")
+        ds = dns.dnssec.make_ds(origin, dnskey, "SHA256").to_text()
+        self.update(("replace", zone, "NS", 60, "ns.test."), ("replace", zone, "DS", 60, ds))
 
     def current_ds(self, zone: str) -> str:
         """The SHA-256 DS of the zone's key as Knot serves it (waits for signing)."""

@@ -211,7 +211,12 @@ def test_records_and_chain_survive_a_knot_restart(
 
 @pytest.mark.parametrize(
     ("kind", "rcode", "authenticated"),
-    [("signed", "NOERROR", True), ("unsigned", "NOERROR", False), ("bogus-ds", "SERVFAIL", False)],
+    [
+        ("signed", "NOERROR", True),
+        ("unsigned", "NOERROR", False),
+        ("bogus-ds", "SERVFAIL", False),
+        ("expired-signatures", "SERVFAIL", False),
+    ],
 )
 def test_customer_zones_of_the_test_network(
     dnsnet: DnsTestNetwork, kind: str, rcode: str, authenticated: bool
