@@ -42,6 +42,7 @@ MX_SUFFIX = "mx.provider.test."  # the provider's signed parent of the DNSSEC MX
 LEGACY_MX_SUFFIX = "mail.protection.provider.test."  # the provider's pre-DNSSEC MX hosts
 SIGNED_CHILD_ZONES = (MX_SUFFIX,)
 UNSIGNED_CHILD_ZONES = (LEGACY_MX_SUFFIX,)
+os.environ["PATH"] = f"/usr/sbin:/sbin:{os.environ.get('PATH', '')}"  # Debian's daemons
 COMPONENTS = ("postgres", "redis", "dns", "powerdns")
 
 

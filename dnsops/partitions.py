@@ -18,6 +18,8 @@ def mx_token_candidates(alabel: str) -> Iterator[str]:
     """``contoso.com`` → ``contoso-com``; then forms with a short stable hash appended (for a
     collision, or when the joined labels exceed 63 octets)."""
     base = alabel.replace(".", "-")
+    if base[2:4] == "--":  # "xn--…" would read as an (invalid) IDNA A-label
+        base = "idn-" + base[4:]
     if len(base) <= MAX_LABEL:
         yield base
     digest = hashlib.sha256(alabel.encode()).hexdigest()

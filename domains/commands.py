@@ -10,6 +10,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +38,8 @@ from domains.choices import (
 from domains.errors import ServiceError
 from domains.models import AcceptedDomain, Operation, Tenant
 from domains.names import DomainNameError, parse_domain_name
+
+logger = logging.getLogger(__name__)
 
 
 class CommandError(ServiceError):
@@ -281,9 +284,7 @@ def run_command(
                 .select_related("partition", "tenant")
                 .get(pk=domain.pk)
             )
-            in_flight = Operation.objects.filter(
-                domain=domain, feature=kind.feature, state__in=IN_FLIGHT_STATES
-            ).first()
+            in_flight = Operation.objects.filter(domain=domain, state__in=IN_FLIGHT_STATES).first()
             if in_flight is not None:
                 if in_flight.kind != kind:
                     raise OperationInProgress(
@@ -336,10 +337,18 @@ def _record_operation(
         data={"kind": kind, "domain": domain.name, "state": operation.state},
     )
     if not done:
-        from domains.tasks import process_operations
-
-        transaction.on_commit(process_operations.delay)
+        transaction.on_commit(_wake_worker)
     return operation
+
+
+def _wake_worker() -> None:
+    """Ask a worker to run due operations now; if the broker is down the sweep will."""
+    from domains.tasks import process_operations
+
+    try:
+        process_operations.delay()
+    except Exception:  # the command is recorded; never fail the request after commit
+        logger.exception("could not wake a worker; the periodic sweep will run the operation")
 
 
 def _repeat_of(

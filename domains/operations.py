@@ -29,7 +29,7 @@ from dnsops.backends import get_backend
 from dnsops.backends.base import (
     ChangeBatch,
     DnsBackend,
-    DnsBackendError,
+    PermanentDnsError,
     RRsetKey,
     TransientDnsError,
 )
@@ -138,15 +138,18 @@ def _carry_out(backend: DnsBackend, partition: Partition, group: list[Operation]
         batches = push_names(partition, names, backend)
         _add_step(group, "published")
         wait_until_visible(backend, batches)
-    except TransientDnsError as exc:
-        logger.warning("transient DNS failure", extra={"zone": partition.zone, "error": str(exc)})
+    except PermanentDnsError as exc:
+        # The driver's text names records of other domains (other tenants): logs only.
+        logger.error("DNS server refused", extra={"zone": partition.zone, "error": str(exc)})
+        detail = f"The DNS server refused the change to {partition.zone}"
         for operation in group:
-            retry_or_fail(operation, str(exc))
+            fail(operation, f"{detail} ({exc.rcode or 'refused'}).")
         return
-    except DnsBackendError as exc:
-        logger.error("DNS operation refused", extra={"zone": partition.zone, "error": str(exc)})
+    except Exception as exc:  # anything else is retried, never left running
+        logger.warning("DNS change not done", extra={"zone": partition.zone, "error": str(exc)})
+        detail = f"{partition.zone} could not be changed now ({type(exc).__name__})."
         for operation in group:
-            fail(operation, str(exc))
+            retry_or_fail(operation, detail)
         return
     succeed_all(group)
 
@@ -172,33 +175,35 @@ def _add_step(group: list[Operation], step: str) -> None:
     Operation.objects.bulk_update(group, ["steps"])
 
 
-def _finish_state(operation: Operation, to: str, actor: Actor) -> AcceptedDomain | None:
-    """Move the domain's feature state from "working" to ``to`` (conditional) + audit."""
+def _finish_state(
+    operation: Operation, to: str, actor: Actor
+) -> tuple[AcceptedDomain | None, bool]:
+    """Move the domain's feature state from "working" to ``to`` (conditional) + audit; the
+    domain, and whether it moved."""
     field, working, _, _ = OUTCOMES[OperationKind(operation.kind)]
     if operation.domain_id is None:
-        return None
+        return None, False
     domain = AcceptedDomain.objects.select_for_update().filter(pk=operation.domain_id).first()
-    if domain is None:
-        return None
-    if getattr(domain, field) == working:
-        AcceptedDomain.objects.filter(pk=domain.pk, **{field: working}).update(
-            **{field: to}, version=F("version") + 1, updated_at=timezone.now()
-        )
-        action = (
-            AuditAction.DNSSEC_STATE_CHANGED
-            if field == "dnssec_state"
-            else AuditAction.DANE_STATE_CHANGED
-        )
-        record_audit_event(
-            action,
-            actor=actor,
-            tenant=operation.tenant,
-            target_type="domain",
-            target_id=domain.name,
-            data={"from": working, "to": to, "operation": str(operation.id)},
-        )
-        domain.refresh_from_db()
-    return domain
+    if domain is None or getattr(domain, field) != working:
+        return domain, False
+    AcceptedDomain.objects.filter(pk=domain.pk, **{field: working}).update(
+        **{field: to}, version=F("version") + 1, updated_at=timezone.now()
+    )
+    action = (
+        AuditAction.DNSSEC_STATE_CHANGED
+        if field == "dnssec_state"
+        else AuditAction.DANE_STATE_CHANGED
+    )
+    record_audit_event(
+        action,
+        actor=actor,
+        tenant=operation.tenant,
+        target_type="domain",
+        target_id=domain.name,
+        data={"from": working, "to": to, "operation": str(operation.id)},
+    )
+    domain.refresh_from_db()
+    return domain, True
 
 
 def succeed_all(operations: list[Operation]) -> None:
@@ -227,7 +232,9 @@ def succeed_all(operations: list[Operation]) -> None:
                 .values_list("pk", flat=True)
             )
             AcceptedDomain.objects.filter(pk__in=moving).update(
-                **{field: done}, version=F("version") + 1, updated_at=now
+                **{field: done},
+                version=F("version") + 1,
+                updated_at=now,
             )
             domains = AcceptedDomain.objects.select_related("partition").in_bulk(domain_ids)
             action = (
@@ -266,7 +273,7 @@ def succeed_all(operations: list[Operation]) -> None:
                 operation.steps = [*operation.steps, "visible-on-all-servers", "state-updated"]
                 operation.result = success_result(kind, domain) if domain else None
                 operation.error_code = operation.error_detail = ""
-                operation.lease_until = None
+                operation.lease_until = operation.next_attempt_at = None
                 operation.finished_at = operation.updated_at = now
                 finished.append(operation)
         Operation.objects.bulk_update(
@@ -295,13 +302,15 @@ def retry_or_fail(operation: Operation, detail: str) -> None:
     delay = min(base, 600.0) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
     next_attempt = timezone.now() + timedelta(seconds=delay)
     with transaction.atomic():
-        Operation.objects.filter(pk=operation.pk, state=OperationState.RUNNING).update(
+        updated = Operation.objects.filter(pk=operation.pk, state=OperationState.RUNNING).update(
             state=OperationState.PENDING,
             next_attempt_at=next_attempt,
             lease_until=None,
             error_detail=detail,
             updated_at=timezone.now(),
         )
+        if not updated:  # another worker took it over (lease ran out) and finished it
+            return
         record_audit_event(
             AuditAction.OPERATION_RETRY,
             actor=Actor.system(),
@@ -321,8 +330,15 @@ def fail(operation: Operation, detail: str) -> None:
     kind = OperationKind(operation.kind)
     code = ErrorCode.DNSSEC_OPERATION_FAILED
     with transaction.atomic():
-        domain = _finish_state(operation, OUTCOMES[kind][3], Actor.system())
-        if domain is not None and domain.partition is not None:
+        still_ours = (
+            Operation.objects.select_for_update()
+            .filter(pk=operation.pk, state=OperationState.RUNNING)
+            .exists()
+        )
+        if not still_ours:  # another worker took it over (lease ran out) and finished it
+            return
+        domain, moved = _finish_state(operation, OUTCOMES[kind][3], Actor.system())
+        if domain is not None and moved and domain.partition is not None:
             AcceptedDomain.objects.filter(pk=domain.pk).update(last_error=detail[:2000])
             if kind == OperationKind.ENABLE_DNSSEC:
                 keys = [rrset.key for rrset in host_rrsets(domain)]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from dnsops import resolver
 from domains.audit import Actor, record_audit_event
-from domains.choices import AuditAction
+from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState
 from domains.errors import (
     DnsLookupFailed,
     DomainAlreadyExists,
@@ -169,6 +169,17 @@ def delete_domain(
     if domain.is_initial:
         raise DomainNotDeletable(f"{domain.name} is the tenant's initial domain.")
     with transaction.atomic():
+        locked = AcceptedDomain.objects.select_for_update().get(pk=domain.pk)
+        busy = locked.operations.filter(state__in=IN_FLIGHT_STATES).exists()
+        if (
+            busy
+            or locked.dnssec_state != DnssecState.DISABLED
+            or locked.dane_state != DaneState.DISABLED
+        ):
+            raise DomainNotDeletable(
+                f"{domain.name} still has DNSSEC or SMTP DANE inbound on (or a command running): "
+                "disable them first (Disable-DnssecForVerifiedDomain)."
+            )
         matching = AcceptedDomain.objects.filter(pk=domain.pk)
         if expected_version is not None:
             matching = matching.filter(version=expected_version)

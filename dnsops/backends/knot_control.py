@@ -6,6 +6,7 @@ control socket can, and Knot keeps the change in its configuration database.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Sequence
 
@@ -21,7 +22,14 @@ class KnotControl:
 
     def run(self, *args: str, check: bool = True) -> str:
         """One knotc command; its output, or an error naming the command (never secrets)."""
-        command = ["knotc", "-s", self.socket_path, "-t", str(max(1, int(self.timeout))), *args]
+        command = [
+            shutil.which("knotc") or "/usr/sbin/knotc",
+            "-s",
+            self.socket_path,
+            "-t",
+            str(max(1, int(self.timeout))),
+            *args,
+        ]
         try:
             result = subprocess.run(  # noqa: S603 - fixed program, arguments are zone names
                 command, capture_output=True, text=True, timeout=self.timeout + 5, check=False
@@ -55,8 +63,7 @@ class KnotControl:
         """
         fqdn = zone + "."
         if not self.has_zone_config(fqdn):
-            self.run("conf-abort", check=False)
-            self.run("conf-begin")
+            self.run("conf-begin")  # "too many transactions" (another writer): transient
             try:
                 self.run("conf-set", f"zone[{fqdn}]")
                 if policy is not None:

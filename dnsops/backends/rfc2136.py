@@ -300,6 +300,12 @@ class Rfc2136Backend(DnsBackend):
         for server in self.servers:
             for (name, rdtype), wanted in expected.items():
                 response = self._query(server, name, rdtype)
+                authoritative = bool(response.flags & dns.flags.AA)
+                if not authoritative or response.rcode() not in (
+                    dns.rcode.NOERROR,
+                    dns.rcode.NXDOMAIN,
+                ):
+                    return False  # not serving the zone (yet): nothing to conclude from
                 served = {
                     rdata
                     for rrset in response.answer

@@ -7,7 +7,7 @@ from dnsops.partitions import allocate_mx_token, mx_token_candidates
 
 def test_token_joins_the_labels() -> None:
     assert allocate_mx_token("contoso.com", lambda token: False) == "contoso-com"
-    assert allocate_mx_token("xn--bcher-kva.example", lambda t: False) == "xn--bcher-kva-example"
+    assert allocate_mx_token("xn--bcher-kva.example", lambda t: False) == "idn-bcher-kva-example"
 
 
 def test_collision_appends_a_stable_hash() -> None:
@@ -33,3 +33,10 @@ def test_every_candidate_is_a_valid_label() -> None:
             assert 1 <= len(token) <= 63
             assert token[0] != "-"
             assert token[-1] != "-"
+
+
+def test_idn_tokens_are_valid_host_labels() -> None:
+    from domains.names import parse_domain_name
+
+    token = allocate_mx_token("xn--mnchen-3ya.de", lambda t: False)
+    assert parse_domain_name(f"{token}.o-v1.mx.provider.test").alabel.startswith("idn-")
