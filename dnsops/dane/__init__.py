@@ -1,4 +1,6 @@
-"""Outbound SMTP DANE validation (RFC 7672) as pure logic: no DNS or network I/O here.
+"""Outbound SMTP DANE validation (RFC 7672): pure logic, and the I/O that feeds it.
+
+Pure functions over plain data (no DNS or network I/O):
 
 - :mod:`dnsops.dane.tlsa`: TLSA records, association data, usability and digest agility.
 - :mod:`dnsops.dane.names`: DANE-TA reference identifiers and certificate name matching.
@@ -7,4 +9,12 @@
 - :mod:`dnsops.dane.verdicts`: verdicts with their status codes and TLS-RPT result types.
 - :mod:`dnsops.dane.retry`: the retry schedule and the 4.x.x / 5.x.x code at a given time.
 - :mod:`dnsops.dane.publisher`: RFC 7671 §8 checks of an RRset the provider publishes.
+
+The I/O side (asyncio) and the service:
+
+- :mod:`dnsops.dane.lookups`: MX, A/AAAA, CNAME and TLSA lookups through the validating resolver.
+- :mod:`dnsops.dane.smtp`: connect, EHLO, STARTTLS with SNI, and the presented chain.
+- :mod:`dnsops.dane.trace`: the steps of a validation with their timing, and its deadline.
+- :mod:`dnsops.dane.analyzer`: one destination from MX lookup to verdict, with every step.
+- :mod:`dnsops.dane.services` / :mod:`dnsops.dane.selectors`: run and store / read results.
 """

@@ -395,13 +395,17 @@ def host_outcome(
     verification: ChainVerification | None = None,
     *,
     address: str | None = None,
+    session_detail: str | None = None,
 ) -> HostOutcome:
     """The verdict for a host (or one address of it) after its SMTP session.
 
     ``session`` is needed unless the plan skips the host; ``verification`` (the result of
     :func:`dnsops.dane.verify.verify_chain` with the plan's records and reference
     identifiers) is needed when the plan requires DANE and TLS was established.
+    ``session_detail`` says what went wrong in a failed session (a timeout, a refusal); it is
+    added to the reason of the failures it explains.
     """
+    because = f": {session_detail}" if session_detail else ""
     if plan.requirement is Requirement.SKIP:
         return HostOutcome(plan.host, plan.verdict, plan.reason, address)
     if session is None:
@@ -410,7 +414,7 @@ def host_outcome(
         return HostOutcome(
             plan.host,
             Verdict.CONNECTION_FAILED,
-            f"No SMTP session with {address or plan.host} could be established.",
+            f"No SMTP session with {address or plan.host} could be established{because}.",
             address,
         )
     if plan.requirement is Requirement.OPPORTUNISTIC_TLS:
@@ -430,7 +434,7 @@ def host_outcome(
             plan.host,
             Verdict.STARTTLS_NOT_SUPPORTED,
             f"{plan.host} publishes TLSA records at _25._tcp.{plan.tlsa_base}, so TLS is "
-            f"mandatory, but the server {what}.",
+            f"mandatory, but the server {what}{because}.",
             address,
         )
     if plan.requirement is Requirement.MANDATORY_TLS:

@@ -1,0 +1,1 @@
+"""REST API of the dnsops app: outbound DANE validations."""

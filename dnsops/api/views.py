@@ -1,0 +1,66 @@
+"""Thin API views of outbound DANE validation: parse, call the service, serialize."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from dnsops.api.serializers import (
+    DaneValidationRequestSerializer,
+    DaneValidationSerializer,
+    DaneValidationSummarySerializer,
+)
+from dnsops.dane import selectors, services
+from dnsops.models import DaneValidation
+from domains.api.serializers import ErrorSerializer
+from domains.api.views import principal_of
+
+
+class DaneValidationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[DaneValidation],
+):
+    """Outbound DANE validations of the caller's tenant (another tenant's are 404)."""
+
+    lookup_value_regex = r"[0-9a-fA-F-]{36}"
+
+    def get_queryset(self) -> QuerySet[DaneValidation]:
+        """Only the caller's tenant's validations."""
+        return selectors.validations_of(principal_of(self.request).tenant)
+
+    def get_object(self) -> DaneValidation:
+        """The caller's validation named in the URL; a 404 in the API's error shape otherwise."""
+        try:
+            return super().get_object()
+        except Http404 as exc:
+            raise NotFound("No such DANE validation.") from exc
+
+    def get_serializer_class(self) -> type[BaseSerializer[DaneValidation]]:
+        """Summaries in the list, the full report otherwise."""
+        if self.action == "list":
+            return DaneValidationSummarySerializer
+        return DaneValidationSerializer
+
+    @extend_schema(
+        request=DaneValidationRequestSerializer,
+        responses={201: DaneValidationSerializer, 400: ErrorSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Validate outbound DANE (RFC 7672) for ``domain`` now; the stored result."""
+        body = DaneValidationRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        principal = principal_of(request)
+        validation = services.run_validation(
+            body.validated_data["domain"],
+            tenant=principal.tenant,
+            actor=principal.actor,
+            port=body.validated_data.get("port"),
+        )
+        return Response(DaneValidationSerializer(validation).data, status=status.HTTP_201_CREATED)
