@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dnsops', '0003_inboundkey'),
-        ('domains', '0003_check_runs'),
+        ('domains', '0002_accepteddomain_dane_state_and_more'),
     ]
 
     operations = [
