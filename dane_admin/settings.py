@@ -133,6 +133,8 @@ CELERY_BEAT_SCHEDULE = {
     # The sweep: operations whose message was lost or whose worker died are picked up here.
     "process-due-operations": {"task": "domains.tasks.process_operations", "schedule": 5.0},
     "repair-drift": {"task": "dnsops.tasks.repair_all_drift", "schedule": 600.0},
+    # Status checks of domains in pending_mx / enabled whose next_check_at has come.
+    "check-due-domains": {"task": "domains.tasks.sweep_due_checks", "schedule": 15.0},
 }
 
 # Provider settings (SPEC §2).
@@ -152,6 +154,16 @@ DANE_DNS_SERVERS = env.list("DANE_DNS_SERVERS", default=["127.0.0.1:5300"])
 DANE_TSIG_KEY_FILE = env.str("DANE_TSIG_KEY_FILE", default="")
 DANE_RESOLVER = env.str("DANE_RESOLVER", default="127.0.0.1:5301")
 DANE_DNS_TIMEOUT = env.float("DANE_DNS_TIMEOUT", default=3.0)
+# Status checks (Get-DnssecStatusForVerifiedDomain): the MTA-STS policy fetch, time limits,
+# the schedule (backoff from DANE_CHECK_INTERVAL up to DANE_CHECK_MAX_INTERVAL while nothing
+# changes) and the number of domains one sweep task checks concurrently.
+DANE_MTA_STS_PORT = env.int("DANE_MTA_STS_PORT", default=443)
+DANE_MTA_STS_CA_BUNDLE = env.str("DANE_MTA_STS_CA_BUNDLE", default="") or None
+DANE_MTA_STS_TIMEOUT = env.float("DANE_MTA_STS_TIMEOUT", default=10.0)
+DANE_CHECK_TIMEOUT = env.float("DANE_CHECK_TIMEOUT", default=20.0)
+DANE_CHECK_INTERVAL = env.float("DANE_CHECK_INTERVAL", default=300.0)
+DANE_CHECK_MAX_INTERVAL = env.float("DANE_CHECK_MAX_INTERVAL", default=21600.0)
+DANE_CHECK_BATCH_SIZE = env.int("DANE_CHECK_BATCH_SIZE", default=500)
 DANE_VISIBILITY_TIMEOUT = env.float("DANE_VISIBILITY_TIMEOUT", default=30.0)
 DANE_OPERATION_MAX_ATTEMPTS = env.int("DANE_OPERATION_MAX_ATTEMPTS", default=6)
 DANE_OPERATION_RETRY_BASE_SECONDS = env.float("DANE_OPERATION_RETRY_BASE_SECONDS", default=10.0)

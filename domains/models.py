@@ -14,6 +14,7 @@ from rest_framework_api_key.models import AbstractAPIKey
 
 from dnsops.models import Partition
 from domains.choices import (
+    DNSSEC_PUBLISHED_STATES,
     IN_FLIGHT_STATES,
     AuditAction,
     DaneState,
@@ -24,6 +25,9 @@ from domains.choices import (
 )
 
 VERIFICATION_RECORD_PREFIX = "dane-admin-verification="
+
+#: DNSSEC states whose domains the scheduled status checks follow.
+DNSSEC_CHECKED_STATES = tuple(state.value for state in DNSSEC_PUBLISHED_STATES)
 
 
 def new_verification_token() -> str:
@@ -96,12 +100,28 @@ class AcceptedDomain(models.Model):
         help_text="Label of the MX host inside its partition; allocated once, never recomputed.",
     )
     last_error = models.TextField(blank=True, default="")
+    next_check_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the status checks run next (pending_mx, enabled)."
+    )
+    checks_unchanged = models.PositiveSmallIntegerField(
+        default=0, help_text="Scheduled check runs in a row whose findings did not change."
+    )
+    check_fingerprint = models.CharField(
+        max_length=32, blank=True, default="", help_text="Digest of the last run's findings."
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("name",)
+        indexes = [
+            models.Index(
+                fields=("next_check_at",),
+                condition=Q(dnssec_state__in=DNSSEC_CHECKED_STATES),
+                name="domain_check_due",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=("tenant", "name"), name="domain_unique_per_tenant"),
             models.UniqueConstraint(
@@ -131,6 +151,46 @@ class AcceptedDomain(models.Model):
     def verification_record(self) -> str:
         """The exact TXT value the tenant publishes at the domain to prove ownership."""
         return f"{VERIFICATION_RECORD_PREFIX}{self.verification_token}"
+
+
+class CheckRun(models.Model):
+    """One run of the status checks of a domain (Get-DnssecStatusForVerifiedDomain): every
+    finding, as ``StatusResult.to_dict()``, and its timings. Rows are never updated or deleted
+    by the application (they go with their domain)."""
+
+    class Trigger(models.TextChoices):
+        """What started the run."""
+
+        SCHEDULE = "schedule", "Scheduled sweep"
+        REFRESH = "refresh", "Asked for (?refresh=true, first request, management command)"
+
+    domain = models.ForeignKey(AcceptedDomain, on_delete=models.CASCADE, related_name="check_runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    duration = models.DurationField()
+    dns_queries = models.PositiveIntegerField(default=0)
+    overall_status = models.CharField(
+        max_length=16, help_text="The worst section status: Failed, Warning or Passed."
+    )
+    result = models.JSONField()
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        indexes = [models.Index(fields=("domain", "-started_at"), name="checkrun_domain_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%dT%H:%M:%S} {self.domain_id} {self.overall_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: a check run is never changed once written."""
+        if self.pk is not None:
+            raise ValueError("Check runs are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Refuse: check runs go only with their domain."""
+        raise ValueError("Check runs are append-only.")
 
 
 class Operation(models.Model):

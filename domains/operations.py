@@ -235,6 +235,8 @@ def succeed_all(operations: list[Operation]) -> None:
                 **{field: done},
                 version=F("version") + 1,
                 updated_at=now,
+                next_check_at=now,  # the status checks run soon after a command
+                checks_unchanged=0,
             )
             domains = AcceptedDomain.objects.select_related("partition").in_bulk(domain_ids)
             action = (

@@ -100,3 +100,9 @@ class OperationSerializer(serializers.ModelSerializer):
         if not operation.error_code and not operation.error_detail:
             return None
         return {"code": operation.error_code, "detail": operation.error_detail}
+
+
+class DnssecStatusQuerySerializer(serializers.Serializer):
+    """Query of ``GET /api/v1/domains/{name}/dnssec/``: ``refresh=true`` runs the checks now."""
+
+    refresh = serializers.BooleanField(default=False)

@@ -11,9 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains import commands, selectors, services
+from domains import checks, commands, selectors, services
 from domains.api.serializers import (
     CommandRequestSerializer,
+    DnssecStatusQuerySerializer,
     DomainCreateSerializer,
     DomainSerializer,
     ErrorSerializer,
@@ -185,6 +186,24 @@ class DomainViewSet(
     def disable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
         """Disable-SmtpDaneInbound."""
         return self._command(request, commands.disable_smtp_dane_inbound)
+
+    @extend_schema(
+        parameters=[DnssecStatusQuerySerializer],
+        responses={
+            200: OpenApiResponse(dict, "The latest check run (EG002: the domain is unverified)."),
+            404: OpenApiResponse(ErrorSerializer, "EG001, with the status document."),
+            422: ErrorSerializer,
+            503: OpenApiResponse(ErrorSerializer, "CheckTimedOut: the refresh did not finish."),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="dnssec")
+    def dnssec_status(self, request: Request, name: str) -> Response:
+        """Get-DnssecStatusForVerifiedDomain: the latest check run; ``?refresh=true`` runs the
+        checks now (bounded by ``DANE_CHECK_TIMEOUT``) and stores the run."""
+        query = DnssecStatusQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        refresh = query.validated_data["refresh"]
+        return Response(checks.dnssec_status(principal_of(request).tenant, name, refresh=refresh))
 
     @extend_schema(responses={200: dict, 404: ErrorSerializer})
     @action(detail=True, methods=["get"], url_path="smtp-dane-inbound")

@@ -1,0 +1,472 @@
+"""The I/O side of Get-DnssecStatusForVerifiedDomain: gather what :func:`evaluate` needs.
+
+For each domain the runner asks the validating resolver (:mod:`dnsops.dnsclient`), in as few
+round trips as it can:
+
+1. at once: MX, ``_mta-sts`` TXT and ``_smtp._tls`` TXT at the domain, and A/AAAA of the
+   expected host (usually one of the MX hosts);
+2. A/AAAA of every other MX host (at most :data:`MAX_MX_HOSTS`); the zone's DNSKEY and DS,
+   at the apex named by the MX answer's RRSIG signer or SOA (an SOA query first when the
+   answer does not say); after a SERVFAIL, the MX again with CD set, to tell bogus data from
+   unreachable servers, and DNSKEY with CD; meanwhile, when ``_mta-sts`` holds a valid
+   record, the policy is fetched over HTTPS from ``mta-sts.<domain>``.
+
+The policy fetch resolves the policy host through the same resolver, connects to its
+addresses in turn on ``policy_port``, validates the certificate for ``mta-sts.<domain>``
+(SNI and host name), does not follow redirects (RFC 8461 §3.3), reads at most one byte more
+than the size limit, and keeps no connection open (connections are never reused across
+hosts). Every step has a time limit, and a whole check is bounded by ``check_timeout``.
+
+:meth:`Checker.check_all` checks many domains with at most ``concurrency`` in flight and
+yields each result as soon as it is ready; :func:`check_stream` does the same from
+synchronous code (Django, Celery) with the event loop in a helper thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from dnsops.addresses import parse_server
+from dnsops.checks.dnssec import ZoneDnssecEvidence
+from dnsops.checks.lookups import LookupStatus, normalize_host
+from dnsops.checks.mta_sts import POLICY_SIZE_LIMIT, FetchOutcome, PolicyFetch, read_sts_txt
+from dnsops.checks.mx import ProviderNamespace
+from dnsops.checks.status import DomainGate, Observations, StatusResult, evaluate
+from dnsops.dnsclient import (
+    AAAA,
+    DNSKEY,
+    DS,
+    MX,
+    SOA,
+    TXT,
+    A,
+    Answer,
+    ResolverClient,
+    address_lookup,
+    mx_lookup,
+    txt_lookup,
+)
+
+logger = logging.getLogger(__name__)
+
+#: MX hosts whose addresses are looked up (a hostile MX RRset cannot make a check explode).
+MAX_MX_HOSTS = 16
+POLICY_PATH = "/.well-known/mta-sts.txt"
+USER_AGENT = "DANE-Admin status check (MTA-STS policy fetch)"
+
+_ABSENT = (LookupStatus.NODATA, LookupStatus.NXDOMAIN)
+_NO_ZONE_EVIDENCE = (
+    LookupStatus.NXDOMAIN,
+    LookupStatus.TIMEOUT,
+    LookupStatus.REFUSED,
+    LookupStatus.ERROR,
+)
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """Where to look and how long to wait."""
+
+    resolver: tuple[str, int]
+    provider: ProviderNamespace
+    dns_timeout: float = 3.0
+    policy_port: int = 443
+    policy_ca_bundle: str | None = None
+    policy_timeout: float = 10.0
+    policy_size_limit: int = POLICY_SIZE_LIMIT
+    check_timeout: float = 20.0
+    concurrency: int = 1000
+    sockets: int = 8
+    max_in_flight: int = 4096
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> RunnerConfig:
+        """The configuration from Django settings (``DANE_*``), with ``overrides``."""
+        from django.conf import settings
+
+        values: dict[str, Any] = {
+            "resolver": parse_server(settings.DANE_RESOLVER),
+            "provider": ProviderNamespace(
+                dnssec_mx_suffix=settings.DANE_MX_SUFFIX,
+                legacy_mx_suffixes=tuple(settings.DANE_LEGACY_MX_SUFFIXES),
+            ),
+            "dns_timeout": settings.DANE_DNS_TIMEOUT,
+            "policy_port": settings.DANE_MTA_STS_PORT,
+            "policy_ca_bundle": settings.DANE_MTA_STS_CA_BUNDLE,
+            "policy_timeout": settings.DANE_MTA_STS_TIMEOUT,
+            "check_timeout": settings.DANE_CHECK_TIMEOUT,
+        }
+        return cls(**{**values, **overrides})
+
+
+@dataclass(frozen=True)
+class CheckTarget:
+    """One verified domain to check, as plain data; ``key`` is the caller's (a row id)."""
+
+    key: int
+    domain: str
+    dnssec_state: str
+    expected_host: str | None
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The status of one domain and how the check went."""
+
+    target: CheckTarget
+    result: StatusResult
+    started_at: datetime
+    finished_at: datetime
+    duration: float
+    dns_queries: int
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """A check that produced no result (its time limit ran out, or a bug)."""
+
+    target: CheckTarget
+    error: str
+
+
+class _Session:
+    """The queries of one check, counted."""
+
+    def __init__(self, client: ResolverClient) -> None:
+        self.client = client
+        self.queries = 0
+
+    def query(self, name: str, rdtype: int, *, cd: bool = False) -> asyncio.Future[Answer]:
+        self.queries += 1
+        return self.client.query(name, rdtype, cd=cd)
+
+
+class Checker:
+    """A resolver client and an HTTPS client shared by many checks; an async context manager."""
+
+    def __init__(
+        self, config: RunnerConfig, *, on_query: Callable[[str, int, bool], None] | None = None
+    ) -> None:
+        self.config = config
+        self.dns = ResolverClient(
+            config.resolver,
+            timeout=config.dns_timeout,
+            sockets=config.sockets,
+            max_in_flight=config.max_in_flight,
+            on_query=on_query,
+        )
+        self._stack = contextlib.AsyncExitStack()
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Checker:
+        """Open the resolver's sockets and the HTTPS client."""
+        await self._stack.enter_async_context(self.dns)
+        context = ssl.create_default_context(cafile=self.config.policy_ca_bundle)
+        self._http = await self._stack.enter_async_context(
+            httpx.AsyncClient(
+                verify=context,
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(max_keepalive_connections=0),
+                timeout=httpx.Timeout(self.config.policy_timeout),
+                headers={"User-Agent": USER_AGENT, "Connection": "close"},
+            )
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close both clients."""
+        await self._stack.aclose()
+
+    async def check(self, target: CheckTarget) -> CheckOutcome:
+        """Observe ``target`` and evaluate it; raises ``TimeoutError`` past ``check_timeout``."""
+        started_at = datetime.now(UTC)
+        start = time.monotonic()
+        session = _Session(self.dns)
+        async with asyncio.timeout(self.config.check_timeout):
+            observations = await self._observe(target, session, started_at)
+        result = evaluate(
+            target.domain,
+            gate=DomainGate.VERIFIED,
+            dnssec_feature_status=target.dnssec_state,
+            expected_host=target.expected_host,
+            observations=observations,
+            provider=self.config.provider,
+        )
+        return CheckOutcome(
+            target, result, started_at, datetime.now(UTC), time.monotonic() - start, session.queries
+        )
+
+    async def check_all(
+        self, targets: Iterable[CheckTarget]
+    ) -> AsyncIterator[CheckOutcome | CheckFailure]:
+        """Check every target, ``concurrency`` at a time, yielding each result when ready."""
+        finished: asyncio.Queue[CheckOutcome | CheckFailure] = asyncio.Queue()
+        remaining = iter(targets)
+        running = 0
+
+        def start_next() -> bool:
+            target = next(remaining, None)
+            if target is None:
+                return False
+            task = asyncio.ensure_future(self.check_or_fail(target))
+            task.add_done_callback(lambda done: finished.put_nowait(done.result()))
+            return True
+
+        while running < self.config.concurrency and start_next():
+            running += 1
+        while running:
+            item = await finished.get()
+            running -= 1
+            if start_next():
+                running += 1
+            yield item
+
+    async def check_or_fail(self, target: CheckTarget) -> CheckOutcome | CheckFailure:
+        """:meth:`check`, with a time-out or an unexpected error as a :class:`CheckFailure`."""
+        try:
+            return await self.check(target)
+        except TimeoutError:
+            return CheckFailure(target, f"no result within {self.config.check_timeout:g} s")
+        except Exception as exc:
+            logger.exception("status check failed", extra={"domain": target.domain})
+            return CheckFailure(target, f"{type(exc).__name__}: {exc}")
+
+    async def _observe(
+        self, target: CheckTarget, session: _Session, observed_at: datetime
+    ) -> Observations:
+        domain = target.domain
+        mx_query = session.query(domain, MX)
+        sts_query = session.query(f"_mta-sts.{domain}", TXT)
+        tlsrpt_query = session.query(f"_smtp._tls.{domain}", TXT)
+        host_queries: dict[str, tuple[asyncio.Future[Answer], asyncio.Future[Answer]]] = {}
+        if target.expected_host is not None:
+            expected = normalize_host(target.expected_host)
+            host_queries[expected] = (session.query(expected, A), session.query(expected, AAAA))
+
+        mx_answer = await mx_query
+        mx = mx_lookup(mx_answer)
+        mx_hosts = list(
+            dict.fromkeys(
+                normalize_host(record.host) for record in mx.records if not record.is_null
+            )
+        )[:MAX_MX_HOSTS]
+        for host in mx_hosts:
+            if host not in host_queries:
+                host_queries[host] = (session.query(host, A), session.query(host, AAAA))
+        sts_txt = txt_lookup(await sts_query)
+        policy_fetch: asyncio.Task[PolicyFetch] | None = None
+        if sts_txt.status is LookupStatus.OK and read_sts_txt(sts_txt.records).record is not None:
+            policy_fetch = asyncio.ensure_future(self._fetch_policy(domain, session))
+        try:
+            zone = await self._zone_evidence(domain, mx_answer, session)
+            addresses = {}
+            for host in mx_hosts:
+                a, aaaa = host_queries[host]
+                addresses[host] = (address_lookup(await a, A), address_lookup(await aaaa, AAAA))
+            tlsrpt = txt_lookup(await tlsrpt_query)
+            policy = None if policy_fetch is None else await policy_fetch
+        finally:
+            if policy_fetch is not None:
+                policy_fetch.cancel()
+        return Observations(
+            observed_at=observed_at,
+            mx=mx,
+            mx_host_addresses=addresses,
+            zone=zone,
+            mta_sts_txt=sts_txt,
+            mta_sts_policy=policy,
+            tlsrpt_txt=tlsrpt,
+        )
+
+    async def _zone_evidence(
+        self, domain: str, mx_answer: Answer, session: _Session
+    ) -> ZoneDnssecEvidence:
+        """DNSKEY, DS and signature expirations of the zone that holds ``domain``."""
+        if mx_answer.status in _NO_ZONE_EVIDENCE:
+            return ZoneDnssecEvidence()
+        apex_answer, checking_disabled, without_validation = mx_answer, False, None
+        if mx_answer.status is LookupStatus.SERVFAIL:
+            checking_disabled = True
+            apex_answer = await session.query(domain, MX, cd=True)
+            without_validation = apex_answer.status in (LookupStatus.OK, LookupStatus.NODATA)
+            if not without_validation:
+                return ZoneDnssecEvidence(answers_without_validation=False)
+        answers = [apex_answer]
+        apex = apex_answer.zone_apex()
+        if apex is None:
+            # No signature and no SOA in the answer: guess that the domain is the apex, and
+            # ask the SOA meanwhile to find out.
+            soa_query = session.query(domain, SOA)
+            keys_query = session.query(domain, DNSKEY, cd=checking_disabled)
+            ds_query = session.query(domain, DS)
+            soa = await soa_query
+            answers.append(soa)
+            apex = soa.zone_apex() or domain
+            if normalize_host(apex) != normalize_host(domain):
+                keys_query = session.query(apex, DNSKEY, cd=checking_disabled)
+                ds_query = session.query(apex, DS)
+        else:
+            keys_query = session.query(apex, DNSKEY, cd=checking_disabled)
+            ds_query = session.query(apex, DS)
+        keys, ds = await keys_query, await ds_query
+        answers.append(keys)
+        signer = normalize_host(apex)
+        return ZoneDnssecEvidence(
+            dnskey_published=_presence(keys),
+            dnskey_algorithms=tuple(sorted({key[1] for key in keys.records(DNSKEY)})),
+            ds_at_parent=_presence(ds),
+            ds_digest_types=tuple(sorted({record[2] for record in ds.records(DS)})),
+            answers_without_validation=without_validation,
+            signature_expirations=tuple(
+                signature.expiration
+                for answer in answers
+                for signature in answer.signatures()
+                if normalize_host(signature.signer) == signer
+            ),
+        )
+
+    async def _fetch_policy(self, domain: str, session: _Session) -> PolicyFetch:
+        """GET ``https://mta-sts.<domain>/.well-known/mta-sts.txt`` within the time limit."""
+        host = f"mta-sts.{domain}"
+        limit = self.config.policy_timeout
+        try:
+            async with asyncio.timeout(limit):
+                a_query, aaaa_query = session.query(host, A), session.query(host, AAAA)
+                found = [await a_query, await aaaa_query]
+                addresses = [
+                    str(address)
+                    for answer, rdtype in zip(found, (A, AAAA), strict=True)
+                    for address in answer.records(rdtype)
+                ]
+                if not addresses:
+                    return PolicyFetch(FetchOutcome.HOST_NOT_FOUND, detail=_why_unresolved(found))
+                fetch = PolicyFetch(FetchOutcome.CONNECTION_FAILED)
+                for address in addresses:
+                    fetch = await self._get_policy(host, address)
+                    if fetch.outcome is not FetchOutcome.CONNECTION_FAILED:
+                        break
+                return fetch
+        except TimeoutError:
+            return PolicyFetch(
+                FetchOutcome.TIMEOUT, detail=f"no complete answer within {limit:g} s"
+            )
+
+    async def _get_policy(self, host: str, address: str) -> PolicyFetch:
+        """One HTTPS GET of the policy from ``address``, as ``host``."""
+        assert self._http is not None
+        port = self.config.policy_port
+        netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        headers = {"Host": host if port == 443 else f"{host}:{port}"}
+        limit = self.config.policy_size_limit
+        try:
+            async with self._http.stream(
+                "GET",
+                f"https://{netloc}{POLICY_PATH}",
+                headers=headers,
+                extensions={"sni_hostname": host},
+            ) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        break
+                location = response.headers.get("location")
+                return PolicyFetch(
+                    FetchOutcome.RESPONSE,
+                    status_code=response.status_code,
+                    content_type=response.headers.get("content-type"),
+                    body=bytes(body[: limit + 1]),
+                    detail=f"a redirect to {location}" if response.is_redirect and location else "",
+                )
+        except httpx.TimeoutException:
+            return PolicyFetch(FetchOutcome.TIMEOUT, detail=f"{address}: timed out")
+        except httpx.HTTPError as exc:
+            tls_error = _tls_error(exc)
+            if tls_error is not None:
+                return PolicyFetch(FetchOutcome.CERTIFICATE_INVALID, detail=tls_error)
+            return PolicyFetch(
+                FetchOutcome.CONNECTION_FAILED,
+                detail=f"{address} port {port}: {exc or type(exc).__name__}",
+            )
+
+
+def _presence(answer: Answer) -> bool | None:
+    """True if the answer has records, False if the name or type does not exist, None if the
+    lookup failed."""
+    if answer.status is LookupStatus.OK:
+        return True
+    return False if answer.status in _ABSENT else None
+
+
+def _why_unresolved(answers: list[Answer]) -> str:
+    """Why neither the A nor the AAAA lookup gave an address."""
+    if all(answer.status in _ABSENT for answer in answers):
+        return "no A or AAAA record"
+    failed = next(answer for answer in answers if answer.status not in _ABSENT)
+    return address_lookup(failed, A).describe_failure()
+
+
+def _tls_error(exc: BaseException) -> str | None:
+    """The TLS failure behind an httpx error (certificate or handshake), if it is one."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate verify failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed: {cause.reason or cause}"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def check_stream(
+    targets: Iterable[CheckTarget], config: RunnerConfig
+) -> Iterator[CheckOutcome | CheckFailure]:
+    """Check ``targets`` on an event loop in a helper thread, yielding each result as it
+    completes, so the caller (synchronous Django code) can store results meanwhile."""
+    results: queue.SimpleQueue[CheckOutcome | CheckFailure | BaseException | None] = (
+        queue.SimpleQueue()
+    )
+
+    async def produce() -> None:
+        async with Checker(config) as checker:
+            async for item in checker.check_all(targets):
+                results.put(item)
+
+    def run() -> None:
+        try:
+            asyncio.run(produce())
+        except BaseException as exc:
+            results.put(exc)
+        finally:
+            results.put(None)
+
+    thread = threading.Thread(target=run, name="status-checks", daemon=True)
+    thread.start()
+    while (item := results.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    thread.join()
+
+
+def check_one(target: CheckTarget, config: RunnerConfig) -> CheckOutcome | CheckFailure:
+    """Check one domain now (from synchronous code that runs no event loop)."""
+
+    async def run() -> CheckOutcome | CheckFailure:
+        async with Checker(config) as checker:
+            return await checker.check_or_fail(target)
+
+    return asyncio.run(run())

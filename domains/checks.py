@@ -1,0 +1,373 @@
+"""Status checks of accepted domains (Get-DnssecStatusForVerifiedDomain, SPEC §5): run them now,
+keep every run as history, schedule the next one, sweep due domains, and move a domain from
+``pending_mx`` to ``enabled`` once its MX section passes.
+
+The API, the management command and the tasks call these functions; the checks themselves
+are :mod:`dnsops.checks` (pure logic) fed by :mod:`dnsops.checks.runner` (DNS and HTTPS).
+
+Schedule: a domain in ``pending_mx`` or ``enabled`` is due when ``next_check_at`` has come.
+After a run the next one is ``DANE_CHECK_INTERVAL`` seconds away, doubled for every run in a
+row whose findings did not change, up to ``DANE_CHECK_MAX_INTERVAL`` (±10 % jitter); a
+command (enable/disable) sets it to now. The beat sweep claims due domains with ``SKIP
+LOCKED``, pushes their ``next_check_at`` forward by a lease (so a lost task's domains come
+back), and fans them out in chunks of ``DANE_CHECK_BATCH_SIZE``; each chunk task checks its
+domains concurrently and stores the results as they arrive, in batches. No lock is held
+while DNS or HTTPS work runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from dnsops.checks.findings import SectionResult, SectionStatus
+from dnsops.checks.lookups import printable
+from dnsops.checks.runner import (
+    CheckFailure,
+    CheckOutcome,
+    CheckTarget,
+    RunnerConfig,
+    check_one,
+    check_stream,
+)
+from dnsops.checks.status import DomainGate, StatusResult, evaluate
+from domains import commands, errors, selectors
+from domains.audit import Actor, audit_event, record_audit_events
+from domains.choices import AuditAction, DnssecState
+from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
+from domains.names import DomainNameError, parse_domain_name
+
+logger = logging.getLogger(__name__)
+
+#: How far a claim pushes ``next_check_at``: longer than a check task's hard time limit.
+CLAIM_LEASE = timedelta(minutes=5)
+#: Chunks one sweep dispatches at most (the next beat takes the rest).
+MAX_CHUNKS_PER_SWEEP = 200
+#: Results stored per transaction while a chunk is being checked.
+WRITE_BATCH = 200
+
+
+class DomainNotInService(errors.DomainNotFound):
+    """EG001: not an accepted domain of the tenant (another tenant's domain looks the same).
+
+    The API answers 404 with the error shape and the status document (``details``).
+    """
+
+    code = "EG001"
+
+
+class CheckTimedOut(errors.DnsLookupFailed):
+    """The checks asked for now did not finish within ``DANE_CHECK_TIMEOUT``; retry later."""
+
+    code = "CheckTimedOut"
+
+
+def runner_config(**overrides: Any) -> RunnerConfig:
+    """The runner's configuration from the settings."""
+    return RunnerConfig.from_settings(**overrides)
+
+
+def target_of(domain: AcceptedDomain) -> CheckTarget:
+    """What the runner needs to know about ``domain``."""
+    return CheckTarget(
+        key=domain.pk,
+        domain=domain.name,
+        dnssec_state=domain.dnssec_state,
+        expected_host=domain.dnssec_mx_value,
+    )
+
+
+def overall_status(result: StatusResult) -> str:
+    """The worst status of the domain, DNS, MX and MTA-STS sections (NotApplicable aside)."""
+    sections: list[SectionResult | None] = [
+        result.domain_section,
+        result.dns,
+        result.mx,
+        None if result.mta_sts is None else result.mta_sts.section,
+    ]
+    statuses = {section.status for section in sections if section is not None}
+    for status in (SectionStatus.FAILED, SectionStatus.WARNING):
+        if status in statuses:
+            return status.value
+    return SectionStatus.PASSED.value
+
+
+def fingerprint(document: dict[str, Any]) -> str:
+    """A digest of what the customer would see change in a result (``to_dict()``): the
+    feature state, and each section's status and codes."""
+    summary = {
+        key: None if part is None else [part.get("Status"), [f["code"] for f in part["Findings"]]]
+        for key, part in document.items()
+        if key.endswith("Validation") or key == "TlsRpt"
+    }
+    summary["DnssecFeatureStatus"] = document["DnssecFeatureStatus"]
+    encoded = json.dumps(summary, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def next_check_delay(unchanged: int) -> timedelta:
+    """``DANE_CHECK_INTERVAL`` doubled ``unchanged`` times, capped, with ±10 % jitter."""
+    base = settings.DANE_CHECK_INTERVAL * 2 ** min(unchanged, 30)
+    seconds = min(base, settings.DANE_CHECK_MAX_INTERVAL)
+    return timedelta(seconds=seconds * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
+
+
+# --- Get-DnssecStatusForVerifiedDomain -------------------------------------------------------
+
+
+def dnssec_status(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[str, Any]:
+    """The status document of the tenant's domain ``name``: the latest run, or a run now when
+    ``refresh`` is set or the domain was never checked.
+
+    Raises :class:`DomainNotInService` (EG001), ``commands.DomainNotSupported`` (initial or
+    self-service domain) or :class:`CheckTimedOut`; an unverified domain gives the EG002
+    document (nothing is looked up or stored).
+    """
+    domain = _checkable_domain(tenant, name)
+    if not domain.is_verified:
+        result = evaluate(
+            domain.name,
+            gate=DomainGate.NOT_VERIFIED,
+            dnssec_feature_status=domain.dnssec_state,
+            expected_host=domain.dnssec_mx_value,
+            observations=None,
+            provider=runner_config().provider,
+        )
+        return gate_document(result)
+    run = None if refresh else latest_run(domain)
+    if run is None:
+        run = run_checks_now(domain)
+    return run_document(run)
+
+
+def _checkable_domain(tenant: Tenant, name: str) -> AcceptedDomain:
+    """The tenant's domain ``name`` (verified or not); EG001 or DomainNotSupported otherwise."""
+    try:
+        domain = selectors.get_domain(tenant, name)
+    except errors.DomainNotFound as exc:
+        try:
+            shown = parse_domain_name(name).alabel
+        except DomainNameError:
+            shown = printable(name, limit=253)
+        result = evaluate(
+            shown,
+            gate=DomainGate.NOT_ACCEPTED,
+            dnssec_feature_status=None,
+            expected_host=None,
+            observations=None,
+            provider=runner_config().provider,
+        )
+        document = gate_document(result)
+        raise DomainNotInService(result.domain_section.findings[0].message, **document) from exc
+    if domain.is_initial or domain.is_self_service:
+        kind = "the tenant's initial domain" if domain.is_initial else "a self-service domain"
+        raise commands.DomainNotSupported(
+            f"{domain.name} is {kind}; DNSSEC and DANE are not offered for it."
+        )
+    return domain
+
+
+def latest_run(domain: AcceptedDomain) -> CheckRun | None:
+    """The domain's most recent check run."""
+    return domain.check_runs.order_by("-started_at", "-id").first()
+
+
+def gate_document(result: StatusResult) -> dict[str, Any]:
+    """The cmdlet-shaped document of a result that EG001 or EG002 stopped."""
+    stop = result.domain_section.findings[0]
+    return {
+        "Result": "Error",
+        **result.to_dict(),
+        "CheckRun": None,
+        "ErrorData": {"ErrorCode": stop.code, "ErrorDetails": stop.message},
+    }
+
+
+def run_document(run: CheckRun) -> dict[str, Any]:
+    """The cmdlet-shaped document of a stored run: the result and the run's metadata."""
+    return {
+        "Result": "Success",
+        **run.result,
+        "CheckRun": {
+            "Id": run.pk,
+            "Trigger": run.trigger,
+            "StartedAt": run.started_at.isoformat(),
+            "FinishedAt": run.finished_at.isoformat(),
+            "DurationSeconds": round(run.duration.total_seconds(), 3),
+            "DnsQueries": run.dns_queries,
+            "OverallStatus": run.overall_status,
+        },
+        "ErrorData": None,
+    }
+
+
+def run_checks_now(domain: AcceptedDomain) -> CheckRun:
+    """Check ``domain`` now (within ``DANE_CHECK_TIMEOUT``) and store the run."""
+    outcome = check_one(target_of(domain), runner_config())
+    if isinstance(outcome, CheckFailure):
+        raise CheckTimedOut(f"The checks of {domain.name} did not finish: {outcome.error}.")
+    return store_outcomes([outcome], CheckRun.Trigger.REFRESH)[0]
+
+
+# --- history, schedule, transition ---------------------------------------------------------
+
+
+def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[CheckRun]:
+    """Store the runs, reschedule their domains, and move each ``pending_mx`` domain whose MX
+    section passed to ``enabled`` (conditional update + audit event), in one transaction.
+
+    The domains' rows are locked (in id order) only while this writes; a domain deleted
+    since its check started is skipped.
+    """
+    now = timezone.now()
+    system = Actor.system()
+    with transaction.atomic():
+        ids = sorted({outcome.target.key for outcome in outcomes})
+        domains = AcceptedDomain.objects.select_for_update(of=("self",)).select_related("tenant")
+        locked = {domain.pk: domain for domain in domains.filter(pk__in=ids).order_by("pk")}
+        runs: list[CheckRun] = []
+        events = []
+        promoted: list[int] = []
+        for outcome in outcomes:
+            domain = locked.get(outcome.target.key)
+            if domain is None:
+                continue
+            result = outcome.result
+            if _mx_passed(result) and domain.dnssec_state == DnssecState.PENDING_MX:
+                promoted.append(domain.pk)
+                result = dataclasses.replace(result, dnssec_feature_status=DnssecState.ENABLED)
+                events.append(
+                    audit_event(
+                        AuditAction.DNSSEC_STATE_CHANGED,
+                        actor=system,
+                        tenant=domain.tenant,
+                        target_type="domain",
+                        target_id=domain.name,
+                        data={
+                            "from": DnssecState.PENDING_MX,
+                            "to": DnssecState.ENABLED,
+                            "reason": "the MX check passed",
+                        },
+                    )
+                )
+            document = result.to_dict()
+            mark = fingerprint(document)
+            unchanged = domain.checks_unchanged + 1 if mark == domain.check_fingerprint else 0
+            domain.checks_unchanged = min(unchanged, 1000)
+            domain.check_fingerprint = mark
+            domain.next_check_at = now + next_check_delay(unchanged)
+            runs.append(
+                CheckRun(
+                    domain=domain,
+                    trigger=trigger,
+                    started_at=outcome.started_at,
+                    finished_at=outcome.finished_at,
+                    duration=timedelta(seconds=outcome.duration),
+                    dns_queries=outcome.dns_queries,
+                    overall_status=overall_status(result),
+                    result=document,
+                )
+            )
+        if promoted:
+            AcceptedDomain.objects.filter(
+                pk__in=promoted, dnssec_state=DnssecState.PENDING_MX
+            ).update(dnssec_state=DnssecState.ENABLED, version=F("version") + 1, updated_at=now)
+        AcceptedDomain.objects.bulk_update(
+            list(locked.values()), ["next_check_at", "checks_unchanged", "check_fingerprint"]
+        )
+        CheckRun.objects.bulk_create(runs)
+        if events:
+            record_audit_events(events)
+    return runs
+
+
+def _mx_passed(result: StatusResult) -> bool:
+    """True when the MX section passed: the expected host is the only MX, at preference 0."""
+    return result.mx is not None and result.mx.status is SectionStatus.PASSED
+
+
+# --- sweeps ----------------------------------------------------------------------------------
+
+
+def due_domains(now: datetime) -> QuerySet[AcceptedDomain]:
+    """The domains whose scheduled checks are due at ``now`` (never-scheduled ones included)."""
+    return AcceptedDomain.objects.filter(dnssec_state__in=DNSSEC_CHECKED_STATES).filter(
+        Q(next_check_at__lte=now) | Q(next_check_at__isnull=True)
+    )
+
+
+def claim_due_domains(limit: int) -> list[int]:
+    """Claim up to ``limit`` due domains (``SKIP LOCKED``): their ``next_check_at`` moves a
+    lease ahead, so another sweep does not take them and a lost task's domains come back.
+
+    Call inside a transaction; the claim holds when it commits.
+    """
+    now = timezone.now()
+    ids = list(
+        due_domains(now)
+        .select_for_update(skip_locked=True)
+        .order_by(F("next_check_at").asc(nulls_first=True))
+        .values_list("pk", flat=True)[:limit]
+    )
+    AcceptedDomain.objects.filter(pk__in=ids).update(next_check_at=now + CLAIM_LEASE)
+    return ids
+
+
+def dispatch_due_checks() -> int:
+    """The beat sweep: claim due domains chunk by chunk and enqueue one ``check_domains`` task
+    per chunk after its claim commits; returns how many domains were dispatched."""
+    from domains.tasks import check_domains
+
+    dispatched = 0
+    for _ in range(MAX_CHUNKS_PER_SWEEP):
+        with transaction.atomic():
+            ids = claim_due_domains(settings.DANE_CHECK_BATCH_SIZE)
+            if ids:
+                transaction.on_commit(partial(check_domains.delay, ids))
+        dispatched += len(ids)
+        if len(ids) < settings.DANE_CHECK_BATCH_SIZE:
+            break
+    return dispatched
+
+
+def check_domains(domain_ids: Sequence[int]) -> int:
+    """Check the given domains concurrently and store each run as results arrive (in
+    batches of :data:`WRITE_BATCH`); returns how many runs were stored.
+
+    Domains that left ``pending_mx``/``enabled`` meanwhile are skipped; a check that fails
+    (time limit) stores nothing, and its domain comes back when the claim's lease ends.
+    """
+    domains = AcceptedDomain.objects.filter(
+        pk__in=list(domain_ids), dnssec_state__in=DNSSEC_CHECKED_STATES, verified_at__isnull=False
+    ).select_related("partition")
+    targets = [target_of(domain) for domain in domains]
+    if not targets:
+        return 0
+    config = runner_config(concurrency=len(targets))
+    stored = 0
+    batch: list[CheckOutcome] = []
+    for item in check_stream(targets, config):
+        if isinstance(item, CheckFailure):
+            logger.warning(
+                "status check failed", extra={"domain": item.target.domain, "error": item.error}
+            )
+            continue
+        batch.append(item)
+        if len(batch) >= WRITE_BATCH:
+            stored += len(store_outcomes(batch, CheckRun.Trigger.SCHEDULE))
+            batch = []
+    if batch:
+        stored += len(store_outcomes(batch, CheckRun.Trigger.SCHEDULE))
+    return stored
