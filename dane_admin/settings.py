@@ -185,6 +185,15 @@ DANE_KNOT_CONTROL_SOCKET = env.str("DANE_KNOT_CONTROL_SOCKET", default="")
 DANE_KNOT_DNSSEC_POLICY = env.str("DANE_KNOT_DNSSEC_POLICY", default="ecdsa-csk")
 DANE_KNOT_ACL = env.list("DANE_KNOT_ACL", default=["update"])
 
+# Outbound DANE validation (the connectivity analyzer). Choosing the port and reaching
+# loopback/private addresses are for tests and operators: off in production by default.
+DANE_VALIDATION_ALLOW_PORT = env.bool("DANE_VALIDATION_ALLOW_PORT", default=DEBUG)
+DANE_VALIDATION_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "DANE_VALIDATION_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
+)
+DANE_VALIDATION_TIMEOUT = env.float("DANE_VALIDATION_TIMEOUT", default=30.0)
+DANE_VALIDATION_EHLO_NAME = env.str("DANE_VALIDATION_EHLO_NAME", default=DANE_MX_SUFFIX)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

@@ -1,9 +1,8 @@
 """Outbound DANE validation as a service: run one within its time limit and store the result.
 
 The API (``POST /api/v1/dane-validations/``) and ``manage.py test_dane`` both call
-:func:`run_validation`. Two switches keep the production default safe; each is read from the
-Django setting of the same name when one is defined, else from the environment, and is off
-unless ``DEBUG`` is on:
+:func:`run_validation`. Two settings keep the production default safe (both off unless
+``DEBUG`` is on; see deploy/env.example):
 
 - ``DANE_VALIDATION_ALLOW_PORT``: API callers may choose the TCP port (tests); otherwise
   every validation connects to port 25.
@@ -19,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 
-import environ
 from django.conf import settings
 
 from dnsops.dane.analyzer import AnalyzerConfig, validate
@@ -35,29 +33,22 @@ SMTP_PORT = 25
 
 def port_choice_allowed() -> bool:
     """Whether API callers may choose the port (``DANE_VALIDATION_ALLOW_PORT``)."""
-    return _switch("DANE_VALIDATION_ALLOW_PORT")
+    return bool(settings.DANE_VALIDATION_ALLOW_PORT)
 
 
 def private_addresses_allowed() -> bool:
     """Whether API validations may connect to non-public addresses."""
-    return _switch("DANE_VALIDATION_ALLOW_PRIVATE_ADDRESSES")
+    return bool(settings.DANE_VALIDATION_ALLOW_PRIVATE_ADDRESSES)
 
 
 def analyzer_config(*, port: int, allow_private_addresses: bool) -> AnalyzerConfig:
     """The analyzer's configuration from the settings."""
-    env = environ.Env()
-    ehlo_name = getattr(settings, "DANE_VALIDATION_EHLO_NAME", None) or env.str(
-        "DANE_VALIDATION_EHLO_NAME", default=settings.DANE_MX_SUFFIX
-    )
-    timeout = getattr(settings, "DANE_VALIDATION_TIMEOUT", None) or env.float(
-        "DANE_VALIDATION_TIMEOUT", default=30.0
-    )
     return AnalyzerConfig(
         resolver=resolver_address(),
-        ehlo_name=ehlo_name,
+        ehlo_name=settings.DANE_VALIDATION_EHLO_NAME,
         port=port,
         dns_timeout=settings.DANE_DNS_TIMEOUT,
-        total_timeout=float(timeout),
+        total_timeout=settings.DANE_VALIDATION_TIMEOUT,
         allow_private_addresses=allow_private_addresses,
     )
 
@@ -102,11 +93,3 @@ def run_validation(
         finished_at=report.finished_at,
         duration_ms=round(report.milliseconds),
     )
-
-
-def _switch(name: str) -> bool:
-    """A boolean from the setting ``name`` if defined, else the environment; default DEBUG."""
-    value = getattr(settings, name, None)
-    if value is None:
-        return environ.Env().bool(name, default=settings.DEBUG)
-    return bool(value)
