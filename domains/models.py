@@ -214,7 +214,7 @@ class Operation(models.Model):
     )
     steps = models.JSONField(default=list, blank=True, help_text="Steps done, in order.")
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no key (unique when set)
     actor = models.CharField(max_length=200)
@@ -237,6 +237,14 @@ class Operation(models.Model):
                 fields=("tenant", "idempotency_key"),
                 condition=Q(idempotency_key__isnull=False),
                 name="operation_idempotency_key_per_tenant",
+            ),
+        ]
+        indexes = [
+            # The claim query looks only at operations in flight, however long the history.
+            models.Index(
+                fields=("next_attempt_at",),
+                condition=Q(state__in=IN_FLIGHT_STATES),
+                name="operation_due",
             ),
         ]
 
