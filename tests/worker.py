@@ -55,6 +55,7 @@ class WorkerProcess:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the embedded beat goes with it
         )
         deadline = time.monotonic() + 60
         while not app.control.ping(timeout=0.5, destination=[self.hostname]):
@@ -67,16 +68,19 @@ class WorkerProcess:
         return f"test-{os.getpid()}-{self.starts}@{os.uname().nodename}"
 
     def kill(self) -> None:
-        """SIGKILL: no clean-up, no acknowledgement of the running task."""
+        """SIGKILL the worker and its beat: no clean-up, no acknowledgement of the task."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
         """Stop the worker if it runs."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
