@@ -263,6 +263,18 @@ TRANSITIONS: dict[OperationKind, Transition] = {
 }
 
 
+def locked_domain(pk: int) -> AcceptedDomain:
+    """The domain row locked FOR UPDATE, with its partition and tenant read afterwards.
+
+    Two statements on purpose: when PostgreSQL re-reads a row another transaction changed
+    while this one waited for the lock, it returns the new row but keeps the joined rows of
+    the statement's old snapshot, so a join in the locking query could pair the new state
+    with the partition the domain had before (none) — a "Success" without an MX host.
+    """
+    AcceptedDomain.objects.select_for_update().filter(pk=pk).values_list("pk").get()
+    return AcceptedDomain.objects.select_related("partition", "tenant").get(pk=pk)
+
+
 def run_command(
     kind: OperationKind,
     tenant: Tenant,
@@ -279,11 +291,7 @@ def run_command(
     domain = supported_domain(tenant, name)
     try:
         with transaction.atomic():
-            domain = (
-                AcceptedDomain.objects.select_for_update(of=("self",))
-                .select_related("partition", "tenant")
-                .get(pk=domain.pk)
-            )
+            domain = locked_domain(domain.pk)
             in_flight = Operation.objects.filter(domain=domain, state__in=IN_FLIGHT_STATES).first()
             if in_flight is not None:
                 if in_flight.kind != kind:
