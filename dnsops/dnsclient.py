@@ -5,14 +5,22 @@ Every query has DO set (and RD; CD on request), the AD bit and the Extended DNS 
 retransmitted every ``retry_after`` seconds on UDP and answered TIMEOUT at the deadline; a
 truncated answer is asked again over TCP within the same deadline.
 
-Built to keep thousands of queries in flight from one process: a small pool of connected UDP
-sockets (several source ports, so the resolver spreads them over its threads), an ID table
-per socket matched in ``datagram_received``, one timer for every retransmission and deadline,
-and at most ``max_in_flight`` queries outstanding (further queries wait in a queue, in
-order). Queries are futures, not tasks. dnspython supplies the constants and the slow-path
-name handling; the hot path reads and writes the DNS wire format directly, because building
-and parsing a dnspython message costs about 200 µs, more than the resolver spends answering
-from its cache. The answers come back as the plain types of :mod:`dnsops.checks.lookups`.
+Built for throughput from one process: a small pool of connected UDP sockets (several
+source ports, so the resolver spreads them over its threads), a random message ID per query
+matched with the question when the answer arrives, every datagram waiting read at each
+wake-up of the event loop, one timer for every retransmission and deadline, and queries as
+futures, not tasks. Any number of queries may be asked at once (a sweep asks for thousands
+of domains); at most ``max_in_flight`` are outstanding and the rest wait in a queue, in
+order. That cap matters more than it seems: measured on the test network, Unbound with
+default socket buffers starts dropping datagrams at a few hundred outstanding queries
+(dnsperf loses 1.7 % at 500, 11 % at 2,000), and every lost datagram costs a retransmission
+wait; 128 per process kept losses at zero with no loss of throughput.
+
+dnspython supplies the constants and the slow-path name handling; the hot path reads and
+writes the DNS wire format directly, because building and parsing a dnspython message costs
+about 200 µs, more than the resolver spends answering from its cache (the parser here
+takes about 10 µs). The answers come back as the plain types of
+:mod:`dnsops.checks.lookups`.
 """
 
 from __future__ import annotations
@@ -397,7 +405,7 @@ class ResolverClient:
         timeout: float = 3.0,
         retry_after: float = 1.0,
         sockets: int = 8,
-        max_in_flight: int = 4096,
+        max_in_flight: int = 128,
         on_query: Callable[[str, int, bool], None] | None = None,
     ) -> None:
         self.address = address

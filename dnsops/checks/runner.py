@@ -89,7 +89,7 @@ class RunnerConfig:
     check_timeout: float = 20.0
     concurrency: int = 1000
     sockets: int = 8
-    max_in_flight: int = 4096
+    max_in_flight: int = 128
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> RunnerConfig:
@@ -107,6 +107,7 @@ class RunnerConfig:
             "policy_ca_bundle": settings.DANE_MTA_STS_CA_BUNDLE,
             "policy_timeout": settings.DANE_MTA_STS_TIMEOUT,
             "check_timeout": settings.DANE_CHECK_TIMEOUT,
+            "max_in_flight": settings.DANE_CHECK_MAX_IN_FLIGHT,
         }
         return cls(**{**values, **overrides})
 
@@ -431,11 +432,24 @@ def _tls_error(exc: BaseException) -> str | None:
     return None
 
 
+@dataclass
+class DnsStats:
+    """What the resolver client of a stream did: queries, retransmissions, time-outs, TCP."""
+
+    queries: int = 0
+    retransmits: int = 0
+    timeouts: int = 0
+    tcp_fallbacks: int = 0
+
+
 def check_stream(
-    targets: Iterable[CheckTarget], config: RunnerConfig
+    targets: Iterable[CheckTarget], config: RunnerConfig, stats: DnsStats | None = None
 ) -> Iterator[CheckOutcome | CheckFailure]:
     """Check ``targets`` on an event loop in a helper thread, yielding each result as it
-    completes, so the caller (synchronous Django code) can store results meanwhile."""
+    completes, so the caller (synchronous Django code) can store results meanwhile.
+
+    ``stats``, when given, holds the resolver client's counters once the stream is done.
+    """
     results: queue.SimpleQueue[CheckOutcome | CheckFailure | BaseException | None] = (
         queue.SimpleQueue()
     )
@@ -444,6 +458,10 @@ def check_stream(
         async with Checker(config) as checker:
             async for item in checker.check_all(targets):
                 results.put(item)
+        if stats is not None:
+            client = checker.dns
+            stats.queries, stats.retransmits = client.sent, client.retransmits
+            stats.timeouts, stats.tcp_fallbacks = client.timeouts, client.tcp_fallbacks
 
     def run() -> None:
         try:
