@@ -14,6 +14,11 @@ expected host at 0, 10 % a legacy MX first, 10 % a stale second MX, 5 % each of 
 provider's MX, no MX, the expected host at 10, a TLS-RPT record, an MTA-STS TXT whose policy
 host does not resolve, and an MTA-STS policy served over HTTPS on loopback (test CA).
 
+The resolver is an Unbound of its own for the run (deploy/stack.py's configuration, same trust
+anchor, forwarding to the stack's Knot) that caches negative answers as in production: the
+stack's test resolver keeps them one second, so that tests see records they have just added,
+which would turn a third of a warm sweep's queries into cache misses.
+
 The sweep is the production path minus the Celery transport: the beat's claim
 (``claim_due_domains``, SKIP LOCKED) in chunks of ``DANE_CHECK_BATCH_SIZE``, and each chunk
 checked by ``domains.checks.check_domains`` (the ``check_domains`` task body: concurrent
@@ -28,10 +33,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import multiprocessing
 import os
 import re
 import resource
+import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -48,6 +57,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "deploy"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dane_admin.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # no log line per policy fetch
 
@@ -57,6 +67,7 @@ django.setup()
 
 import dns.rdatatype  # noqa: E402
 import libknot.control  # noqa: E402
+import stack  # noqa: E402
 import trustme  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connections, transaction  # noqa: E402
@@ -352,6 +363,33 @@ def sequential(ids: list[int], seconds: float) -> tuple[int, int, float]:
     return asyncio.run(run())
 
 
+@contextlib.contextmanager
+def production_resolver() -> Iterator[str]:
+    """Start an Unbound for the run on a free loopback port (production negative caching);
+    ``host:port``. Stopped at the end."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((stack.HOST, 0))
+        port = probe.getsockname()[1]
+    conf = stack.unbound_conf(
+        stack.top_zone_trust_anchor(), name="unbound-bench", port=port, test_caching=False
+    )
+    pidfile = conf.parent / "unbound.pid"
+    stack.run("unbound", "-c", conf)
+    try:
+        address = f"{stack.HOST}:{port}"
+        probe_resolver = dataclasses.replace(
+            DnsTestNetwork.from_environment(), resolver=(stack.HOST, port)
+        )
+        stack.wait_until(
+            "the benchmark's Unbound", lambda: probe_resolver.resolve("test", "SOA").authenticated
+        )
+        yield address
+    finally:
+        pid = stack.read_pid(pidfile)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+
+
 def main() -> None:
     """Build the world, run every measurement, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -364,7 +402,10 @@ def main() -> None:
     world = build_world(args.domains)
     print(f"set-up: {args.domains} domains in {time.perf_counter() - start:.1f} s")
     try:
-        measure(world, args)
+        with production_resolver() as resolver:
+            os.environ["DANE_RESOLVER"] = settings.DANE_RESOLVER = resolver  # pool workers too
+            print(f"resolver: Unbound on {resolver}, production caching")
+            measure(world, args)
     finally:
         tear_down(world)
 

@@ -406,14 +406,22 @@ def dig(name: str, rdtype: str, port: int, *flags: str) -> str:
     )
 
 
-def unbound_conf(trust_anchor: str) -> Path:
-    """Write unbound.conf: validating, trusting only the test network's top zone."""
-    base = dns_dir() / "unbound"
+def unbound_conf(
+    trust_anchor: str, *, name: str = "unbound", port: int = UNBOUND_PORT, test_caching: bool = True
+) -> Path:
+    """Write ``<name>/unbound.conf``: validating, trusting only the test network's top zone.
+
+    ``test_caching`` keeps negative answers one second, so a test that adds a record it has
+    just found missing sees it at once; off, the resolver caches as in production (what the
+    benchmarks measure against).
+    """
+    base = dns_dir() / name
     base.mkdir(parents=True, exist_ok=True)
     conf = base / "unbound.conf"
+    negative_ttl = 1 if test_caching else 3600
     conf.write_text(f"""server:
-    interface: {HOST}@{UNBOUND_PORT}
-    port: {UNBOUND_PORT}
+    interface: {HOST}@{port}
+    port: {port}
     do-daemonize: yes
     pidfile: "{base}/unbound.pid"
     username: ""
@@ -429,7 +437,10 @@ def unbound_conf(trust_anchor: str) -> Path:
     trust-anchor: "{trust_anchor}"
     val-log-level: 2
     ede: yes
-    cache-max-negative-ttl: 1
+    cache-max-negative-ttl: {negative_ttl}
+    msg-cache-size: 64m
+    rrset-cache-size: 128m
+    key-cache-size: 16m
     aggressive-nsec: no
     num-threads: 2
     so-reuseport: yes
@@ -444,6 +455,13 @@ remote-control:
     return conf
 
 
+def top_zone_trust_anchor() -> str:
+    """The DS record of the signed top zone, as Unbound's ``trust-anchor`` wants it."""
+    ds_lines = run("keymgr", "-C", knot_confdb(), TOP_ZONE, "ds").splitlines()
+    ds = next(line for line in ds_lines if " DS " in line and " 13 2 " in line)
+    return " ".join(ds.split())
+
+
 def dns_up() -> None:
     """Start Knot with the signed top zone, then Unbound anchored on its DS."""
     confdb = knot_confdb()
@@ -456,9 +474,7 @@ def dns_up() -> None:
         delegate_signed_child(zone)
     for zone in UNSIGNED_CHILD_ZONES:
         delegate_unsigned_child(zone)
-    ds_lines = run("keymgr", "-C", confdb, TOP_ZONE, "ds").splitlines()
-    ds = next(line for line in ds_lines if " DS " in line and " 13 2 " in line)
-    trust_anchor = " ".join(ds.split())
+    trust_anchor = top_zone_trust_anchor()
     log(f"Knot ready on {HOST}:{KNOT_PORT}; trust anchor {trust_anchor}")
     unbound = unbound_conf(trust_anchor)
     if read_pid(dns_dir() / "unbound" / "unbound.pid") is None:
