@@ -9,6 +9,8 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
+from kombu import Queue
 
 django_stubs_ext.monkeypatch()
 
@@ -38,11 +40,13 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_guid",
     "domains",
     "dnsops",
 ]
 
 MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",  # a request id in every log line and task
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,6 +133,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 5}
 CELERY_TASK_IGNORE_RESULT = True
+# Status checks have a queue of their own, so a burst of commands (a wake-up message each)
+# never holds a sweep back; a worker started without -Q consumes both queues.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("checks"))
+CELERY_TASK_ROUTES = {
+    "domains.tasks.sweep_due_checks": {"queue": "checks"},
+    "domains.tasks.check_domains": {"queue": "checks"},
+}
 CELERY_BEAT_SCHEDULE = {
     # The sweep: operations whose message was lost or whose worker died are picked up here.
     "process-due-operations": {"task": "domains.tasks.process_operations", "schedule": 5.0},
@@ -196,15 +207,34 @@ DANE_VALIDATION_TIMEOUT = env.float("DANE_VALIDATION_TIMEOUT", default=30.0)
 DANE_VALIDATION_EHLO_NAME = env.str("DANE_VALIDATION_EHLO_NAME", default=DANE_MX_SUFFIX)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Every request gets an id (a caller's valid X-Request-ID is kept), answered in X-Request-ID,
+# written as correlation_id on each log line of the request and carried into the Celery
+# tasks it starts (celery_parent_id / celery_current_id on the worker's lines).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "correlation_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "celery_tracing": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(correlation_id)s %(message)s",
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["correlation_id", "celery_tracing"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django_guid": {"level": "WARNING"}},  # not a line per request about its id
 }

@@ -317,6 +317,12 @@ policy:
     algorithm: ecdsap256sha256
     single-type-signing: on
     nsec3: off
+  - id: ecdsa-csk-short-rrsig  # a DNS host that signs for 3 days: expiry warnings
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    nsec3: off
+    rrsig-lifetime: 3d
+    rrsig-refresh: 1d
 template:
   - id: default
     storage: "{base}/zones"

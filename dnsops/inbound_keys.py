@@ -94,34 +94,42 @@ def published_tlsa_records() -> tuple[str, ...]:
     )
 
 
-def tlsa_owners_by_partition() -> dict[int, list[str]]:
-    """``_25._tcp.<MX host>`` of every domain with SMTP DANE inbound on, per partition."""
+def _lock_dane_owners(partition: Partition) -> list[str]:
+    """``_25._tcp.<MX host>`` of the partition's domains whose SMTP DANE is on or being
+    turned on, their rows locked: a Disable that committed first is seen, one that comes
+    later waits for this transaction (commands lock the same rows)."""
     from domains.choices import DaneState
     from domains.models import AcceptedDomain
 
-    owners: dict[int, list[str]] = {}
-    enabled = (
-        AcceptedDomain.objects.filter(dane_state=DaneState.ENABLED, partition__isnull=False)
-        .select_related("partition")
-        .iterator(chunk_size=2000)
+    domains = (
+        AcceptedDomain.objects.select_for_update()
+        .filter(partition=partition, dane_state__in=(DaneState.ENABLED, DaneState.ENABLING))
+        .order_by("pk")
+        .only("mx_token")
     )
-    for domain in enabled:
-        assert domain.partition is not None
-        owners.setdefault(domain.partition.pk, []).append(f"_25._tcp.{domain.dnssec_mx_value}")
-    return owners
+    return [f"_25._tcp.{domain.mx_token}.{partition.zone}" for domain in domains]
 
 
 def republish_tlsa_records(backend: DnsBackend | None = None) -> int:
-    """After a key change: give every DANE-enabled domain the current TLSA set (desired state
-    first, then the servers, partition by partition); returns how many RRsets changed."""
+    """After a key change: give every domain with SMTP DANE on (or being turned on) the
+    current TLSA set, partition by partition: desired state and an audit event in one
+    transaction, then the servers. Returns how many RRsets were set."""
     records = published_tlsa_records()
     changed = 0
-    for partition_id, owners in tlsa_owners_by_partition().items():
-        partition = Partition.objects.get(pk=partition_id)
+    for partition in Partition.objects.order_by("pk"):
         with transaction.atomic():
-            set_desired_rrsets(
-                partition,
-                [RRset(owner, "TLSA", settings.DANE_RECORD_TTL, records) for owner in owners],
+            owners = _lock_dane_owners(partition)
+            if not owners:
+                continue
+            rrsets = [RRset(owner, "TLSA", settings.DANE_RECORD_TTL, records) for owner in owners]
+            set_desired_rrsets(partition, rrsets)
+            record_audit_event(
+                AuditAction.TLSA_REPUBLISHED,
+                actor=Actor.system(),
+                tenant=None,
+                target_type="partition",
+                target_id=partition.zone,
+                data={"hosts": len(owners), "records": records},
             )
         push_names(partition, owners, backend)
         changed += len(owners)

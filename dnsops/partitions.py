@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 
-from django.db.models import Count, Q
-
 from dnsops.choices import PartitionStatus
 from dnsops.models import Partition
 from dnsops.provisioning import sync_partitions_from_settings
+from domains.audit import Actor, record_audit_event
+from domains.choices import AuditAction
 
 MAX_LABEL = 63
 
@@ -37,15 +37,37 @@ def allocate_mx_token(alabel: str, is_taken: Callable[[str], bool]) -> str:
 
 
 def partition_with_room() -> Partition | None:
-    """The first active partition holding fewer domains than its capacity (row locked)."""
-    if not Partition.objects.exists():
+    """The first active partition holding fewer domains than its capacity (row locked).
+
+    When none has room, the partitions listed in ``DANE_PARTITIONS`` that have no row yet
+    are added first: an operator adds capacity by listing a new label (or by raising a
+    partition's capacity and setting it ``active`` again).
+    """
+    partition = _first_with_room()
+    if partition is None:
         sync_partitions_from_settings()
-    candidates = (
-        Partition.objects.filter(status=PartitionStatus.ACTIVE)
-        .annotate(used=Count("domains", filter=Q(domains__mx_token__isnull=False)))
-        .order_by("label")
-    )
-    for partition in candidates:
-        if partition.used < partition.capacity:
-            return Partition.objects.select_for_update().get(pk=partition.pk)
+        partition = _first_with_room()
+    return partition
+
+
+def _first_with_room() -> Partition | None:
+    """Walk the active partitions in label order, each row locked while its domains are
+    counted (placements into one partition are serialised); one found full is marked
+    ``full``, so later placements skip it without counting its domains again."""
+    for candidate in Partition.objects.filter(status=PartitionStatus.ACTIVE).order_by("label"):
+        partition = Partition.objects.select_for_update().get(pk=candidate.pk)
+        if partition.status != PartitionStatus.ACTIVE:
+            continue
+        placed = partition.domains.filter(mx_token__isnull=False).count()
+        if placed < partition.capacity:
+            return partition
+        Partition.objects.filter(pk=partition.pk).update(status=PartitionStatus.FULL)
+        record_audit_event(
+            AuditAction.PARTITION_STATUS_CHANGED,
+            actor=Actor.system(),
+            tenant=None,
+            target_type="partition",
+            target_id=partition.zone,
+            data={"from": PartitionStatus.ACTIVE, "to": PartitionStatus.FULL, "domains": placed},
+        )
     return None

@@ -20,6 +20,8 @@ class AuditAction(models.TextChoices):
     DNSSEC_STATE_CHANGED = "domain.dnssec_state", "DNSSEC state changed"
     DANE_STATE_CHANGED = "domain.dane_state", "SMTP DANE inbound state changed"
     INBOUND_KEY_CHANGED = "inbound_key.changed", "Inbound key registered or changed"
+    TLSA_REPUBLISHED = "partition.tlsa_republished", "TLSA records republished after a key change"
+    PARTITION_STATUS_CHANGED = "partition.status", "Partition status changed"
 
 
 class DnssecState(models.TextChoices):

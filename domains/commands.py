@@ -152,8 +152,9 @@ def tlsa_owner(domain: AcceptedDomain) -> str:
     return f"{TLSA_PREFIX}{domain.dnssec_mx_value}"
 
 
-def _move(domain: AcceptedDomain, field: str, to: str, actor: Actor) -> None:
-    """Conditional state change of ``field`` (the row is locked by the caller) + audit."""
+def _move(domain: AcceptedDomain, field: str, to: str, actor: Actor, **details: str | None) -> None:
+    """Conditional state change of ``field`` (the row is locked by the caller) + audit, whose
+    data holds ``details`` too (e.g. the partition and MX host a domain was placed on)."""
     was = getattr(domain, field)
     if was == to:
         return
@@ -175,7 +176,7 @@ def _move(domain: AcceptedDomain, field: str, to: str, actor: Actor) -> None:
         tenant=domain.tenant,
         target_type="domain",
         target_id=domain.name,
-        data={"from": was, "to": to},
+        data={"from": was, "to": to, **details},
     )
 
 
@@ -202,7 +203,14 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | Non
         domain.partition, domain.mx_token = partition, token
     assert domain.partition is not None
     set_desired_rrsets(domain.partition, host_rrsets(domain))
-    _move(domain, "dnssec_state", DnssecState.ENABLING, actor)
+    _move(
+        domain,
+        "dnssec_state",
+        DnssecState.ENABLING,
+        actor,
+        partition=domain.partition.zone,
+        mx_host=domain.dnssec_mx_value,
+    )
     return None
 
 
@@ -349,12 +357,19 @@ def _record_operation(
     return operation
 
 
+WAKE_UP_EXPIRES = 30.0
+
+
 def _wake_worker() -> None:
-    """Ask a worker to run due operations now; if the broker is down the sweep will."""
+    """Ask a worker to run due operations now; if the broker is down the sweep will.
+
+    The message expires after ``WAKE_UP_EXPIRES`` seconds: a worker that gets to it later
+    drops it unrun, since the beat sweep (every 5 s) has run the operation by then.
+    """
     from domains.tasks import process_operations
 
     try:
-        process_operations.delay()
+        process_operations.apply_async(expires=WAKE_UP_EXPIRES)
     except Exception:  # the command is recorded; never fail the request after commit
         logger.exception("could not wake a worker; the periodic sweep will run the operation")
 

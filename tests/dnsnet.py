@@ -20,10 +20,11 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdata
 import dns.rdatatype
-import dns.rrset
 import dns.tsig
 import dns.update
+import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from dnsops.backends.knot_control import KnotControl
@@ -38,6 +39,14 @@ class Lookup:
     rcode: str
     authenticated: bool
     records: list[str]
+
+
+# Knot's signing policy of each kind of customer zone (deploy/stack.py defines them).
+SIGNING_POLICIES = {
+    "signed": "ecdsa-csk",
+    "bogus-ds": "ecdsa-csk",
+    "expiring-signatures": "ecdsa-csk-short-rrsig",
+}
 
 
 @dataclass(frozen=True)
@@ -122,15 +131,18 @@ class DnsTestNetwork:
 
     def create_customer_zone(self, zone: str, kind: str = "signed") -> None:
         """A zone delegated from the top zone: ``signed`` (DS in the parent), ``unsigned``
-        (no DS), ``bogus-ds`` (signed, but the parent's DS matches no key) or
+        (no DS), ``bogus-ds`` (signed, but the parent's DS matches no key),
+        ``expiring-signatures`` (signed, every signature expiring in 3 days) or
         ``expired-signatures`` (signed long ago: every signature has expired)."""
         if kind == "expired-signatures":
             self._create_expired_zone(zone)
             return
+        if kind != "unsigned" and kind not in SIGNING_POLICIES:
+            raise ValueError(f"no such kind of customer zone: {kind}")
         knot = KnotControl(self.control_socket)
         knot.create_zone(
             zone,
-            policy=None if kind == "unsigned" else "ecdsa-csk",
+            policy=SIGNING_POLICIES.get(kind),
             acls=["update"],
             nameservers=["ns.test"],
             hostmaster="hostmaster.test",
@@ -144,8 +156,9 @@ class DnsTestNetwork:
         self.update(*delegation)
 
     def _create_expired_zone(self, zone: str) -> None:
-        """An unsigned Knot zone holding a DNSKEY and signatures made by dnspython with a
-        validity window in 2020, and a matching DS in the parent: a bogus chain."""
+        """A Knot zone served as loaded (no signing policy), signed whole by dnspython (SOA,
+        NS, DNSKEY, NSEC chain) with a validity window in January 2020, and a matching DS
+        in the parent: a chain of trust whose every signature has expired."""
         knot = KnotControl(self.control_socket)
         knot.create_zone(
             zone,
@@ -154,22 +167,30 @@ class DnsTestNetwork:
             nameservers=["ns.test"],
             hostmaster="hostmaster.test",
         )
-        key = ec.generate_private_key(ec.SECP256R1())
         origin = dns.name.from_text(zone + ".")
+        host, port = self.authoritative
+        response = dns.query.udp(dns.message.make_query(origin, "SOA"), host, port=port, timeout=2)
+        [soa] = response.answer[0]  # what Knot made; signed again with the next serial
+        signed = dns.zone.Zone(origin)
+        with signed.writer() as txn:
+            txn.add("@", 60, soa.replace(serial=soa.serial + 1))
+            txn.add("@", 60, dns.rdata.from_text("IN", "NS", "ns.test."))
+        key = ec.generate_private_key(ec.SECP256R1())
         dnskey = dns.dnssec.make_dnskey(key.public_key(), dns.dnssec.Algorithm.ECDSAP256SHA256, 257)
-        rdata = dnskey.to_text()
-        rrset = dns.rrset.from_text_list(origin, 60, "IN", "DNSKEY", [rdata])
-        signature = dns.dnssec.sign(
-            rrset,
-            key,
-            origin,
-            dnskey,
+        dns.dnssec.sign_zone(
+            signed,
+            keys=[(key, dnskey)],
             inception=datetime(2020, 1, 1, tzinfo=UTC),
             expiration=datetime(2020, 2, 1, tzinfo=UTC),
         )
         knot.run("zone-begin", zone + ".")
-        knot.run("zone-set", zone + ".", "@", "60", "DNSKEY", *rdata.split())
-        knot.run("zone-set", zone + ".", "@", "60", "RRSIG", *signature.to_text().split())
+        for name, rdataset in signed.iterate_rdatasets():
+            if rdataset.rdtype == dns.rdatatype.NS:
+                continue  # Knot has made the same NS record
+            owner = name.derelativize(origin).to_text()
+            for rdata in rdataset:
+                rdtype = dns.rdatatype.to_text(rdataset.rdtype)
+                knot.run("zone-set", zone + ".", owner, "60", rdtype, *rdata.to_text().split())
         knot.run("zone-commit", zone + ".")
         ds = dns.dnssec.make_ds(origin, dnskey, "SHA256").to_text()
         self.update(("replace", zone, "NS", 60, "ns.test."), ("replace", zone, "DS", 60, ds))

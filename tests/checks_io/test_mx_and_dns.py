@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -171,6 +172,48 @@ def test_a_bogus_zone_is_servfail_explained_by_the_resolver(
     }
     assert document["MxValidation"]["Status"] == "NotApplicable"
     assert AcceptedDomain.objects.get(name=zone).dnssec_state == "pending_mx"
+
+
+def test_signatures_that_expire_within_a_week_are_a_warning(
+    api: APIClient,
+    dnsnet: DnsTestNetwork,
+    new_zone: Callable[..., str],
+    enable_dnssec: Callable[[str], str],
+) -> None:
+    zone = new_zone("expiring-signatures")  # Knot signs it for 3 days at a time
+    host = enable_dnssec(zone)
+    dnsnet.update(*mx_records(zone, f"0 {host}"), zone=zone)
+
+    document = status(api, zone)
+
+    dns_section = document["DnsValidation"]
+    assert (dns_section["Status"], codes(dns_section)) == ("Warning", ["ED007"])
+    [finding] = dns_section["Findings"]
+    assert zone in finding["message"]
+    assert "re-sign" in finding["action"]
+    expires = datetime.fromisoformat(dns_section["Zone"]["EarliestSignatureExpiration"])
+    assert timedelta(days=2) < expires - datetime.now(UTC) < timedelta(days=3, hours=1)
+    assert document["MxValidation"]["Status"] == "Passed"
+    assert document["CheckRun"]["OverallStatus"] == "Warning"
+
+
+def test_expired_signatures_are_bogus_and_said_to_be_expired(
+    api: APIClient,
+    new_zone: Callable[..., str],
+    enable_dnssec: Callable[[str], str],
+) -> None:
+    zone = new_zone("expired-signatures")  # signed by hand in January 2020
+    enable_dnssec(zone)
+
+    document = status(api, zone)
+
+    dns_section = document["DnsValidation"]
+    assert codes(dns_section)[0] == "ED001"
+    assert "ED009" in codes(dns_section)
+    assert dns_section["Zone"]["Security"] == "bogus"
+    expired = next(f for f in dns_section["Findings"] if f["code"] == "ED009")
+    assert zone in expired["message"]
+    assert document["MxValidation"]["Status"] == "NotApplicable"
 
 
 def test_an_unsigned_zone_passes_mx_but_not_dns(

@@ -75,7 +75,12 @@ def test_enable_dnssec_publishes_a_validating_mx_host(
         "domain.dnssec_state",
         "operation.succeeded",
     ]
-    assert trail[-4][1] == {"from": "disabled", "to": "enabling"}
+    assert trail[-4][1] == {
+        "from": "disabled",
+        "to": "enabling",
+        "partition": partition.zone,
+        "mx_host": mx_value,
+    }
     assert trail[-2][1]["to"] == "pending_mx"
 
 
@@ -229,6 +234,49 @@ def test_transient_failures_retry_then_fail_cleanly(
     assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
 
 
+def test_a_full_partition_overflows_into_the_next_listed_one(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    settings: Settings,
+) -> None:
+    Partition.objects.filter(pk=partition.pk).update(capacity=1)
+    added = f"t{uuid.uuid4().hex[:8]}"  # an operator lists a new partition label
+    settings.DANE_PARTITIONS = [partition.label, added]
+    first, second = make_verified_domain(tenant), make_verified_domain(tenant)
+    for name in (first, second):
+        assert api.post(enable_url(name, "dnssec")).status_code == 202
+    run_worker()
+
+    zones = dict(
+        AcceptedDomain.objects.filter(name__in=(first, second)).values_list(
+            "name", "partition__zone"
+        )
+    )
+    assert zones == {first: partition.zone, second: f"{added}.{settings.DANE_MX_SUFFIX}"}
+    partition.refresh_from_db()
+    assert partition.status == "full"  # later placements skip it without counting
+    event = AuditEvent.objects.get(action="partition.status", target_id=partition.zone)
+    assert event.data == {"from": "active", "to": "full", "domains": 1}
+    host = AcceptedDomain.objects.select_related("partition").get(name=second).dnssec_mx_value
+    assert host is not None
+    answer = dnsnet.resolve(host, "A")
+    assert (answer.records, answer.authenticated) == (["192.0.2.25"], True)
+
+    Partition.objects.update(capacity=1)  # every partition full: refused, nothing changed
+    third = make_verified_domain(tenant)
+    events = AuditEvent.objects.count()
+    response = api.post(enable_url(third, "dnssec"))
+    assert response.status_code == 503
+    assert response.json()["code"] == "DnssecOperationFailed"
+    assert "room" in response.json()["detail"]
+    domain = AcceptedDomain.objects.get(name=third)
+    assert (domain.dnssec_state, domain.partition_id, domain.mx_token) == ("disabled", None, None)
+    assert AuditEvent.objects.count() == events
+    assert not Operation.objects.filter(domain_name=third).exists()
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status"),
     [
@@ -319,4 +367,32 @@ def test_key_rollover_republishes_tlsa_for_dane_domains(
     republish_tlsa_records()
     time.sleep(2.1)  # TTL 1 s; Unbound counts whole seconds
     assert dnsnet.resolve(owner, "TLSA").records == [new.tlsa_record]
+    assert not detect_drift(partition)
+    event = AuditEvent.objects.filter(action="partition.tlsa_republished").latest("id")
+    assert (event.target_id, event.data["hosts"]) == (partition.zone, 1)
+
+
+def test_a_rollover_reaches_domains_whose_dane_is_being_enabled(
+    api: APIClient, tenant: Tenant, partition: Partition, dnsnet: DnsTestNetwork
+) -> None:
+    old = register_inbound_key("current")
+    enabling, disabled = make_verified_domain(tenant), make_verified_domain(tenant)
+    for name in (enabling, disabled):
+        api.post(enable_url(name, "dnssec"))
+    run_worker()
+    api.post(enable_url(enabling, "smtp-dane-inbound"))  # accepted, not carried out yet
+    assert AcceptedDomain.objects.get(name=enabling).dane_state == "enabling"
+
+    new = register_inbound_key("next")
+    assert republish_tlsa_records() == 1  # the domain being enabled; not the one without DANE
+    run_worker()
+
+    host = AcceptedDomain.objects.select_related("partition").get(name=enabling).dnssec_mx_value
+    tlsa = dnsnet.resolve(f"_25._tcp.{host}", "TLSA")
+    assert (tlsa.records, tlsa.authenticated) == (
+        sorted([old.tlsa_record, new.tlsa_record]),
+        True,
+    )
+    other = AcceptedDomain.objects.select_related("partition").get(name=disabled).dnssec_mx_value
+    assert not dnsnet.resolve(f"_25._tcp.{other}", "TLSA").records
     assert not detect_drift(partition)
