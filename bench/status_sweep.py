@@ -4,8 +4,10 @@ In the same run it measures (a) the resolver's ceiling: dnsperf replaying the sw
 queries (recorded by a warm-up pass, which also warms Unbound's cache) against the same
 Unbound, and (b) a sequential checker: the same code, one domain at a time, with the cache
 warm (as dnsperf) and cold (a sweep's usual case: customer records expire between two
-checks). Memory: the sweep runs at two sizes and each worker process reports its peak RSS
-(``getrusage``).
+checks), and both again behind a proxy that adds 20 ms to every round trip: on loopback a
+round trip costs less CPU time than handling its answer, so only with latency does
+concurrency show what it buys. Memory: the sweep runs at two sizes and each worker process
+reports its peak RSS (``getrusage``).
 
 The domains: N names ``dNNNNNN.<zone>`` spread over a handful of customer zones made for the
 run (4 signed, 1 unsigned: a zone per domain would mean N zones in Knot, while what a check
@@ -67,6 +69,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import dns.exception  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import libknot.control  # noqa: E402
 import stack  # noqa: E402
@@ -90,6 +93,8 @@ OTHER_MX = "mx1.other-provider.test"
 POLICY_ADDRESS = "127.0.0.1"
 SEQUENTIAL_SECONDS = 10.0
 COLD_DOMAINS = 1000  # checked one at a time before anything warmed the resolver's cache
+WAN_DELAY = 0.020  # seconds added to each resolver round trip by the latency proxy
+WAN_CONCURRENT_DOMAINS = 3000
 
 
 def customer_records(name: str, host: str, legacy: str, i: int) -> list[tuple[str, str, str]]:
@@ -191,10 +196,18 @@ def build_world(n: int) -> World:
     control_transaction(partition.zone, host_records)
     created = AcceptedDomain.objects.bulk_create(rows, batch_size=2000)
     last = host_records[-1][0]
-    while not dnsnet.resolve(last, "AAAA").authenticated:  # signed and served
+    while not served_signed(dnsnet, last):
         time.sleep(0.2)
     domain_ids = [domain.pk for domain in created]
     return World(tenant.slug, zones, partition.zone, domain_ids, policy_hosts)
+
+
+def served_signed(dnsnet: DnsTestNetwork, host: str) -> bool:
+    """Whether ``host`` AAAA validates (a resolver still busy with fresh zones may time out)."""
+    try:
+        return dnsnet.resolve(host, "AAAA").authenticated
+    except dns.exception.Timeout:
+        return False
 
 
 def knot(*args: str, check: bool = True) -> None:
@@ -393,6 +406,73 @@ def production_resolver() -> Iterator[str]:
             os.kill(pid, signal.SIGTERM)
 
 
+def _question_end(message: bytes) -> int:
+    """Where the question section of a DNS message ends (after QNAME, QTYPE, QCLASS)."""
+    offset = 12
+    while message[offset]:
+        offset += message[offset] + 1
+    return offset + 5
+
+
+def _delay_proxy(upstream: tuple[str, int], delay: float, port_out: Any) -> None:
+    """Child process: relay UDP DNS between clients and ``upstream``, holding every answer
+    ``delay`` seconds (a resolver across a WAN). Answers are matched by ID and question."""
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        waiting: dict[bytes, Any] = {}
+
+        class Front(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: Any) -> None:
+                waiting[data[:2] + data[12 : _question_end(data)]] = addr
+                back.sendto(data)
+
+        class Back(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: Any) -> None:
+                client = waiting.pop(data[:2] + data[12 : _question_end(data)], None)
+                if client is not None:
+                    loop.call_later(delay, front.sendto, data, client)
+
+        front, _ = await loop.create_datagram_endpoint(Front, local_addr=(stack.HOST, 0))
+        back, _ = await loop.create_datagram_endpoint(Back, remote_addr=upstream)
+        port_out.send(front.get_extra_info("sockname")[1])
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+@contextlib.contextmanager
+def slow_resolver(delay: float) -> Iterator[str]:
+    """``host:port`` of a proxy, in its own process, in front of ``DANE_RESOLVER`` that adds
+    ``delay`` seconds to every round trip."""
+    host, port = settings.DANE_RESOLVER.rsplit(":", 1)
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    proxy = multiprocessing.get_context("fork").Process(
+        target=_delay_proxy, args=((host, int(port)), delay, sender), daemon=True
+    )
+    proxy.start()
+    try:
+        yield f"{stack.HOST}:{receiver.recv()}"
+    finally:
+        proxy.kill()
+        proxy.join()
+
+
+def concurrent(ids: list[int]) -> tuple[int, int, float]:
+    """The checks of ``ids`` in this process, as many at once as the configuration allows
+    (nothing stored); (domains, queries, seconds)."""
+    targets = list(targets_of(ids))
+
+    async def run() -> tuple[int, int, float]:
+        async with Checker(checks.runner_config(concurrency=1000)) as checker:
+            start = time.perf_counter()
+            async for _ in checker.check_all(targets):
+                pass
+            return len(targets), checker.dns.sent, time.perf_counter() - start
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     """Build the world, run every measurement, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -435,6 +515,13 @@ def measure(world: World, args: argparse.Namespace) -> None:
     full = sweep(world, args.domains, args.processes)
     ceiling = dnsperf(query_file)
     warm_seq = sequential(world.domain_ids, SEQUENTIAL_SECONDS)
+    with slow_resolver(WAN_DELAY) as proxy:
+        settings.DANE_RESOLVER = proxy
+        try:
+            wan_seq = sequential(world.domain_ids, SEQUENTIAL_SECONDS)
+            wan_concurrent = concurrent(world.domain_ids[:WAN_CONCURRENT_DOMAINS])
+        finally:
+            settings.DANE_RESOLVER = os.environ["DANE_RESOLVER"]
 
     print(f"\n{'':34} {'domains':>8} {'seconds':>8} {'domains/s':>10} {'queries/s':>10} "
           f"{'peak RSS':>9}")  # fmt: skip
@@ -451,6 +538,8 @@ def measure(world: World, args: argparse.Namespace) -> None:
         ("sequential, warm cache", warm_seq),
         ("concurrent, cold cache, 1 process", cold_concurrent),
         ("sequential, cold cache", cold_seq),
+        (f"concurrent, +{WAN_DELAY * 1000:.0f} ms, 1 process", wan_concurrent),
+        (f"sequential, +{WAN_DELAY * 1000:.0f} ms", wan_seq),
     ):
         print(
             f"{label:34} {domains:8d} {seconds:8.2f} "
@@ -464,6 +553,10 @@ def measure(world: World, args: argparse.Namespace) -> None:
     print(f"sweep queries/s / dnsperf = {sweep_qps / ceiling:.2f} (target >= 0.5)")
     print(f"sweep domains/s / sequential = {ratio_sequential:.1f} (target >= 30)")
     print(f"cold cache: concurrent (1 process) / sequential = {ratio_cold:.1f}")
+    ratio_wan = (wan_concurrent[0] / wan_concurrent[2]) / (wan_seq[0] / wan_seq[2])
+    in_flight = settings.DANE_CHECK_MAX_IN_FLIGHT
+    print(f"+{WAN_DELAY * 1000:.0f} ms per round trip: concurrent (1 process) / sequential = "
+          f"{ratio_wan:.1f} (at most {in_flight} queries in flight)")  # fmt: skip
     print(f"peak RSS of a worker: {small.peak_rss_kib / 1024:.0f} MB at {small.domains} "
           f"domains, {full.peak_rss_kib / 1024:.0f} MB at {full.domains} (flat in N)")  # fmt: skip
 

@@ -8,6 +8,7 @@ per domain would not scale), and batches are sent concurrently.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 MANAGED_TYPES = ("A", "AAAA", "TLSA")
 TLSA_PREFIX = "_25._tcp."
 CONCURRENT_BATCHES = 4
+#: First key of the PostgreSQL advisory locks that serialise publishing per partition.
+PUBLISH_LOCK_CLASS = 0x44414E45  # "DANE"
 
 
 def partition_zone(label: str) -> str:
@@ -199,12 +202,33 @@ def apply_in_batches(backend: DnsBackend, batch: ChangeBatch) -> list[ChangeBatc
     return sent
 
 
+@contextlib.contextmanager
+def publishing(partition: Partition) -> Iterator[None]:
+    """Hold the partition's publishing lock: what reads its desired state and then changes
+    its servers (pushes, drift repair) runs one at a time, so a repair working from an older
+    read never undoes a newer push. A PostgreSQL session advisory lock (released with the
+    session if the process dies); the embedded default on SQLite runs tasks in-process and
+    needs none."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = [PUBLISH_LOCK_CLASS, partition.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+
 def push_names(
     partition: Partition, names: Iterable[str], backend: DnsBackend | None = None
 ) -> list[ChangeBatch]:
     """Make the server publish exactly what the database wants at ``names``."""
     backend = backend or get_backend()
-    return apply_in_batches(backend, desired_changes(partition, names))
+    with publishing(partition):
+        return apply_in_batches(backend, desired_changes(partition, names))
 
 
 @dataclass
@@ -257,16 +281,18 @@ def _normalised(rrset: RRset) -> tuple[int, frozenset[str]]:
 def repair_drift(partition: Partition, backend: DnsBackend | None = None) -> Drift:
     """Put the server back in line with the database; returns what was found (and fixed)."""
     backend = backend or get_backend()
-    drift = detect_drift(partition, backend)
-    if drift:
-        logger.warning("drift in partition zone", extra={"zone": partition.zone, **drift.summary()})
-        apply_in_batches(
-            backend,
-            ChangeBatch(
-                partition.zone,
-                upserts=[*drift.missing, *drift.changed],
-                deletes=drift.unexpected,
-            ),
-        )
+    with publishing(partition):
+        drift = detect_drift(partition, backend)
+        if drift:
+            summary = drift.summary()
+            logger.warning("drift in partition zone", extra={"zone": partition.zone, **summary})
+            apply_in_batches(
+                backend,
+                ChangeBatch(
+                    partition.zone,
+                    upserts=[*drift.missing, *drift.changed],
+                    deletes=drift.unexpected,
+                ),
+            )
     Partition.objects.filter(pk=partition.pk).update(last_drift_check_at=timezone.now())
     return drift

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -12,24 +11,9 @@ from dnsops.models import Partition
 from domains.commands import locked_domain
 from domains.models import AcceptedDomain, Tenant
 from tests.commands.helpers import make_verified_domain
+from tests.dblocks import wait_until_blocked_on_a_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_until_blocked_on_a_lock(timeout: float = 10) -> None:
-    """Poll PostgreSQL until another session of this database waits for a row lock."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else frozen per transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            assert time.monotonic() < deadline, "the second command never waited for the lock"
-            time.sleep(0.02)
 
 
 def test_a_command_that_waited_for_the_lock_sees_the_partition_assigned_meanwhile(

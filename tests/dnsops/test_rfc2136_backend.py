@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from dnsops.backends.base import (
     BatchTooLarge,
@@ -21,9 +23,11 @@ from dnsops.provisioning import (
     apply_in_batches,
     detect_drift,
     ensure_partition,
+    publishing,
     push_names,
     repair_drift,
 )
+from tests.dblocks import wait_until_blocked_on_a_lock
 from tests.dnsnet import DnsTestNetwork
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
@@ -192,6 +196,45 @@ def test_drift_is_detected_and_repaired(
     assert dnsnet.resolve(f"litware-com.{partition.zone}", "A").records == ["192.0.2.25"]
     partition.refresh_from_db()
     assert partition.last_drift_check_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drift_repair_waits_for_a_push_under_way(
+    partition: Partition, backend: Rfc2136Backend, dnsnet: DnsTestNetwork
+) -> None:
+    names = want(partition, "contoso-com")  # wanted, not yet published
+    held, release = threading.Event(), threading.Event()
+    repaired: list[object] = []
+
+    def push_under_way() -> None:
+        try:
+            with publishing(partition):
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def repair() -> None:
+        try:
+            repaired.append(repair_drift(partition, backend))
+        finally:
+            connection.close()
+
+    pusher, repairer = threading.Thread(target=push_under_way), threading.Thread(target=repair)
+    pusher.start()
+    assert held.wait(10)
+    repairer.start()
+    wait_until_blocked_on_a_lock()
+    # What the push carries out meanwhile: Disable, so the rows are no longer wanted. A repair
+    # that had not waited would have published them from its older read.
+    ZoneRRset.objects.filter(partition=partition).delete()
+    release.set()
+    pusher.join(10)
+    repairer.join(30)
+
+    assert repaired, "the repair did not finish"
+    assert not detect_drift(partition, backend)
+    assert not dnsnet.resolve(names[0], "A").records
 
 
 def test_records_and_chain_survive_a_knot_restart(
