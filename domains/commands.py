@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dnsops.backends.base import RRset, RRsetKey
+from dnsops.choices import PartitionStatus
 from dnsops.inbound_keys import published_tlsa_records
 from dnsops.partitions import allocate_mx_token, partition_with_room
 from dnsops.provisioning import TLSA_PREFIX, set_desired_rrsets
@@ -189,7 +190,9 @@ Transition = Callable[[AcceptedDomain, Actor], dict[str, Any] | None]
 def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
     if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
         return success_result(OperationKind.ENABLE_DNSSEC, domain)
-    if domain.mx_token is None or domain.partition is None:
+    current = domain.partition
+    if domain.mx_token is None or current is None or current.status == PartitionStatus.RETIRED:
+        # The first time, or its partition is being emptied: place it (a token it keeps).
         partition = partition_with_room()
         if partition is None:
             raise DnssecOperationFailed(

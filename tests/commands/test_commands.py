@@ -277,6 +277,34 @@ def test_a_full_partition_overflows_into_the_next_listed_one(
     assert not Operation.objects.filter(domain_name=third).exists()
 
 
+def test_re_enabling_leaves_a_retired_partition(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    settings: Settings,
+) -> None:
+    name = make_verified_domain(tenant)
+    api.post(enable_url(name, "dnssec"))
+    run_worker()
+    api.post(enable_url(name, "dnssec", "disable"))
+    run_worker()
+    Partition.objects.filter(pk=partition.pk).update(status="retired")  # being emptied
+    added = f"t{uuid.uuid4().hex[:8]}"
+    settings.DANE_PARTITIONS = [partition.label, added]
+
+    operation_id = api.post(enable_url(name, "dnssec")).json()["id"]
+    run_worker()
+
+    result = api.get(f"/api/v1/operations/{operation_id}/").json()["result"]
+    token = name.replace(".", "-")
+    host = f"{token}.{added}.{settings.DANE_MX_SUFFIX}"
+    assert result["DnssecMxValue"] == host
+    answer = dnsnet.resolve(host, "A")
+    assert (answer.records, answer.authenticated) == (["192.0.2.25"], True)
+    assert not ZoneRRset.objects.filter(partition=partition).exists()
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status"),
     [
