@@ -312,10 +312,11 @@ CHECK_RUN_COLUMNS = (
 
 
 def insert_check_runs(runs: list[CheckRun]) -> None:
-    """Write new runs: one INSERT for a single run (its id is shown to the caller), COPY for
-    a sweep's batch. (A bulk INSERT on PostgreSQL passes each column as one array literal,
-    and quoting every JSON document into it cost more CPU than checking the domains.)"""
-    if len(runs) <= 1:
+    """Write new runs: COPY for a sweep's batch on PostgreSQL, else a plain INSERT (one run,
+    whose id is shown to the caller, or the embedded SQLite). (A bulk INSERT on PostgreSQL
+    passes each column as one array literal, and quoting every JSON document into it cost
+    more CPU than checking the domains.)"""
+    if len(runs) <= 1 or connection.vendor != "postgresql":
         CheckRun.objects.bulk_create(runs)
         return
     columns = ", ".join(connection.ops.quote_name(column) for column in CHECK_RUN_COLUMNS)
