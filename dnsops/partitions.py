@@ -61,13 +61,29 @@ def _first_with_room() -> Partition | None:
         placed = partition.domains.filter(mx_token__isnull=False).count()
         if placed < partition.capacity:
             return partition
-        Partition.objects.filter(pk=partition.pk).update(status=PartitionStatus.FULL)
-        record_audit_event(
-            AuditAction.PARTITION_STATUS_CHANGED,
-            actor=Actor.system(),
-            tenant=None,
-            target_type="partition",
-            target_id=partition.zone,
-            data={"from": PartitionStatus.ACTIVE, "to": PartitionStatus.FULL, "domains": placed},
-        )
+        _set_status(partition, PartitionStatus.FULL, placed)
     return None
+
+
+def reopen_partition_if_room(partition_id: int) -> None:
+    """Set a ``full`` partition ``active`` again once it holds fewer domains than its capacity
+    (called when a domain placed on it is deleted, in that transaction)."""
+    partition = Partition.objects.select_for_update().get(pk=partition_id)
+    if partition.status != PartitionStatus.FULL:
+        return
+    placed = partition.domains.filter(mx_token__isnull=False).count()
+    if placed < partition.capacity:
+        _set_status(partition, PartitionStatus.ACTIVE, placed)
+
+
+def _set_status(partition: Partition, status: PartitionStatus, placed: int) -> None:
+    """Move a locked partition to ``status``, with its audit event."""
+    Partition.objects.filter(pk=partition.pk).update(status=status)
+    record_audit_event(
+        AuditAction.PARTITION_STATUS_CHANGED,
+        actor=Actor.system(),
+        tenant=None,
+        target_type="partition",
+        target_id=partition.zone,
+        data={"from": partition.status, "to": status, "domains": placed},
+    )

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dnsops import resolver
+from dnsops.partitions import reopen_partition_if_room
 from domains.audit import Actor, record_audit_event
 from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState
 from domains.errors import (
@@ -186,6 +187,8 @@ def delete_domain(
         deleted, _ = matching.delete()
         if not deleted:
             raise VersionConflict(f"{domain.name} changed since it was read; read it again.")
+        if locked.partition_id is not None:
+            reopen_partition_if_room(locked.partition_id)
         record_audit_event(
             AuditAction.DOMAIN_DELETED,
             actor=actor,

@@ -277,6 +277,41 @@ def test_a_full_partition_overflows_into_the_next_listed_one(
     assert not Operation.objects.filter(domain_name=third).exists()
 
 
+def test_deleting_a_domain_reopens_its_full_partition(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    settings: Settings,
+) -> None:
+    Partition.objects.filter(pk=partition.pk).update(capacity=1)
+    settings.DANE_PARTITIONS = [partition.label, f"z{uuid.uuid4().hex[:8]}"]  # sorts after
+    first, second = make_verified_domain(tenant), make_verified_domain(tenant)
+    for name in (first, second):  # the second overflows and marks the first partition full
+        api.post(enable_url(name, "dnssec"))
+        run_worker()
+    api.post(enable_url(first, "dnssec", "disable"))
+    run_worker()
+    partition.refresh_from_db()
+    assert partition.status == "full"  # a disabled domain keeps its token, and its place
+
+    assert api.delete(f"/api/v1/domains/{first}/").status_code == 204
+
+    partition.refresh_from_db()
+    assert partition.status == "active"
+    event = (
+        AuditEvent.objects.filter(action="partition.status", target_id=partition.zone)
+        .order_by("id")
+        .last()
+    )
+    assert event is not None
+    assert event.data == {"from": "full", "to": "active", "domains": 0}
+    third = make_verified_domain(tenant)
+    api.post(enable_url(third, "dnssec"))
+    run_worker()
+    assert AcceptedDomain.objects.get(name=third).partition_id == partition.pk
+
+
 def test_re_enabling_leaves_a_retired_partition(
     api: APIClient,
     tenant: Tenant,
