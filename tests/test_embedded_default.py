@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 from tests.dnsnet import DnsTestNetwork
@@ -93,9 +95,29 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         zone_file = (tmp_path / "var" / "zones" / "o-v1.mx.provider.test.zone").read_text()
         assert f"{mx_value}. 3600 IN A 192.0.2.25" in zone_file
         assert "RRSIG A 13" in zone_file
+
+        # The embedded beat checks the domain on its schedule, without anyone asking.
+        database = tmp_path / "var" / "dane-admin.sqlite3"
+        triggers = check_run_triggers(database, customer_domain, deadline=time.monotonic() + 40)
+        assert triggers == ["schedule"]
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def check_run_triggers(database: Path, name: str, deadline: float) -> list[str]:
+    """The triggers of the stored check runs of ``name`` (waiting for one until deadline)."""
+    query = (
+        "SELECT r.trigger FROM domains_checkrun r "
+        "JOIN domains_accepteddomain d ON d.id = r.domain_id WHERE d.name = ?"
+    )
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            rows = connection.execute(query, (name,)).fetchall()
+        if rows:
+            return [row[0] for row in rows]
+        time.sleep(0.5)
+    return []
 
 
 def test_secret_key_is_mandatory_outside_debug(tmp_path: Path) -> None:
