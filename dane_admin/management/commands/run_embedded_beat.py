@@ -33,9 +33,10 @@ class Command(BaseCommand):
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             raise CommandError("A broker is configured: run `celery -A dane_admin beat` instead.")
         app.loader.import_default_modules()  # registers the autodiscovered tasks
+        schedule: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
         entries = {
             name: (app.tasks[entry["task"]], float(entry["schedule"]))
-            for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+            for name, entry in schedule.items()
         }
         due_at = dict.fromkeys(entries, 0.0)
         while True:
