@@ -131,6 +131,12 @@ def process_due_operations(backend: DnsBackend | None = None) -> int:
 
 
 def _carry_out(backend: DnsBackend, partition: Partition, group: list[Operation]) -> None:
+    """Publish the group's names in one push and finish its operations.
+
+    A refusal fails only the operations it is about: a refused group is halved and each half
+    pushed again (each push is the database's whole desired state for its names, so repeating
+    one is harmless), down to the single operation whose records the server will not take.
+    """
     try:
         if partition.provisioned_at is None:
             ensure_partition_once(partition, backend)
@@ -141,6 +147,11 @@ def _carry_out(backend: DnsBackend, partition: Partition, group: list[Operation]
     except PermanentDnsError as exc:
         # The driver's text names records of other domains (other tenants): logs only.
         logger.error("DNS server refused", extra={"zone": partition.zone, "error": str(exc)})
+        if len(group) > 1 and partition.provisioned_at is not None:
+            middle = len(group) // 2
+            _carry_out(backend, partition, group[:middle])
+            _carry_out(backend, partition, group[middle:])
+            return
         detail = f"The DNS server refused the change to {partition.zone}"
         for operation in group:
             fail(operation, f"{detail} ({exc.rcode or 'refused'}).")

@@ -1,0 +1,87 @@
+"""A DNS server that refuses one domain's records: only that domain's command fails.
+
+Knot is given an ACL that lets the TSIG key update only the listed MX hosts (``update-owner``),
+the way a provider restricts a key; an UPDATE touching any other name is refused whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from dnsops.backends.knot_control import KnotControl
+from dnsops.backends.rfc2136 import TsigKey
+from dnsops.models import Partition
+from domains.models import AcceptedDomain, Operation, Tenant
+from domains.operations import process_due_operations
+from tests.commands.helpers import enable_url, make_verified_domain
+from tests.dnsnet import DnsTestNetwork
+
+pytestmark = [pytest.mark.django_db, pytest.mark.dns]
+
+
+@contextmanager
+def updates_allowed_only_for(partition: Partition, hosts: Sequence[str]) -> Iterator[None]:
+    """Knot accepts UPDATEs to ``partition``'s zone only for ``hosts`` and names below them."""
+    control = KnotControl(settings.DANE_KNOT_CONTROL_SOCKET)
+    acl, zone = f"only-{partition.label}", f"{partition.zone}."
+    key = TsigKey.from_file(settings.DANE_TSIG_KEY_FILE).name
+    control.run("conf-begin")
+    control.run("conf-set", f"acl[{acl}]")
+    control.run("conf-set", f"acl[{acl}].key", key)
+    control.run("conf-set", f"acl[{acl}].action", "update")
+    control.run("conf-set", f"acl[{acl}].update-owner", "name")
+    control.run("conf-set", f"acl[{acl}].update-owner-match", "sub-or-equal")
+    for host in hosts:
+        control.run("conf-set", f"acl[{acl}].update-owner-name", f"{host}.")
+    control.run("conf-unset", f"zone[{zone}].acl")
+    control.run("conf-set", f"zone[{zone}].acl", acl)
+    control.run("conf-commit")
+    try:
+        yield
+    finally:
+        control.run("conf-begin")
+        control.run("conf-unset", f"zone[{zone}].acl")
+        control.run("conf-set", f"zone[{zone}].acl", "update")
+        control.run("conf-unset", f"acl[{acl}]")
+        control.run("conf-commit")
+
+
+def test_a_refused_record_fails_only_its_own_command(
+    api: APIClient, tenant: Tenant, partition: Partition, dnsnet: DnsTestNetwork
+) -> None:
+    if settings.DANE_DNS_BACKEND != "rfc2136" or not settings.DANE_KNOT_CONTROL_SOCKET:
+        pytest.skip("needs the test network's Knot (rfc2136 driver and control socket)")
+    provisioning = make_verified_domain(tenant)  # the worker provisions the partition zone
+    api.post(enable_url(provisioning, "dnssec"))
+    process_due_operations()
+    names = [make_verified_domain(tenant) for _ in range(5)]
+    operations = {name: api.post(enable_url(name, "dnssec")).json()["id"] for name in names}
+    hosts = dict(
+        AcceptedDomain.objects.select_related("partition")
+        .filter(name__in=names)
+        .values_list("name", "mx_token")
+    )
+    refused = names[3]
+    allowed = [f"{hosts[name]}.{partition.zone}" for name in names if name != refused]
+
+    with updates_allowed_only_for(partition, allowed):
+        process_due_operations()  # one group of five: refused, halved, down to the one
+
+    for name in names:
+        operation = Operation.objects.get(pk=operations[name])
+        domain = AcceptedDomain.objects.get(name=name)
+        answer = dnsnet.resolve(f"{hosts[name]}.{partition.zone}", "A")
+        if name == refused:
+            assert (operation.state, operation.error_code) == ("failed", "DnssecOperationFailed")
+            assert "refused" in operation.error_detail
+            assert domain.dnssec_state == "failed"
+            assert answer.records == []
+        else:
+            assert operation.state == "succeeded", operation.error_detail
+            assert domain.dnssec_state == "pending_mx"
+            assert (answer.records, answer.authenticated) == (["192.0.2.25"], True)
