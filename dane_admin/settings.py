@@ -213,6 +213,8 @@ DANE_VALIDATION_ALLOW_PRIVATE_ADDRESSES = env.bool(
 )
 DANE_VALIDATION_TIMEOUT = env.float("DANE_VALIDATION_TIMEOUT", default=30.0)
 DANE_VALIDATION_EHLO_NAME = env.str("DANE_VALIDATION_EHLO_NAME", default=DANE_MX_SUFFIX)
+# Get-SmtpDaneInboundStatus ?probe=true: the SMTP port of the provider's inbound servers.
+DANE_INBOUND_SMTP_PORT = env.int("DANE_INBOUND_SMTP_PORT", default=25)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Every request gets an id (a caller's valid X-Request-ID is kept), answered in X-Request-ID,

@@ -33,9 +33,10 @@ def get_domain(tenant: Tenant, name: str) -> AcceptedDomain:
         raise DomainNotFound(f"The domain {alabel} is not an accepted domain.") from exc
 
 
-def smtp_dane_inbound_status(domain: AcceptedDomain) -> dict[str, Any]:
+def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> dict[str, Any]:
     """Get-SmtpDaneInboundStatus: the TLSA records the validating resolver returns for the
-    domain's MX host, whether they are DNSSEC-authentic, and whether they are the expected set."""
+    domain's MX host, whether they are DNSSEC-authentic and the expected set, and (``probe``)
+    whether the certificate each of the host's addresses serves matches one of them."""
     from dnsops.inbound_keys import published_tlsa_records
 
     host = domain.dnssec_mx_value
@@ -51,6 +52,8 @@ def smtp_dane_inbound_status(domain: AcceptedDomain) -> dict[str, Any]:
         else [],
         "DnssecValidated": False,
         "MatchesExpected": False,
+        "ServedCertificateMatches": None,  # not probed
+        "ServedCertificates": [],
     }
     if host is None:
         return {**status, "Result": "Success", "ErrorData": None}
@@ -68,7 +71,38 @@ def smtp_dane_inbound_status(domain: AcceptedDomain) -> dict[str, Any]:
         DnssecValidated=answer.authenticated,
         MatchesExpected=records == sorted(status["ExpectedTlsaRecords"]),
     )
+    if probe:
+        status.update(served_certificates(host))
     return {**status, "Result": "Success", "ErrorData": None}
+
+
+def served_certificates(host: str) -> dict[str, Any]:
+    """What each address of the provider's MX ``host`` serves, matched against its TLSA
+    records: ``ServedCertificateMatches`` is true when every address serves a certificate
+    that matches at least one record."""
+    from dnsops.dane.services import probe_provider_mx_host
+    from dnsops.dane.verdicts import Verdict
+
+    report = probe_provider_mx_host(host)
+    addresses = [
+        {
+            "Address": session.address,
+            "Matches": session.outcome.verdict is Verdict.PASS,
+            "Verdict": session.outcome.verdict.value,
+            "MatchedTlsaRecord": session.outcome.match.record.to_text().lower()  # as TlsaRecords
+            if session.outcome.match
+            else None,
+            "Detail": session.outcome.reason,
+        }
+        for checked in report.hosts
+        for session in checked.sessions
+    ]
+    addresses.sort(key=lambda entry: str(entry["Address"]))  # DNS answers come in any order
+    return {
+        "ServedCertificateMatches": bool(addresses) and all(a["Matches"] for a in addresses),
+        "ServedCertificates": addresses,
+        "ServedCertificateDetail": report.decision.reason,
+    }
 
 
 def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:

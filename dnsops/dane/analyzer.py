@@ -31,7 +31,9 @@ from dnsops.dane.policy import (
     Disposition,
     HostOutcome,
     HostPlan,
+    LookupSecurity,
     MxLookup,
+    MxRecord,
     Requirement,
     SessionOutcome,
     decide_destination,
@@ -53,7 +55,9 @@ class AnalyzerConfig:
 
     ``port`` replaces 25 for the TCP connection only (tests); ``allow_private_addresses``
     permits connecting to loopback, private and other non-public addresses; ``max_hosts`` and
-    ``max_addresses`` (per host) bound the sessions one destination can cause.
+    ``max_addresses`` (per host) bound the sessions one destination can cause;
+    ``every_address`` tries each address of a host even after one delivers (a server pool
+    where one member serves a stale certificate).
     """
 
     resolver: tuple[str, int]
@@ -65,6 +69,7 @@ class AnalyzerConfig:
     allow_private_addresses: bool = False
     max_hosts: int = 10
     max_addresses: int = 4
+    every_address: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,38 @@ async def validate(domain: str, config: AnalyzerConfig) -> ValidationReport:
     mx = await resolver.mx(domain)
     destination = resolve_destination(domain, mx)
     trace.add("destination", destination.verdict or "hosts", destination.reason)
+    return await _deliver(mx, destination, resolver, config, deadline, trace, started_at, started)
+
+
+async def validate_host(host: str, config: AnalyzerConfig) -> ValidationReport:
+    """Validate one mail server name as if a DNSSEC-signed MX record named it: its addresses,
+    its TLSA records and the certificate each address serves (the provider's own MX hosts,
+    for Get-SmtpDaneInboundStatus)."""
+    started_at, started = datetime.now(UTC), time.perf_counter()
+    trace = Trace()
+    deadline = Deadline(config.total_timeout)
+    resolver = DaneResolver(
+        config.resolver, timeout=config.dns_timeout, deadline=deadline, trace=trace
+    )
+    mx = MxLookup(LookupSecurity.SECURE, (MxRecord(0, host),))
+    destination = Destination(
+        host, f"{host} is checked as a signed MX record's host.", hosts=(host,), mx_secure=True
+    )
+    trace.add("destination", "hosts", destination.reason)
+    return await _deliver(mx, destination, resolver, config, deadline, trace, started_at, started)
+
+
+async def _deliver(
+    mx: MxLookup,
+    destination: Destination,
+    resolver: DaneResolver,
+    config: AnalyzerConfig,
+    deadline: Deadline,
+    trace: Trace,
+    started_at: datetime,
+    started: float,
+) -> ValidationReport:
+    """Try the destination's hosts in order until one delivers, then decide."""
     hosts: list[HostReport] = []
     outcomes: list[HostOutcome] = []
     for index, host in enumerate(destination.hosts):
@@ -248,7 +285,7 @@ async def _host(
             break
         session = await _session(plan, address, config, deadline, trace)
         sessions.append(session)
-        if session.outcome.delivers:
+        if session.outcome.delivers and not config.every_address:
             break
     else:
         left = len(addresses.addresses) - config.max_addresses

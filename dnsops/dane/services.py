@@ -12,15 +12,19 @@ The API (``POST /api/v1/dane-validations/``) and ``manage.py test_dane`` both ca
 
 ``DANE_VALIDATION_TIMEOUT`` (seconds, default 30) bounds a whole validation and
 ``DANE_VALIDATION_EHLO_NAME`` (default ``DANE_MX_SUFFIX``) is the name sent in EHLO.
+
+:func:`probe_provider_mx_host` points the same analyzer at one of the provider's own MX hosts
+(Get-SmtpDaneInboundStatus): every address, on ``DANE_INBOUND_SMTP_PORT``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from django.conf import settings
 
-from dnsops.dane.analyzer import AnalyzerConfig, validate
+from dnsops.dane.analyzer import AnalyzerConfig, ValidationReport, validate, validate_host
 from dnsops.models import DaneValidation
 from dnsops.resolver import resolver_address
 from domains.audit import Actor
@@ -29,6 +33,7 @@ from domains.models import Tenant
 from domains.names import DomainNameError, parse_domain_name
 
 SMTP_PORT = 25
+MAX_INBOUND_ADDRESSES = 16
 
 
 def port_choice_allowed() -> bool:
@@ -93,3 +98,15 @@ def run_validation(
         finished_at=report.finished_at,
         duration_ms=round(report.milliseconds),
     )
+
+
+def probe_provider_mx_host(host: str) -> ValidationReport:
+    """Connect to every address of the provider's MX ``host`` (a name in its own signed
+    partition zone, so its addresses are the provider's servers, private ones included) and
+    match each served certificate against the host's TLSA records."""
+    config = dataclasses.replace(
+        analyzer_config(port=settings.DANE_INBOUND_SMTP_PORT, allow_private_addresses=True),
+        every_address=True,
+        max_addresses=MAX_INBOUND_ADDRESSES,
+    )
+    return asyncio.run(validate_host(host, config))

@@ -106,3 +106,10 @@ class DnssecStatusQuerySerializer(serializers.Serializer):
     """Query of ``GET /api/v1/domains/{name}/dnssec/``: ``refresh=true`` runs the checks now."""
 
     refresh = serializers.BooleanField(default=False)
+
+
+class InboundStatusQuerySerializer(serializers.Serializer):
+    """Query of ``GET /api/v1/domains/{name}/smtp-dane-inbound/``: ``probe=true`` connects to
+    each address of the MX host and matches the certificate it serves."""
+
+    probe = serializers.BooleanField(default=False)

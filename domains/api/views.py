@@ -18,6 +18,7 @@ from domains.api.serializers import (
     DomainCreateSerializer,
     DomainSerializer,
     ErrorSerializer,
+    InboundStatusQuerySerializer,
     OperationSerializer,
     VerificationFailureSerializer,
 )
@@ -205,12 +206,20 @@ class DomainViewSet(
         refresh = query.validated_data["refresh"]
         return Response(checks.dnssec_status(principal_of(request).tenant, name, refresh=refresh))
 
-    @extend_schema(responses={200: dict, 404: ErrorSerializer})
+    @extend_schema(
+        parameters=[InboundStatusQuerySerializer],
+        responses={200: dict, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
     @action(detail=True, methods=["get"], url_path="smtp-dane-inbound")
     def smtp_dane_inbound_status(self, request: Request, name: str) -> Response:
-        """Get-SmtpDaneInboundStatus: the TLSA records as a validating resolver sees them."""
+        """Get-SmtpDaneInboundStatus: the TLSA records as a validating resolver sees them;
+        ``?probe=true`` also matches the certificate each MX address serves (bounded by
+        ``DANE_VALIDATION_TIMEOUT``)."""
+        query = InboundStatusQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         domain = commands.supported_domain(principal_of(request).tenant, name)
-        return Response(selectors.smtp_dane_inbound_status(domain))
+        probe = query.validated_data["probe"]
+        return Response(selectors.smtp_dane_inbound_status(domain, probe=probe))
 
 
 class OperationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Operation]):

@@ -1,4 +1,5 @@
-"""``manage.py get_smtp_dane_inbound_status --tenant SLUG DOMAIN``: Get-SmtpDaneInboundStatus."""
+"""``manage.py get_smtp_dane_inbound_status --tenant SLUG DOMAIN [--probe]``:
+Get-SmtpDaneInboundStatus."""
 
 import json
 from typing import Any
@@ -16,9 +17,14 @@ class Command(BaseCommand):
     help = "Get-SmtpDaneInboundStatus for DOMAIN of tenant SLUG."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """``--tenant SLUG DOMAIN``."""
+        """``--tenant SLUG DOMAIN [--probe]``."""
         parser.add_argument("domain")
         parser.add_argument("--tenant", required=True)
+        parser.add_argument(
+            "--probe",
+            action="store_true",
+            help="Also connect to each address of the MX host and match the served certificate.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Look it up and print the JSON."""
@@ -30,5 +36,5 @@ class Command(BaseCommand):
         except ServiceError as exc:
             result = commands.error_result(exc.code, exc.message)
         else:
-            result = selectors.smtp_dane_inbound_status(domain)
+            result = selectors.smtp_dane_inbound_status(domain, probe=options["probe"])
         self.stdout.write(json.dumps(result, indent=2))

@@ -1,0 +1,82 @@
+"""Get-SmtpDaneInboundStatus ?probe=true: the certificate each of the provider's inbound
+servers serves, matched against the TLSA records published for a tenant's MX host.
+
+The provider's inbound addresses are two loopback SMTP servers: one serves the registered
+(current) key, the other a certificate nobody registered (a server left behind in a rollover).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.core.management import call_command
+from pytest_django.fixtures import Settings as SettingsWrapper
+from rest_framework.test import APIClient
+
+from dnsops.choices import InboundKeyState
+from dnsops.inbound_keys import register_certificate
+from dnsops.models import Partition
+from domains.audit import Actor
+from domains.models import Tenant
+from domains.operations import process_due_operations
+from tests.commands.helpers import enable_url, make_verified_domain
+from tests.dane_io.servers import Credentials, LoopbackServers, next_address, self_signed
+from tests.dnsnet import DnsTestNetwork
+
+pytestmark = [pytest.mark.django_db, pytest.mark.dns]
+
+
+def test_probe_matches_the_certificate_each_inbound_server_serves(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    servers: LoopbackServers,
+    settings: SettingsWrapper,
+) -> None:
+    registered, stale = self_signed("mx.provider.test"), self_signed("old.provider.test")
+    good_address, stale_address = next_address(), next_address()
+    servers.smtp(good_address, Credentials.of([registered.certificate], registered.key))
+    servers.smtp(stale_address, Credentials.of([stale.certificate], stale.key))
+    settings.DANE_INBOUND_ADDRESSES = [good_address, stale_address]
+    settings.DANE_INBOUND_SMTP_PORT = servers.port
+    pem = registered.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    name = f"inbound-{uuid.uuid4().hex[:6]}"
+    register_certificate(pem, name=name, state=InboundKeyState.CURRENT, actor=Actor.cli())
+    domain = make_verified_domain(tenant)
+    api.post(enable_url(domain, "dnssec"))
+    process_due_operations()
+    api.post(enable_url(domain, "smtp-dane-inbound"))
+    process_due_operations()
+
+    url = f"/api/v1/domains/{domain}/smtp-dane-inbound/"
+    unprobed = api.get(url).json()
+    assert (unprobed["DnssecValidated"], unprobed["MatchesExpected"]) == (True, True)
+    assert (unprobed["ServedCertificateMatches"], unprobed["ServedCertificates"]) == (None, [])
+
+    probed = api.get(url, {"probe": "true"}).json()
+    assert probed["Result"] == "Success"
+    assert probed["ServedCertificateMatches"] is False  # one server serves an unlisted key
+    served = {entry["Address"]: entry for entry in probed["ServedCertificates"]}
+    assert served.keys() == {good_address, stale_address}
+    assert served[good_address]["Matches"] is True
+    assert served[good_address]["MatchedTlsaRecord"] == probed["TlsaRecords"][0]
+    assert (served[stale_address]["Matches"], served[stale_address]["Verdict"]) == (
+        False,
+        "tlsa-invalid",
+    )
+    assert served[stale_address]["MatchedTlsaRecord"] is None
+
+    out = io.StringIO()
+    call_command("get_smtp_dane_inbound_status", domain, tenant=tenant.slug, probe=True, stdout=out)
+    assert json.loads(out.getvalue())["ServedCertificates"] == probed["ServedCertificates"]
+
+
+def test_a_malformed_probe_flag_is_a_400(api: APIClient, tenant: Tenant) -> None:
+    domain = make_verified_domain(tenant)
+    response = api.get(f"/api/v1/domains/{domain}/smtp-dane-inbound/", {"probe": "perhaps"})
+    assert response.status_code == 400
