@@ -152,6 +152,8 @@ CELERY_BEAT_SCHEDULE = {
     # The sweep: operations whose message was lost or whose worker died are picked up here.
     "process-due-operations": {"task": "domains.tasks.process_operations", "schedule": 5.0},
     "repair-drift": {"task": "dnsops.tasks.repair_all_drift", "schedule": 600.0},
+    # The builtin driver signs for 11-14 days; this keeps 5 days ahead (others: a no-op).
+    "refresh-signatures": {"task": "dnsops.tasks.refresh_signatures", "schedule": 6 * 3600.0},
     # Status checks of domains in pending_mx / enabled whose next_check_at has come.
     "check-due-domains": {"task": "domains.tasks.sweep_due_checks", "schedule": 15.0},
 }

@@ -24,7 +24,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dnsops.backends import get_backend
-from dnsops.backends.base import BatchTooLarge, ChangeBatch, DnsBackend, RRset, RRsetKey
+from dnsops.backends.base import (
+    BatchTooLarge,
+    ChangeBatch,
+    DnsBackend,
+    DnsBackendError,
+    RRset,
+    RRsetKey,
+)
 from dnsops.choices import PartitionStatus
 from dnsops.models import Partition, ZoneRRset
 
@@ -84,6 +91,24 @@ def ensure_partition(partition: Partition, backend: DnsBackend | None = None) ->
     )
     partition.refresh_from_db()
     return partition
+
+
+def refresh_signatures(backend: DnsBackend | None = None) -> int:
+    """Re-sign what expires soon in every provisioned partition zone (and the parent, when
+    managed) where the control plane signs them; how many RRsets were re-signed."""
+    backend = backend or get_backend()
+    zones = list(
+        Partition.objects.filter(provisioned_at__isnull=False).values_list("zone", flat=True)
+    )
+    if settings.DANE_MX_PARENT_MANAGED:
+        zones.append(settings.DANE_MX_SUFFIX)
+    total = 0
+    for zone in zones:
+        try:
+            total += backend.refresh_signatures(zone)
+        except DnsBackendError as exc:
+            logger.warning("signatures not refreshed", extra={"zone": zone, "error": str(exc)})
+    return total
 
 
 def ensure_partition_once(partition: Partition, backend: DnsBackend | None = None) -> Partition:

@@ -1,4 +1,4 @@
-"""Celery tasks of the dnsops app: drift repair of the partition zones."""
+"""Celery tasks of the dnsops app: drift repair and signature refresh of the partition zones."""
 
 import logging
 
@@ -30,6 +30,12 @@ def repair_all_drift() -> None:
         "pk", flat=True
     ):
         repair_partition_drift.delay(partition_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=1500, time_limit=1800)
+def refresh_signatures() -> int:
+    """Re-sign what expires soon where the control plane signs the zones (builtin driver)."""
+    return provisioning.refresh_signatures()
 
 
 @shared_task(

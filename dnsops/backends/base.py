@@ -112,3 +112,8 @@ class DnsBackend(ABC):
     @abstractmethod
     def confirm_visible(self, batch: ChangeBatch) -> bool:
         """True when every server answers with the state ``batch`` produced."""
+
+    def refresh_signatures(self, zone: str) -> int:
+        """Re-sign what in ``zone`` expires soon; how many RRsets were. A server that signs
+        its zones itself (Knot, PowerDNS) keeps them fresh: nothing to do here."""
+        return 0

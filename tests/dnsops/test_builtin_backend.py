@@ -48,6 +48,8 @@ from dnsops.backends.base import (
 )
 from dnsops.backends.builtin import BuiltinBackend, ZoneKey, _ZoneEditor, canonical_key
 from dnsops.builtin_models import BuiltinRRset, BuiltinZone
+from dnsops.models import Partition
+from dnsops.tasks import refresh_signatures
 
 TLSA = "3 1 1 " + "c0ffee" * 10 + "beef"
 IN = dns.rdataclass.IN
@@ -514,6 +516,25 @@ def test_refresh_signatures_resigns_only_what_expires_soon(
     assert signatures == []
     with pytest.raises(ValueError, match="within"):
         backend.refresh_signatures(zone, within=timedelta(days=12))
+
+
+@pytest.mark.django_db
+def test_the_scheduled_refresh_resigns_every_partition_zone(
+    backend: BuiltinBackend, zone: str, settings: SettingsWrapper
+) -> None:
+    settings.DANE_DNS_BACKEND = "builtin"
+    settings.DANE_MX_PARENT_MANAGED = False
+    Partition.objects.create(label=zone.split(".")[0], zone=zone, provisioned_at=timezone.now())
+    backend.apply(ChangeBatch(zone, upserts=domains(zone, ["h1", "h2"])))
+    soon = timezone.now() + timedelta(days=1)
+    BuiltinRRset.objects.filter(zone__name=zone).update(expires_at=soon)  # as if 13 days passed
+
+    refresh_signatures.apply(throw=True)  # what beat runs every 6 hours
+
+    assert not BuiltinRRset.objects.filter(
+        zone__name=zone, expires_at__lt=timezone.now() + timedelta(days=10)
+    ).exists()
+    check(backend, zone)
 
 
 @pytest.mark.django_db(transaction=True)
