@@ -120,9 +120,18 @@ def process_due_operations(backend: DnsBackend | None = None) -> int:
     for operation in operations:
         if operation.domain is None or operation.domain.partition is None:
             fail(operation, "The domain was deleted while the command was running.")
-            continue
-        by_partition[operation.domain.partition.pk].append(operation)
-    backend = backend or get_backend()
+        elif operation.attempts > settings.DANE_OPERATION_MAX_ATTEMPTS:
+            # Claimed again after its lease ran out, every time: its worker keeps dying on it.
+            fail(operation, f"gave up after {operation.attempts - 1} attempts (no worker finished)")
+        else:
+            by_partition[operation.domain.partition.pk].append(operation)
+    try:
+        backend = backend or get_backend()
+    except Exception as exc:  # a driver that cannot be configured: retried, never left running
+        logger.error("DNS driver not usable", extra={"error": type(exc).__name__})
+        for group in by_partition.values():
+            _retry_all(group, f"The DNS driver is not usable now ({type(exc).__name__}).")
+        return len(operations)
     for group in by_partition.values():
         partition = group[0].domain.partition  # type: ignore[union-attr]
         assert partition is not None
@@ -131,15 +140,28 @@ def process_due_operations(backend: DnsBackend | None = None) -> int:
 
 
 def _carry_out(backend: DnsBackend, partition: Partition, group: list[Operation]) -> None:
-    """Publish the group's names in one push and finish its operations.
-
-    A refusal fails only the operations it is about: a refused group is halved and each half
-    pushed again (each push is the database's whole desired state for its names, so repeating
-    one is harmless), down to the single operation whose records the server will not take.
-    """
+    """Provision the partition if needed, then publish the group's names and finish them."""
     try:
         if partition.provisioned_at is None:
             ensure_partition_once(partition, backend)
+    except PermanentDnsError as exc:
+        _fail_all(partition, group, exc)
+        return
+    except Exception as exc:  # anything else is retried, never left running
+        logger.warning("DNS change not done", extra={"zone": partition.zone, "error": str(exc)})
+        _retry_all(group, f"{partition.zone} could not be changed now ({type(exc).__name__}).")
+        return
+    refusal = _publish(backend, partition, group)
+    if refusal is not None:
+        _isolate_refusal(backend, partition, group, refusal)
+
+
+def _publish(
+    backend: DnsBackend, partition: Partition, group: list[Operation]
+) -> PermanentDnsError | None:
+    """One push of the group's names and the wait until every server shows them: the
+    operations succeed, or are retried after a transient failure; a refusal is returned."""
+    try:
         names = sorted({name for operation in group for name in affected_names(operation)})
         batches = push_names(partition, names, backend)
         _add_step(group, "published")
@@ -147,22 +169,52 @@ def _carry_out(backend: DnsBackend, partition: Partition, group: list[Operation]
     except PermanentDnsError as exc:
         # The driver's text names records of other domains (other tenants): logs only.
         logger.error("DNS server refused", extra={"zone": partition.zone, "error": str(exc)})
-        if len(group) > 1 and partition.provisioned_at is not None:
-            middle = len(group) // 2
-            _carry_out(backend, partition, group[:middle])
-            _carry_out(backend, partition, group[middle:])
-            return
-        detail = f"The DNS server refused the change to {partition.zone}"
-        for operation in group:
-            fail(operation, f"{detail} ({exc.rcode or 'refused'}).")
-        return
+        return exc
     except Exception as exc:  # anything else is retried, never left running
         logger.warning("DNS change not done", extra={"zone": partition.zone, "error": str(exc)})
-        detail = f"{partition.zone} could not be changed now ({type(exc).__name__})."
-        for operation in group:
-            retry_or_fail(operation, detail)
-        return
+        _retry_all(group, f"{partition.zone} could not be changed now ({type(exc).__name__}).")
+        return None
     succeed_all(group)
+    return None
+
+
+def _isolate_refusal(
+    backend: DnsBackend, partition: Partition, group: list[Operation], refusal: PermanentDnsError
+) -> None:
+    """The server refused the group's push: find the operations the refusal is about.
+
+    The group is halved and each half pushed again (a push is the database's whole desired
+    state for its names, so repeating one is harmless), down to the operation whose records
+    the server will not take; the others succeed. When both halves are refused too, the
+    server refuses the zone rather than a record (a bad key, a missing ACL): all fail, after
+    three pushes instead of one per operation.
+    """
+    if len(group) == 1:
+        _fail_all(partition, group, refusal)
+        return
+    middle = len(group) // 2
+    halves = (group[:middle], group[middle:])
+    refusals = [_publish(backend, partition, half) for half in halves]
+    if all(refusals):
+        _fail_all(partition, group, refusal)
+        return
+    for half, half_refusal in zip(halves, refusals, strict=True):
+        if half_refusal is not None:
+            _isolate_refusal(backend, partition, half, half_refusal)
+
+
+def _fail_all(partition: Partition, group: list[Operation], refusal: PermanentDnsError) -> None:
+    """Fail the group's operations for a refusal, then repair the zone once."""
+    detail = f"The DNS server refused the change to {partition.zone}"
+    for operation in group:
+        fail(operation, f"{detail} ({refusal.rcode or 'refused'}).", repair=False)
+    _queue_drift_repair(partition.pk)
+
+
+def _retry_all(group: list[Operation], detail: str) -> None:
+    """Schedule each operation's next attempt (the periodic sweep runs it when due)."""
+    for operation in group:
+        retry_or_fail(operation, detail)
 
 
 def wait_until_visible(backend: DnsBackend, batches: Sequence[ChangeBatch]) -> None:
@@ -226,6 +278,15 @@ def succeed_all(operations: list[Operation]) -> None:
         running = set(
             Operation.objects.select_for_update()
             .filter(pk__in=[op.pk for op in operations], state=OperationState.RUNNING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        # Every domain row in one statement, in primary-key order like every other locker
+        # (the status sweep, key rollover): no deadlock between them.
+        list(
+            AcceptedDomain.objects.select_for_update()
+            .filter(pk__in=[op.domain_id for op in operations if op.domain_id is not None])
+            .order_by("pk")
             .values_list("pk", flat=True)
         )
         finished: list[Operation] = []
@@ -238,9 +299,9 @@ def succeed_all(operations: list[Operation]) -> None:
             field, working, done, _ = OUTCOMES[kind]
             domain_ids = [op.domain_id for op in group if op.domain_id is not None]
             moving = set(
-                AcceptedDomain.objects.select_for_update()
-                .filter(pk__in=domain_ids, **{field: working})
-                .values_list("pk", flat=True)
+                AcceptedDomain.objects.filter(pk__in=domain_ids, **{field: working}).values_list(
+                    "pk", flat=True
+                )
             )
             AcceptedDomain.objects.filter(pk__in=moving).update(
                 **{field: done},
@@ -298,6 +359,7 @@ def succeed_all(operations: list[Operation]) -> None:
                 "error_code",
                 "error_detail",
                 "lease_until",
+                "next_attempt_at",
                 "finished_at",
                 "updated_at",
             ],
@@ -307,7 +369,8 @@ def succeed_all(operations: list[Operation]) -> None:
 
 
 def retry_or_fail(operation: Operation, detail: str) -> None:
-    """Schedule another attempt with backoff, or fail when the attempts are used up."""
+    """Schedule another attempt with backoff (the periodic sweep runs it when due), or fail
+    when the attempts are used up."""
     if operation.attempts >= settings.DANE_OPERATION_MAX_ATTEMPTS:
         fail(operation, f"{detail} (gave up after {operation.attempts} attempts)")
         return
@@ -332,14 +395,12 @@ def retry_or_fail(operation: Operation, detail: str) -> None:
             target_id=str(operation.id),
             data={"attempt": operation.attempts, "next_attempt_at": next_attempt.isoformat()},
         )
-    from domains.tasks import process_operations
-
-    process_operations.apply_async(countdown=delay)
 
 
-def fail(operation: Operation, detail: str) -> None:
+def fail(operation: Operation, detail: str, *, repair: bool = True) -> None:
     """End the operation with DnssecOperationFailed; the database stops wanting what the
-    command would have published, so the zone is never left half-done."""
+    command would have published, so the zone is never left half-done (``repair``: queue the
+    drift repair that brings the server in line; callers failing many queue one)."""
     kind = OperationKind(operation.kind)
     code = ErrorCode.DNSSEC_OPERATION_FAILED
     with transaction.atomic():
@@ -377,7 +438,16 @@ def fail(operation: Operation, detail: str) -> None:
             data={"kind": kind, "domain": operation.domain_name, "error": detail[:500]},
         )
     partition_id = operation.domain.partition_id if operation.domain is not None else None
-    if partition_id is not None:
-        from dnsops.tasks import repair_partition_drift
+    if repair and partition_id is not None:
+        _queue_drift_repair(partition_id)
 
+
+def _queue_drift_repair(partition_id: int) -> None:
+    """Ask a worker to repair the partition zone; if the broker is down the periodic repair
+    will (the failures are recorded either way)."""
+    from dnsops.tasks import repair_partition_drift
+
+    try:
         repair_partition_drift.delay(partition_id)
+    except Exception:
+        logger.exception("could not queue a drift repair; the periodic repair will run")

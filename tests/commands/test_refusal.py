@@ -13,8 +13,9 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from dnsops.backends.base import ChangeBatch
 from dnsops.backends.knot_control import KnotControl
-from dnsops.backends.rfc2136 import TsigKey
+from dnsops.backends.rfc2136 import Rfc2136Backend, TsigKey
 from dnsops.models import Partition
 from domains.models import AcceptedDomain, Operation, Tenant
 from domains.operations import process_due_operations
@@ -83,5 +84,41 @@ def test_a_refused_record_fails_only_its_own_command(
             assert answer.records == []
         else:
             assert operation.state == "succeeded", operation.error_detail
+            assert operation.next_attempt_at is None
             assert domain.dnssec_state == "pending_mx"
             assert (answer.records, answer.authenticated) == (["192.0.2.25"], True)
+
+
+class CountingBackend(Rfc2136Backend):
+    """The real rfc2136 driver, counting the UPDATEs it sends."""
+
+    updates = 0
+
+    def apply(self, batch: ChangeBatch) -> None:
+        type(self).updates += 1
+        super().apply(batch)
+
+
+def test_a_zone_wide_refusal_fails_every_command_after_three_pushes(
+    api: APIClient, tenant: Tenant, partition: Partition, dnsnet: DnsTestNetwork
+) -> None:
+    if settings.DANE_DNS_BACKEND != "rfc2136" or not settings.DANE_KNOT_CONTROL_SOCKET:
+        pytest.skip("needs the test network's Knot (rfc2136 driver and control socket)")
+    provisioning = make_verified_domain(tenant)
+    api.post(enable_url(provisioning, "dnssec"))
+    process_due_operations()
+    names = [make_verified_domain(tenant) for _ in range(8)]
+    for name in names:
+        api.post(enable_url(name, "dnssec"))
+    backend = CountingBackend.from_settings()
+    CountingBackend.updates = 0
+
+    with updates_allowed_only_for(partition, [f"nobody.{partition.zone}"]):  # e.g. a bad ACL
+        process_due_operations(backend)
+
+    assert CountingBackend.updates == 3  # the group, then each half: not one per operation
+    operations = Operation.objects.filter(domain_name__in=names)
+    assert {(op.state, op.error_code) for op in operations} == {("failed", "DnssecOperationFailed")}
+    assert set(
+        AcceptedDomain.objects.filter(name__in=names).values_list("dnssec_state", flat=True)
+    ) == {"failed"}
