@@ -1,74 +1,100 @@
-"""Django admin for operators: tenants, domains, API keys, and the read-only audit trail."""
+"""Django admin for operators: tenants, domains, members, API keys and the audit trail.
+
+Every change that matters goes through the service layer (which writes its audit event): the
+admin shows the rows, adds members and revokes keys through the services, and refuses
+anything else, deletes included (deleting an accepted domain here would skip the checks of
+``delete_domain`` and leave its records published).
+"""
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from rest_framework_api_key.admin import APIKeyModelAdmin
 
+from domains import services
+from domains.audit import Actor
 from domains.models import AcceptedDomain, AuditEvent, Membership, Tenant, TenantAPIKey
 
 
+def admin_actor(request: HttpRequest) -> Actor:
+    """The operator using the admin, as the audit trail names them."""
+    return Actor(f"user:{request.user.get_username()}")
+
+
+class ServiceLayerOnlyAdmin(admin.ModelAdmin):
+    """Read-only rows: no add, change or delete from the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Created through the service layer."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Changes need audit events, which only the service layer writes."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Deletes need the service layer's checks and audit events."""
+        return False
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin[Tenant]):
+class TenantAdmin(ServiceLayerOnlyAdmin):
     """Tenants are created with the createtenant command (it also makes the initial domain)."""
 
     list_display = ("slug", "name", "created_at")
     search_fields = ("slug", "name")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Creation goes through the service layer (manage.py createtenant)."""
-        return False
-
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin[Membership]):
-    """Which user acts for which tenant."""
+class MembershipAdmin(ServiceLayerOnlyAdmin):
+    """Which user acts for which tenant; adding one goes through ``services.add_member``."""
 
     list_display = ("user", "tenant", "created_at")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Operators add members here."""
+        return True
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        """Through the service layer, with its audit event."""
+        membership = services.add_member(obj.tenant, obj.user, actor=admin_actor(request))
+        obj.pk = membership.pk
+
 
 @admin.register(TenantAPIKey)
-class TenantAPIKeyAdmin(APIKeyModelAdmin):
-    """Tenant API keys (hashes only)."""
+class TenantAPIKeyAdmin(ServiceLayerOnlyAdmin):
+    """Tenant API keys (prefixes and hashes only); keys are made with ``createapikey`` or the
+    API and revoked here with the "Revoke" action."""
 
-    list_display = (*APIKeyModelAdmin.list_display, "tenant")  # type: ignore[assignment]
+    list_display = ("prefix", "name", "tenant", "created", "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("prefix", "name", "tenant__slug")
+    exclude = ("hashed_key",)
+    actions = ("revoke",)
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[TenantAPIKey]) -> None:
+        """Revoke each key through the service layer (audit event included)."""
+        for api_key in queryset.select_related("tenant"):
+            services.revoke_api_key(api_key, actor=admin_actor(request))
+        self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)
 
 
 @admin.register(AcceptedDomain)
-class AcceptedDomainAdmin(admin.ModelAdmin[AcceptedDomain]):
-    """Accepted domains; read-only here, changes go through the service layer."""
+class AcceptedDomainAdmin(ServiceLayerOnlyAdmin):
+    """Accepted domains; changes go through the API, the UI or the management commands."""
 
-    list_display = ("name", "tenant", "is_initial", "is_self_service", "verified_at")
-    list_filter = ("is_initial", "is_self_service")
+    list_display = ("name", "tenant", "dnssec_state", "dane_state", "verified_at")
+    list_filter = ("dnssec_state", "dane_state", "is_initial", "is_self_service")
     search_fields = ("name", "tenant__slug")
-    readonly_fields = ("verification_token",)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """State changes need audit events, which only the service layer writes."""
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Domains are added through the API or UI."""
-        return False
+    exclude = ("verification_token",)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
-    """The audit trail, read-only."""
+class AuditEventAdmin(ServiceLayerOnlyAdmin):
+    """The audit trail, append-only."""
 
     list_display = ("occurred_at", "tenant", "actor", "action", "target_type", "target_id")
     list_filter = ("action",)
     search_fields = ("target_id", "actor")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Append-only."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Append-only."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Append-only."""
-        return False
