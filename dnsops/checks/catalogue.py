@@ -229,6 +229,18 @@ _SPECS = (
         "Add a DS record for {domain} with digest type 2 (SHA-256) at your registrar, then "
         "delete the DS record with digest type {digests}.",
     ),
+    CodeSpec(
+        "ED018",
+        Section.DNS,
+        Severity.WARNING,
+        "Answers are not authenticated and the DNSKEY (or, with DNSKEY published, the DS) "
+        "lookup failed, so the signing state is unknown.",
+        "Answers for {domain} are not authenticated, and the {lookup} lookup failed, so it is "
+        "not known whether the zone is signed and delegated securely.",
+        "Nothing to change if this passes on the next check; if it persists, make sure the "
+        "name servers of {domain} (and of its parent zone, for DS) answer {lookup} queries "
+        "over UDP and TCP.",
+    ),
     # MX section, in the order of the decision table (SPEC §5).
     CodeSpec(
         "EX012",

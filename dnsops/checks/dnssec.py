@@ -125,10 +125,10 @@ def diagnose_zone(
 ) -> ZoneDiagnosis:
     """Diagnose the DNSSEC of ``domain`` (nothing to say when the domain does not exist).
 
-    Findings, in order: signing state (ED004-ED006), the resolver's Extended DNS Errors
-    (ED009-ED015), a DS without DNSKEY (ED011), signature expiry (ED009, ED007), the generic
-    bogus finding when nothing more specific explains a bogus zone (ED008), weak algorithms
-    and digests (ED016, ED017). Each code appears at most once.
+    Findings, in order: signing state (ED004-ED006; ED018 when a lookup failed), the
+    resolver's Extended DNS Errors (ED009-ED015), a DS without DNSKEY (ED011), signature
+    expiry (ED009, ED007), the generic bogus finding when nothing more specific explains a
+    bogus zone (ED008), weak algorithms and digests (ED016, ED017). Each code appears at most once.
     """
     security = classify_zone(apex, evidence)
     expirations = evidence.signature_expirations
@@ -138,7 +138,11 @@ def diagnose_zone(
 
     found: list[Finding] = []
     if security is ZoneSecurity.INSECURE:
-        if not evidence.dnskey_published:
+        if evidence.dnskey_published is None:  # a failed lookup is not an absent record
+            found.append(finding("ED018", domain=domain, lookup="DNSKEY"))
+        elif evidence.dnskey_published and evidence.ds_at_parent is None:
+            found.append(finding("ED018", domain=domain, lookup="DS"))
+        elif not evidence.dnskey_published:
             found.append(finding("ED004", domain=domain))
         elif evidence.ds_at_parent:
             found.append(finding("ED006", domain=domain))

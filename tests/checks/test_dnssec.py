@@ -72,9 +72,10 @@ def test_secure_zone_has_nothing_to_say():
     ("evidence", "code", "action_part"),
     [
         (ZoneDnssecEvidence(dnskey_published=False, ds_at_parent=False), "ED004", "Turn on DNSSEC"),
-        (ZoneDnssecEvidence(), "ED004", "Turn on DNSSEC"),
+        (ZoneDnssecEvidence(), "ED018", "answer DNSKEY queries"),  # the lookup failed
         (ZoneDnssecEvidence(dnskey_published=True, ds_at_parent=False), "ED005", "registrar"),
-        (ZoneDnssecEvidence(dnskey_published=True, ds_at_parent=None), "ED005", "registrar"),
+        (ZoneDnssecEvidence(dnskey_published=True, ds_at_parent=None), "ED018", "answer DS"),
+        (ZoneDnssecEvidence(dnskey_published=False, ds_at_parent=None), "ED004", "Turn on"),
         (ZoneDnssecEvidence(dnskey_published=True, ds_at_parent=True), "ED006", "registry"),
     ],
 )
