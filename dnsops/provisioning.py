@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
 import dns.rdata
 import dns.rdataclass
@@ -34,6 +35,8 @@ from dnsops.backends.base import (
 )
 from dnsops.choices import PartitionStatus
 from dnsops.models import Partition, ZoneRRset
+from domains.audit import Actor, record_audit_event
+from domains.choices import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ def sync_partitions_from_settings() -> list[Partition]:
     """Make sure a Partition row exists for every label in ``DANE_PARTITIONS``."""
     partitions = []
     for label in settings.DANE_PARTITIONS:
-        partition, _ = Partition.objects.get_or_create(
+        partition, created = Partition.objects.get_or_create(
             label=label,
             defaults={
                 "zone": partition_zone(label),
@@ -62,6 +65,10 @@ def sync_partitions_from_settings() -> list[Partition]:
                 "status": PartitionStatus.ACTIVE,
             },
         )
+        if created:
+            _audit_partition(
+                AuditAction.PARTITION_ADDED, partition, {"capacity": partition.capacity}
+            )
         partitions.append(partition)
     return partitions
 
@@ -86,11 +93,29 @@ def ensure_partition(partition: Partition, backend: DnsBackend | None = None) ->
                 ],
             )
         )
-    Partition.objects.filter(pk=partition.pk).update(
-        ds_records=ds_records, provisioned_at=timezone.now()
-    )
+    with transaction.atomic():
+        Partition.objects.filter(pk=partition.pk).update(
+            ds_records=ds_records, provisioned_at=timezone.now()
+        )
+        _audit_partition(
+            AuditAction.PARTITION_PROVISIONED,
+            partition,
+            {"ds_records": ds_records, "parent_updated": bool(settings.DANE_MX_PARENT_MANAGED)},
+        )
     partition.refresh_from_db()
     return partition
+
+
+def _audit_partition(action: AuditAction, partition: Partition, data: dict[str, Any]) -> None:
+    """The audit event of a change to a partition (the provider's, no tenant's)."""
+    record_audit_event(
+        action,
+        actor=Actor.system(),
+        tenant=None,
+        target_type="partition",
+        target_id=partition.zone,
+        data=data,
+    )
 
 
 def refresh_signatures(backend: DnsBackend | None = None) -> int:

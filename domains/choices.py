@@ -22,6 +22,8 @@ class AuditAction(models.TextChoices):
     INBOUND_KEY_CHANGED = "inbound_key.changed", "Inbound key registered or changed"
     TLSA_REPUBLISHED = "partition.tlsa_republished", "TLSA records republished after a key change"
     PARTITION_STATUS_CHANGED = "partition.status", "Partition status changed"
+    PARTITION_ADDED = "partition.added", "Partition added"
+    PARTITION_PROVISIONED = "partition.provisioned", "Partition zone created, signed, delegated"
 
 
 class DnssecState(models.TextChoices):

@@ -58,6 +58,9 @@ def test_enable_dnssec_publishes_a_validating_mx_host(
     assert body["result"] == {"Result": "Success", "DnssecMxValue": mx_value, "ErrorData": None}
     assert body["steps"][-2:] == ["visible-on-all-servers", "state-updated"]
     assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
+    partition.refresh_from_db()  # provisioned by this first command, with its DS audited
+    provisioned = AuditEvent.objects.get(action="partition.provisioned", target_id=partition.zone)
+    assert provisioned.data["ds_records"] == partition.ds_records != []
     a = dnsnet.resolve(mx_value, "A")
     assert (a.records, a.authenticated) == (["192.0.2.25"], True)
     aaaa = dnsnet.resolve(mx_value, "AAAA")
