@@ -171,7 +171,11 @@ DANE_INITIAL_DOMAIN_SUFFIX = (
 DANE_INBOUND_ADDRESSES = env.list("DANE_INBOUND_ADDRESSES", default=["192.0.2.25", "2001:db8::25"])
 DANE_INBOUND_CERTS = env.list("DANE_INBOUND_CERTS", default=[])
 DANE_DNS_BACKEND = env.str("DANE_DNS_BACKEND", default="builtin")
-DANE_DNS_SERVERS = env.list("DANE_DNS_SERVERS", default=["127.0.0.1:5300"])
+# The servers a change must be visible on; the builtin driver's default is none (it writes
+# zone files; list the servers that load them to wait for those).
+DANE_DNS_SERVERS = env.list(
+    "DANE_DNS_SERVERS", default=[] if DANE_DNS_BACKEND == "builtin" else ["127.0.0.1:5300"]
+)
 DANE_TSIG_KEY_FILE = env.str("DANE_TSIG_KEY_FILE", default="")
 DANE_RESOLVER = env.str("DANE_RESOLVER", default="127.0.0.1:5301")
 DANE_DNS_TIMEOUT = env.float("DANE_DNS_TIMEOUT", default=3.0)

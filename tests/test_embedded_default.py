@@ -50,6 +50,7 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         tmp_path,
         DANE_ADMIN_ADDR=f"127.0.0.1:{port}",
         DANE_DNS_BACKEND="builtin",
+        DANE_DNS_SERVERS="",  # nothing loads the zone files on a fresh machine
         DANE_MX_PARENT_MANAGED="0",
     )
     env.pop("SECRET_KEY", None)

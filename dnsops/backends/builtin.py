@@ -854,13 +854,12 @@ class BuiltinBackend(DnsBackend):
 
     def confirm_visible(self, batch: ChangeBatch) -> bool:
         """True when the database holds the batch's state, the zone file carries the current
-        serial, and every server of ``DANE_DNS_SERVERS`` that serves the zone has at least
-        that serial.
+        serial, and every server of ``DANE_DNS_SERVERS`` (the servers that load the files)
+        serves the zone with at least that serial.
 
-        A server that doesn't answer, or answers without authority (REFUSED, NOTAUTH, not AA),
-        is skipped: this driver writes files and does not know which servers load them (on
-        a fresh machine there is none). A server that has the zone but fails it (SERVFAIL,
-        e.g. it could not load the file) or lags behind makes the answer False.
+        A server that does not answer, refuses, answers without authority or fails the zone
+        (SERVFAIL, e.g. it could not load the file) has not got the change. With no servers
+        configured (the embedded default: the files are the product) the file is enough.
         """
         origin = _origin(batch.zone)
         zone = BuiltinZone.objects.filter(name=_text(origin)).first()
@@ -891,12 +890,10 @@ class BuiltinBackend(DnsBackend):
         try:
             response = dns.query.udp(query, server[0], port=server[1], timeout=self.timeout)
         except (dns.exception.DNSException, OSError):
-            logger.info("server not checked: no answer", extra={"server": f"{server}"})
-            return True
-        if response.rcode() == dns.rcode.SERVFAIL:
+            logger.info("zone not confirmed: no answer", extra={"server": f"{server}"})
             return False
         if response.rcode() != dns.rcode.NOERROR or not response.flags & dns.flags.AA:
-            return True
+            return False
         served = [
             rdata.serial
             for rrset in response.answer

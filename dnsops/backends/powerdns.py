@@ -356,7 +356,11 @@ class PowerDnsBackend(DnsBackend):
 
     # --- visibility ----------------------------------------------------------------------
 
-    def _served(self, server: tuple[str, int], name: str, rdtype: str) -> set[dns.rdata.Rdata]:
+    def _served(
+        self, server: tuple[str, int], name: str, rdtype: str
+    ) -> set[dns.rdata.Rdata] | None:
+        """The records ``server`` serves at ``name``; None unless it answers with authority
+        (a refusal, SERVFAIL or a non-AA answer confirms nothing, not even a delete)."""
         request = dns.message.make_query(_fqdn(name), rdtype)
         request.flags &= ~dns.flags.RD
         try:
@@ -368,6 +372,10 @@ class PowerDnsBackend(DnsBackend):
                 f"The DNS server {server[0]}:{server[1]} did not answer {name} {rdtype}: "
                 f"{type(exc).__name__}."
             ) from exc
+        if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) or not (
+            response.flags & dns.flags.AA
+        ):
+            return None
         kind = dns.rdatatype.from_text(rdtype)
         qname = dns.name.from_text(_fqdn(name))
         return {

@@ -438,9 +438,11 @@ def test_confirm_visible_checks_the_database_and_the_file(
     batch = ChangeBatch(zone, upserts=domain(zone, "one"))
     assert not backend.confirm_visible(batch)
     backend.apply(batch)
-    backend.servers = [("127.0.0.1", free_port())]  # nobody listens: not a server of this zone
+    assert backend.confirm_visible(batch)  # no servers listed: the file is the product
+    backend.servers = [("127.0.0.1", free_port())]  # a listed server that does not answer
     backend.timeout = 0.3
-    assert backend.confirm_visible(batch)
+    assert not backend.confirm_visible(batch)
+    backend.servers = []
     backend.zone_file_path(zone).unlink()
     assert not backend.confirm_visible(batch)
     backend.ensure_zone(zone)  # rewrites the missing file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import http.server
 import json
 import socket
@@ -438,6 +439,12 @@ def test_confirm_visible_asks_every_configured_server(
         batch = ChangeBatch(zone, upserts=host_rrsets(zone, "lagging"))
         both.apply(batch)
         assert not both.confirm_visible(batch)
+        removal = ChangeBatch(zone, deletes=[RRsetKey(f"lagging.{zone}", "A")])
+        both.apply(removal)
+        alone = copy.copy(both)
+        alone.dns_servers = both.dns_servers[:1]
+        assert alone.confirm_visible(removal)  # gone from PowerDNS itself
+        assert not both.confirm_visible(removal)  # a refusal is not an empty answer
 
     settings.DANE_DNS_BACKEND = "rfc2136"  # then DANE_DNS_SERVERS are Knot's, not asked
     assert PowerDnsBackend.from_settings().dns_servers == [
