@@ -464,8 +464,8 @@ _SPECS = (
         Severity.WARNING,
         "The policy body is not valid RFC 8461 section 3.2 syntax (including max_age above "
         "31557600 and bodies that are not UTF-8).",
-        "The MTA-STS policy of {domain} at {policy_url} is not valid, so senders ignore it: "
-        "{problem}.",
+        "The MTA-STS policy of {domain} at {policy_url} is not valid: {problem}. Strict "
+        "senders ignore it; lenient ones apply the lines they can read (judged below).",
         'Fix {policy_url} so that it has one "key: value" per line: "version: STSv1", '
         '"mode: enforce", "mode: testing" or "mode: none", one "mx:" line per MX host or '
         '"*." pattern, and "max_age:" in seconds from 0 to 31557600; then change the id of '

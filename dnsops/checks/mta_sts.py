@@ -227,6 +227,35 @@ def parse_sts_policy(body: str) -> StsPolicy:
     )
 
 
+def read_policy_leniently(body: str) -> StsPolicy | None:
+    """What a lenient sender makes of a policy that fails :func:`parse_sts_policy`: lines
+    without a colon and invalid ``mx`` patterns skipped, white space trimmed, ``max_age``
+    capped at the RFC maximum. None when ``version: STSv1``, a mode, a ``max_age`` in digits
+    or (for enforce and testing) one valid ``mx`` line cannot be read."""
+    fields: dict[str, str] = {}
+    patterns: list[str] = []
+    for raw in body.splitlines():
+        key, colon, value = raw.partition(":")
+        key, value = key.strip(), value.strip()
+        if not colon:
+            continue
+        if key == "mx":
+            if _MX_PATTERN.fullmatch(value) and len(value) <= 255:
+                patterns.append(value)
+        elif key in ("version", "mode", "max_age"):
+            fields.setdefault(key, value)
+    modes = {mode.value for mode in StsMode}
+    if fields.get("version") != "STSv1" or fields.get("mode") not in modes:
+        return None
+    if not _MAX_AGE.fullmatch(fields.get("max_age", "")):
+        return None
+    mode = StsMode(fields["mode"])
+    if mode is not StsMode.NONE and not patterns:
+        return None
+    max_age = min(int(fields["max_age"]), MAX_AGE_LIMIT)
+    return StsPolicy(mode=mode, max_age=max_age, mx=tuple(patterns), extensions={})
+
+
 def _check_policy_field(number: int, key: str, value: str) -> None:
     """Raise :class:`PolicySyntaxError` unless line ``number`` is a valid ``key: value``."""
     where = f"line {number}"
@@ -322,7 +351,11 @@ def evaluate_mta_sts(
         raise ValueError(f"{names.txt_name} is a valid MTA-STS record: the policy fetch is needed")
     policy = _read_policy(fetch, names, size_limit)
     if isinstance(policy, Finding):
-        return MtaStsResult(SectionResult.from_findings([policy]), reading.record, None)
+        # An invalid policy is still what lenient senders apply as far as they can read it:
+        # judge that too, so a missing MX host is not hidden behind a syntax warning.
+        lenient = _lenient_reading(fetch) if policy.code == "ES010" else None
+        judged = _judge_policy(lenient, reading.record, expected_host, names) if lenient else []
+        return MtaStsResult(SectionResult.from_findings([policy, *judged]), reading.record, None)
     findings = _judge_policy(policy, reading.record, expected_host, names)
     return MtaStsResult(SectionResult.from_findings(findings), reading.record, policy)
 
@@ -387,6 +420,14 @@ def _read_policy(fetch: PolicyFetch, names: _PolicyNames, size_limit: int) -> St
         return finding("ES010", problem="the body is not UTF-8 text", **params)
     except PolicySyntaxError as exc:
         return finding("ES010", problem=str(exc), **params)
+
+
+def _lenient_reading(fetch: PolicyFetch) -> StsPolicy | None:
+    """The fetched body read as a lenient sender would (None for a body that is not UTF-8)."""
+    try:
+        return read_policy_leniently(fetch.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
 
 
 def _judge_policy(

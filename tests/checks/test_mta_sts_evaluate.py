@@ -142,9 +142,9 @@ def test_valid_txt_needs_the_fetch_outcome():
         (served(b"version: STSv1\nmode: none\nmax_age: 1\nx: \xff\n"), "ES010", "not UTF-8"),
         (served("version: STSv1\nmode: enforce\nmax_age: 1\n"), "ES010", '"mx" line'),
         (
-            served("version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 31557601\n"),
+            served("version: STSv1\nmode: none\nmax_age: 31557601\n"),
             "ES010",
-            "line 4: max_age 31557601 is above the RFC 8461 maximum of 31557600",
+            "line 3: max_age 31557601 is above the RFC 8461 maximum of 31557600",
         ),
     ],
 )
@@ -156,6 +156,22 @@ def test_policy_not_usable(fetch, code, message_part):
     assert DOMAIN in found.message
     assert message_part in found.message
     assert result.record is not None
+    assert result.policy is None
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (f"version: STSv1\nmode: enforce\nmx: *.{DOMAIN}\nmax_age: 86400\n\n", "line 5"),
+        (f"version: STSv1\nmode: enforce\nmx: *.{DOMAIN}\nmax_age: 31557601\n", "max_age"),
+        (f"version: STSv1\nmode: enforce\nmx: *.{DOMAIN}\nmx: bad..name\nmax_age: 1\n", "mx"),
+    ],
+)
+def test_an_invalid_policy_is_still_judged_as_lenient_senders_read_it(body, problem):
+    result = evaluate(fetch=served(body))
+    assert result.section.codes == ["ES010", "ES001"]  # the syntax, and the missing MX host
+    assert problem in result.section.findings[0].message
+    assert result.section.status is SectionStatus.FAILED
     assert result.policy is None
 
 
