@@ -500,8 +500,13 @@ def measure(world: World, args: argparse.Namespace) -> None:
     server = PolicyServer(ca, world, world.partition_zone)
     bundle = Path(tempfile.mkdtemp()) / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    os.environ.update(DANE_MTA_STS_PORT=str(server.port), DANE_MTA_STS_CA_BUNDLE=str(bundle))
+    os.environ.update(
+        DANE_MTA_STS_PORT=str(server.port),
+        DANE_MTA_STS_CA_BUNDLE=str(bundle),
+        DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES="1",  # the policy server is on loopback
+    )
     settings.DANE_MTA_STS_PORT, settings.DANE_MTA_STS_CA_BUNDLE = server.port, str(bundle)
+    settings.DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES = True
 
     # Cold cache first: the last COLD_DOMAINS domains one at a time, the others concurrently
     # (the warm-up pass, which also records the queries for dnsperf).

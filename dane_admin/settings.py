@@ -185,6 +185,11 @@ DANE_DNS_TIMEOUT = env.float("DANE_DNS_TIMEOUT", default=3.0)
 DANE_MTA_STS_PORT = env.int("DANE_MTA_STS_PORT", default=443)
 DANE_MTA_STS_CA_BUNDLE = env.str("DANE_MTA_STS_CA_BUNDLE", default="") or None
 DANE_MTA_STS_TIMEOUT = env.float("DANE_MTA_STS_TIMEOUT", default=10.0)
+# Whether the policy fetch may connect to loopback/private addresses a customer's DNS names
+# (off in production: a tenant must not probe the provider's network; on for tests).
+DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
+)
 DANE_CHECK_TIMEOUT = env.float("DANE_CHECK_TIMEOUT", default=20.0)
 DANE_CHECK_INTERVAL = env.float("DANE_CHECK_INTERVAL", default=300.0)
 DANE_CHECK_MAX_INTERVAL = env.float("DANE_CHECK_MAX_INTERVAL", default=21600.0)

@@ -34,6 +34,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from ipaddress import ip_address
 from typing import Any
 
 import httpx
@@ -86,6 +87,7 @@ class RunnerConfig:
     policy_ca_bundle: str | None = None
     policy_timeout: float = 10.0
     policy_size_limit: int = POLICY_SIZE_LIMIT
+    policy_private_addresses: bool = False
     check_timeout: float = 20.0
     concurrency: int = 1000
     sockets: int = 8
@@ -106,6 +108,7 @@ class RunnerConfig:
             "policy_port": settings.DANE_MTA_STS_PORT,
             "policy_ca_bundle": settings.DANE_MTA_STS_CA_BUNDLE,
             "policy_timeout": settings.DANE_MTA_STS_TIMEOUT,
+            "policy_private_addresses": settings.DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES,
             "check_timeout": settings.DANE_CHECK_TIMEOUT,
             "max_in_flight": settings.DANE_CHECK_MAX_IN_FLIGHT,
         }
@@ -354,8 +357,19 @@ class Checker:
                 ]
                 if not addresses:
                     return PolicyFetch(FetchOutcome.HOST_NOT_FOUND, detail=_why_unresolved(found))
+                reachable = [
+                    address
+                    for address in addresses
+                    if self.config.policy_private_addresses or ip_address(address).is_global
+                ]
+                if not reachable:  # a customer's DNS must not make us probe private networks
+                    return PolicyFetch(
+                        FetchOutcome.CONNECTION_FAILED,
+                        detail=f"{host} has only non-public addresses ({', '.join(addresses)}); "
+                        "senders on the internet cannot reach them either",
+                    )
                 fetch = PolicyFetch(FetchOutcome.CONNECTION_FAILED)
-                for address in addresses:
+                for address in reachable:
                     fetch = await self._get_policy(host, address)
                     if fetch.outcome is not FetchOutcome.CONNECTION_FAILED:
                         break

@@ -48,6 +48,7 @@ def policy_server(
     settings.DANE_MTA_STS_PORT = policy_server_session.port
     settings.DANE_MTA_STS_CA_BUNDLE = str(bundle)
     settings.DANE_MTA_STS_TIMEOUT = 5.0
+    settings.DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES = True  # the server is on loopback
     return policy_server_session
 
 

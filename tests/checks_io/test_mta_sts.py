@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 import trustme
+from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from dnsops.models import Partition
@@ -200,6 +201,25 @@ def test_policy_host_does_not_resolve(
 
     assert codes(section) == ["ES005"]
     assert f"mta-sts.{zone} does not resolve" in section["Findings"][0]["message"]
+
+
+def test_a_policy_host_on_a_private_address_is_not_contacted(
+    api: APIClient,
+    dnsnet: DnsTestNetwork,
+    policy_server: PolicyServer,
+    migrating: tuple[str, str],
+    settings: SettingsWrapper,
+) -> None:
+    settings.DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES = False  # the production default
+    zone, host = migrating
+    announce(dnsnet, zone, f"0 {host}")  # mta-sts.<zone> A 127.0.0.1
+    policy_server.publish(f"mta-sts.{zone}", policy("enforce", host))
+
+    section = status(api, zone)["MtaStsValidation"]
+
+    assert codes(section) == ["ES005"]
+    assert "only non-public addresses (127.0.0.1)" in section["Findings"][0]["message"]
+    assert not any(name == f"mta-sts.{zone}" for name, _ in policy_server.requests)
 
 
 def test_policy_host_with_an_untrusted_certificate(
