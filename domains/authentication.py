@@ -34,7 +34,7 @@ class TenantApiKeyAuthentication(authentication.BaseAuthentication):
         """Return the key's tenant principal, None when no API key was sent."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw_key = header.partition(" ")
-        if scheme != API_KEY_SCHEME:
+        if scheme.lower() != API_KEY_SCHEME.lower():  # auth schemes are case-insensitive
             return None
         raw_key = raw_key.strip()
         if not raw_key or len(raw_key) > 200:

@@ -83,6 +83,11 @@ def test_delete_honours_if_match(api: APIClient) -> None:
     assert stale.json()["code"] == "VersionConflict"
     assert AcceptedDomain.objects.filter(name="contoso.example").exists()
     etag = api.get("/api/v1/domains/contoso.example/")["ETag"]
+    for malformed in ("7", '"seven"', '"1", "2"'):
+        response = api.delete("/api/v1/domains/contoso.example/", HTTP_IF_MATCH=malformed)
+        assert response.status_code == 400, malformed
+    weak = api.delete("/api/v1/domains/contoso.example/", HTTP_IF_MATCH=f"W/{etag}")
+    assert weak.status_code == 412  # If-Match compares strongly
     assert api.delete("/api/v1/domains/contoso.example/", HTTP_IF_MATCH=etag).status_code == 204
 
 
@@ -129,10 +134,21 @@ def test_malformed_requests_change_nothing(
     assert AuditEvent.objects.count() == audit_before
 
 
-def test_huge_body_is_refused(api: APIClient) -> None:
-    body = json.dumps({"name": "a" * (2 * 1024 * 1024)})
+def test_huge_body_is_refused_in_the_api_error_shape(api: APIClient) -> None:
+    # A valid name, padded past the 256 KB limit: only the size can refuse it.
+    body = json.dumps({"name": "contoso.example", "padding": "a" * (300 * 1024)})
     response = api.generic("POST", "/api/v1/domains/", body, content_type="application/json")
-    assert response.status_code in (400, 413)
+    assert response.status_code == 413
+    assert response.json()["code"] == "RequestTooLarge"
+    assert AcceptedDomain.objects.filter(is_initial=False).count() == 0
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(api: APIClient) -> None:
+    body = "[" * 100_000  # under the size limit, too deep for the JSON decoder
+    response = api.generic("POST", "/api/v1/domains/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert "nested too deeply" in response.json()["detail"]
     assert AcceptedDomain.objects.filter(is_initial=False).count() == 0
 
 

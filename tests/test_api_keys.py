@@ -37,6 +37,8 @@ def test_createtenant_and_createapikey_print_a_working_key() -> None:
     response = client.get("/api/v1/domains/")
     assert response.status_code == 200
     assert [d["name"] for d in response.json()["results"]] == ["contoso.onprovider.test"]
+    client.credentials(HTTP_AUTHORIZATION=f"api-key {raw_key}")  # schemes ignore case
+    assert client.get("/api/v1/domains/").status_code == 200
 
     database = all_database_text()
     secret_part = raw_key.split(".", 1)[1]

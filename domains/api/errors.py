@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -46,6 +48,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body.update(commands.error_result(exc.code, exc.message))
         return Response(
             body, status=status_for(exc), headers={"Retry-After": "30"} if retryable else None
+        )
+    if isinstance(exc, RequestDataTooBig):  # Django would answer with an HTML page
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"code": "RequestTooLarge", "detail": f"The request body exceeds {limit} bytes."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     response = drf_exception_handler(exc, context)
     if response is None:

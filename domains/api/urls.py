@@ -1,5 +1,7 @@
 """Routes of the domains API under /api/v1/."""
 
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import SimpleRouter
 
 from domains.api.views import DomainViewSet, OperationViewSet
@@ -8,4 +10,13 @@ router = SimpleRouter()
 router.register("domains", DomainViewSet, basename="domain")
 router.register("operations", OperationViewSet, basename="operation")
 
-urlpatterns = router.urls
+# A command's 202 names its operation as ``Location: /api/v1/operations/<id>`` (the contract's
+# form, without the final slash): that URL answers too, not with a redirect.
+operation_by_location = extend_schema_view(retrieve=extend_schema(exclude=True))(
+    OperationViewSet
+).as_view({"get": "retrieve"})
+
+urlpatterns = [
+    *router.urls,
+    path("operations/<str:pk>", operation_by_location, name="operation-location"),
+]

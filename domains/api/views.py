@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -27,6 +28,7 @@ from domains.errors import InvalidRequest, VersionConflict
 from domains.models import AcceptedDomain, Operation
 
 DOMAIN_NAME_PATTERN = r"[^/]+"
+ETAG = re.compile(r'(?P<weak>W/)?"(?P<version>[0-9]{1,18})"')
 
 
 def principal_of(request: Request) -> TenantPrincipal:
@@ -36,14 +38,20 @@ def principal_of(request: Request) -> TenantPrincipal:
 
 
 def if_match_version(request: Request) -> int | None:
-    """The version named by an ``If-Match: "<version>"`` header, if any."""
+    """The version named by an ``If-Match: "<version>"`` header, if any.
+
+    A malformed header is a 400; a weak tag never matches (If-Match compares strongly,
+    RFC 9110 §13.1.1), so it is a 412 like a stale one.
+    """
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError as exc:
-        raise VersionConflict("If-Match must be the ETag of the domain.") from exc
+    match = ETAG.fullmatch(header.strip())
+    if match is None:
+        raise InvalidRequest('If-Match must be one ETag of the domain, e.g. "3".')
+    if match["weak"]:
+        raise VersionConflict("If-Match needs the domain's strong ETag, not a weak one.")
+    return int(match["version"])
 
 
 def idempotency_key(request: Request) -> str | None:

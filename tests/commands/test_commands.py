@@ -183,7 +183,7 @@ def test_dane_publishes_tlsa_for_the_inbound_keys(
     response = api.post(enable_url(name, "smtp-dane-inbound"))
     assert response.status_code == 202
     run_worker()
-    assert api.get(response["Location"] + "/").json()["state"] == "succeeded"
+    assert api.get(response["Location"]).json()["state"] == "succeeded"
 
     status = api.get(f"/api/v1/domains/{name}/smtp-dane-inbound/").json()
     expected = sorted([current.tlsa_record, upcoming.tlsa_record])
@@ -194,7 +194,7 @@ def test_dane_publishes_tlsa_for_the_inbound_keys(
 
     disable = api.post(enable_url(name, "dnssec", "disable"))
     run_worker()
-    assert api.get(disable["Location"] + "/").json()["state"] == "succeeded"
+    assert api.get(disable["Location"]).json()["state"] == "succeeded"
     domain = AcceptedDomain.objects.get(name=name)
     assert (domain.dnssec_state, domain.dane_state) == ("disabled", "disabled")
     assert not ZoneRRset.objects.filter(partition=partition).exists()
@@ -233,7 +233,7 @@ def test_transient_failures_retry_then_fail_cleanly(
     retry = api.post(enable_url(name, "dnssec"))
     assert retry.status_code == 202
     run_worker()
-    assert api.get(retry["Location"] + "/").json()["state"] == "succeeded"
+    assert api.get(retry["Location"]).json()["state"] == "succeeded"
     assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
 
 
@@ -366,10 +366,14 @@ def test_operations_of_other_tenants_are_404(
     api: APIClient, other_api: APIClient, tenant: Tenant, partition: Partition
 ) -> None:
     name = make_verified_domain(tenant)
-    operation_id = api.post(enable_url(name, "dnssec")).json()["id"]
+    response = api.post(enable_url(name, "dnssec"))
+    operation_id, location = response.json()["id"], response["Location"]
     assert other_api.get(f"/api/v1/operations/{operation_id}/").status_code == 404
+    assert other_api.get(location).status_code == 404  # the Location form, without the slash
     assert other_api.get(f"/api/v1/operations/{uuid.uuid4()}/").status_code == 404
+    assert api.get("/api/v1/operations/not-a-uuid").status_code == 404
     assert api.get(f"/api/v1/operations/{operation_id}/").status_code == 200
+    assert api.get(location).status_code == 200
 
 
 def test_cmdlet_management_command_prints_the_cmdlet_result(
