@@ -8,3 +8,7 @@ class DomainsConfig(AppConfig):
 
     name = "domains"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Register the OpenAPI authentication extensions."""
+        from domains.api import schema  # noqa: F401

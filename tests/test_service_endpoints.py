@@ -35,7 +35,21 @@ def test_openapi_document_lists_the_contract(client: Client) -> None:
     paths = response.json()["paths"]
     for path in ("/api/v1/domains/", "/api/v1/domains/{name}/", "/api/v1/domains/{name}/verify/"):
         assert path in paths
-    assert "ApiKey" in str(response.json()["components"].get("securitySchemes", {})) or paths
+    schemes = response.json()["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": schemes["ApiKey"]["description"],
+    }
+    assert "Api-Key <key>" in schemes["ApiKey"]["description"]
+    for path, methods in paths.items():
+        if path.startswith("/api/v1/"):
+            for operation in methods.values():
+                assert {"ApiKey": []} in operation["security"], path
+    command = paths["/api/v1/domains/{name}/dnssec/enable/"]["post"]["responses"]
+    assert "Location" in command["202"]["headers"]
+    assert "401" in command
 
 
 def test_api_docs_page_uses_no_cdn(client: Client) -> None:

@@ -79,6 +79,8 @@ def command_response(request: Request, outcome: commands.CommandOutcome) -> Resp
 COMMAND_RESPONSES = {
     200: OpenApiResponse(OperationSerializer, "Already in place: a finished operation."),
     202: OpenApiResponse(OperationSerializer, "Accepted; follow Location."),
+    400: OpenApiResponse(ErrorSerializer, "A malformed body or Idempotency-Key."),
+    401: OpenApiResponse(ErrorSerializer, "No valid API key or session."),
     404: ErrorSerializer,
     409: ErrorSerializer,
     422: ErrorSerializer,
@@ -90,6 +92,13 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Repeat a command safely: the same key returns the same operation.",
+)
+LOCATION_HEADER = OpenApiParameter(
+    "Location",
+    str,
+    OpenApiParameter.HEADER,
+    response=[202],
+    description="The operation: /api/v1/operations/<id>.",
 )
 
 
@@ -172,25 +181,41 @@ class DomainViewSet(
         )
         return command_response(request, outcome)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
+        responses=COMMAND_RESPONSES,
+    )
     @action(detail=True, methods=["post"], url_path="dnssec/enable")
     def enable_dnssec(self, request: Request, name: str) -> Response:
         """Enable-DnssecForVerifiedDomain."""
         return self._command(request, commands.enable_dnssec)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
+        responses=COMMAND_RESPONSES,
+    )
     @action(detail=True, methods=["post"], url_path="dnssec/disable")
     def disable_dnssec(self, request: Request, name: str) -> Response:
         """Disable-DnssecForVerifiedDomain."""
         return self._command(request, commands.disable_dnssec)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
+        responses=COMMAND_RESPONSES,
+    )
     @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/enable")
     def enable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
         """Enable-SmtpDaneInbound."""
         return self._command(request, commands.enable_smtp_dane_inbound)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_HEADER], responses=COMMAND_RESPONSES)
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
+        responses=COMMAND_RESPONSES,
+    )
     @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/disable")
     def disable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
         """Disable-SmtpDaneInbound."""
