@@ -97,6 +97,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# The cache holds the API's rate-limit counters; point CACHE_URL at Redis to share them
+# between web server processes (e.g. redis://127.0.0.1:6379/1).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # Request bodies: the API takes small JSON documents only.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
@@ -109,7 +113,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["domains.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "domains.api.pagination.BoundedLimitOffsetPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["domains.api.throttling.TenantWorkThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "status-refresh": env.str("DANE_RATE_STATUS_REFRESH", default="60/min"),
+        "inbound-probe": env.str("DANE_RATE_INBOUND_PROBE", default="12/min"),
+        "dane-validation": env.str("DANE_RATE_DANE_VALIDATION", default="60/min"),
+    },
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "domains.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,

@@ -42,6 +42,10 @@ class DaneValidationViewSet(
         except Http404 as exc:
             raise NotFound("No such DANE validation.") from exc
 
+    def throttle_scope_of(self, request: Request) -> str | None:
+        """A new validation opens SMTP sessions now: rate-limited per tenant."""
+        return "dane-validation" if self.action == "create" else None
+
     def get_serializer_class(self) -> type[BaseSerializer[DaneValidation]]:
         """Summaries in the list, the full report otherwise."""
         if self.action == "list":
@@ -50,7 +54,7 @@ class DaneValidationViewSet(
 
     @extend_schema(
         request=DaneValidationRequestSerializer,
-        responses={201: DaneValidationSerializer, 400: ErrorSerializer},
+        responses={201: DaneValidationSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
     )
     def create(self, request: Request) -> Response:
         """Validate outbound DANE (RFC 7672) for ``domain`` now; the stored result."""
