@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from contextlib import closing
 from pathlib import Path
 
 import dns.exception
@@ -61,15 +64,14 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
     env.pop("SECRET_KEY", None)
     env.pop("DEBUG", None)
     process = subprocess.Popen(
-        [str(ROOT / "deploy" / "run")], env=env, stdout=subprocess.PIPE, text=True
+        [str(ROOT / "deploy" / "run")],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its group: the web server and the beat end with it
     )
     try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line.strip())
-            if lines[-2:-1] == ["API key (shown once):"]:
-                break
+        lines = output_until_key(process, deadline=time.monotonic() + 180)
         raw_key = lines[-1]
         assert f"http://127.0.0.1:{port}" in "\n".join(lines)
         deadline = time.monotonic() + 30
@@ -108,7 +110,30 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         assert triggers == ["schedule"]
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=15)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # anything left of the group
+
+
+def output_until_key(process: subprocess.Popen[str], deadline: float) -> list[str]:
+    """deploy/run's output up to the API key it prints; fails (never hangs) at ``deadline``."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.strip())
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    while seen[-2:-1] != ["API key (shown once):"]:
+        line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        assert line is not None, f"deploy/run ended early: {seen}"
+        seen.append(line)
+    return seen
 
 
 def check_run_triggers(database: Path, name: str, deadline: float) -> list[str]:
@@ -118,7 +143,9 @@ def check_run_triggers(database: Path, name: str, deadline: float) -> list[str]:
         "JOIN domains_accepteddomain d ON d.id = r.domain_id WHERE d.name = ?"
     )
     while time.monotonic() < deadline:
-        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        with contextlib.closing(
+            sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        ) as connection:
             rows = connection.execute(query, (name,)).fetchall()
         if rows:
             return [row[0] for row in rows]

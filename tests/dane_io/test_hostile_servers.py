@@ -87,7 +87,7 @@ def test_a_greeting_that_is_not_smtp_fails_at_once(
     assert result["status_code"] == "4.4.1"
     assert explanation in result["reason"]
     assert [step["outcome"] for step in result["steps"] if step["step"] == "greeting"] == ["error"]
-    assert session_seconds(result) < 0.5
+    assert session_seconds(result) < 1.5  # well under the 2 s greeting limit: not a timeout
 
 
 def test_a_server_that_never_greets_times_out(scenario: Scenario) -> None:
@@ -98,7 +98,7 @@ def test_a_server_that_never_greets_times_out(scenario: Scenario) -> None:
 
     assert result["verdict"] == Verdict.CONNECTION_FAILED
     assert "no complete reply to the greeting within 2.0 s" in result["reason"]
-    assert SHORT_LIMITS.greeting <= seconds(result, "greeting") < SHORT_LIMITS.greeting + 0.5
+    assert SHORT_LIMITS.greeting <= seconds(result, "greeting") < SHORT_LIMITS.greeting + 1.5
 
 
 def test_nothing_listening_is_a_connection_failure(scenario: Scenario) -> None:
@@ -114,7 +114,7 @@ def test_nothing_listening_is_a_connection_failure(scenario: Scenario) -> None:
 
     assert result["verdict"] == Verdict.CONNECTION_FAILED
     assert [step["outcome"] for step in result["steps"] if step["step"] == "connect"] == ["error"]
-    assert session_seconds(result) < 0.5
+    assert session_seconds(result) < 1.5  # well under the 2 s greeting limit: not a timeout
 
 
 def test_the_overall_time_limit_stops_before_the_next_host(scenario: Scenario) -> None:
@@ -127,7 +127,7 @@ def test_the_overall_time_limit_stops_before_the_next_host(scenario: Scenario) -
     elapsed = time.monotonic() - started
 
     assert result["verdict"] == Verdict.CONNECTION_FAILED
-    assert elapsed < 3.5
+    assert elapsed < 5.0  # a third silent host would have taken until 7 s
     assert [host["host"] for host in result["hosts"]] == hosts[:2]
     greetings = [step for step in result["steps"] if step["step"] == "greeting"]
     assert [step["outcome"] for step in greetings] == ["timeout", "timeout"]
@@ -152,7 +152,7 @@ def test_private_addresses_are_refused_unless_allowed(scenario: Scenario) -> Non
         "not-allowed"
     ]
     assert "not a public address" in result["reason"]
-    assert session_seconds(result) < 0.5
+    assert session_seconds(result) < 1.5  # well under the 2 s greeting limit: not a timeout
 
 
 @pytest.mark.parametrize(
@@ -181,4 +181,4 @@ def test_starttls_that_goes_wrong_is_starttls_not_supported(
     assert result["verdict"] == Verdict.STARTTLS_NOT_SUPPORTED
     assert result["status_code"] == "4.7.321"
     assert explanation in result["reason"]
-    assert session_seconds(result) < 0.5
+    assert session_seconds(result) < 1.5  # well under the 2 s greeting limit: not a timeout
