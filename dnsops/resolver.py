@@ -25,6 +25,15 @@ class ResolverUnavailable(Exception):
     """The resolver timed out, refused, or answered SERVFAIL; try again later."""
 
 
+class DnssecValidationFailed(ResolverUnavailable):
+    """SERVFAIL because the answer failed DNSSEC validation (an Extended DNS Error says so):
+    the zone's owner must fix it; retrying does not help."""
+
+
+#: EDE info codes (RFC 8914) that mean DNSSEC validation failed.
+DNSSEC_EDE_CODES = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 11, 12})
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the resolver said about one name and type."""
@@ -32,6 +41,7 @@ class Answer:
     rcode: str
     authenticated: bool
     records: tuple[dns.rdata.Rdata, ...]
+    aliases: tuple[str, ...] = ()  # the CNAME targets followed, in order
 
 
 def resolver_address() -> tuple[str, int]:
@@ -56,10 +66,30 @@ def query(name: str, rdtype: str, *, timeout: float | None = None) -> Answer:
         raise ResolverUnavailable(f"Unreadable answer for {name} {rdtype}: {exc}") from exc
     rcode = dns.rcode.to_text(response.rcode())
     if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        dnssec_errors = [
+            f"EDE {error.code}" + (f" ({error.text})" if error.text else "")
+            for error in response.extended_errors()
+            if error.code in DNSSEC_EDE_CODES
+        ]
+        if dnssec_errors:
+            raise DnssecValidationFailed(
+                f"The answers for {name} fail DNSSEC validation: {'; '.join(dnssec_errors)}."
+            )
         raise ResolverUnavailable(f"The resolver answered {rcode} for {name} {rdtype}.")
     wanted = dns.rdatatype.from_text(rdtype)
     records = tuple(rdata for rrset in response.answer if rrset.rdtype == wanted for rdata in rrset)
-    return Answer(rcode=rcode, authenticated=bool(response.flags & dns.flags.AD), records=records)
+    aliases = tuple(
+        rdata.target.to_text(omit_final_dot=True)
+        for rrset in response.answer
+        if rrset.rdtype == dns.rdatatype.CNAME
+        for rdata in rrset
+    )
+    return Answer(
+        rcode=rcode,
+        authenticated=bool(response.flags & dns.flags.AD),
+        records=records,
+        aliases=aliases,
+    )
 
 
 def txt_strings(answer: Answer) -> list[str]:

@@ -64,6 +64,12 @@ class VerificationRecordNotFound(ServiceError):
     code = "VerificationRecordNotFound"
 
 
+class DomainDnssecInvalid(ServiceError):
+    """The domain's DNS answers fail DNSSEC validation: its owner must repair the zone."""
+
+    code = "DomainDnssecInvalid"
+
+
 class DnsLookupFailed(ServiceError):
     """The resolver could not answer; the request can be retried later."""
 

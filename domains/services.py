@@ -24,6 +24,7 @@ from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecStat
 from domains.errors import (
     DnsLookupFailed,
     DomainAlreadyExists,
+    DomainDnssecInvalid,
     DomainNotDeletable,
     DomainReserved,
     DomainVerifiedElsewhere,
@@ -208,38 +209,61 @@ class VerificationOutcome:
     found: list[str]
 
 
+def _verification_hint(domain: AcceptedDomain, found: list[str]) -> str:
+    """What is wrong with a near miss among the TXT values ``found`` (or nothing)."""
+    for value in found:
+        if domain.verification_token in value:
+            return (
+                f' A value with the token is published as "{value}": publish exactly '
+                f'"{domain.verification_record}" (no quotes or spaces inside the value, the '
+                "prefix in lower case)."
+            )
+    ours = [value for value in found if value.startswith(VERIFICATION_RECORD_PREFIX)]
+    if ours:
+        return (
+            f" A different verification value is published ({ours[0]}); it may belong to "
+            "another tenant or an older token."
+        )
+    return ""
+
+
 def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcome:
     """Look up the ownership TXT record through the resolver and mark the domain verified.
 
-    Raises VerificationRecordNotFound (with what was found instead), DnsLookupFailed when the
-    resolver cannot answer, DomainVerifiedElsewhere when another tenant holds the name.
+    Raises VerificationRecordNotFound (with what was found instead), DomainDnssecInvalid when
+    the domain's answers fail DNSSEC validation, DnsLookupFailed when the resolver cannot
+    answer, DomainVerifiedElsewhere when another tenant holds the name.
     """
     if domain.is_verified:
         return VerificationOutcome(domain=domain, newly_verified=False, found=[])
     try:
         answer = resolver.query(domain.name, "TXT")
+    except resolver.DnssecValidationFailed as exc:
+        raise DomainDnssecInvalid(
+            f"{exc} Validating resolvers reject every answer for {domain.name}, so its TXT "
+            "record cannot be read: fix the DS record at the registrar or the zone's "
+            "signatures at the DNS host, then verify again."
+        ) from exc
     except resolver.ResolverUnavailable as exc:
         raise DnsLookupFailed(
             f"Could not look up the TXT records of {domain.name}: {exc} Try again later."
         ) from exc
     found = resolver.txt_strings(answer)
     if answer.rcode == "NXDOMAIN":
+        missing = (
+            f"{domain.name} is an alias (CNAME) of {answer.aliases[-1]}, which does not exist "
+            "in DNS (NXDOMAIN)"
+            if answer.aliases
+            else f"{domain.name} does not exist in DNS (NXDOMAIN)"
+        )
         raise VerificationRecordNotFound(
-            f"{domain.name} does not exist in DNS (NXDOMAIN). Publish the TXT record "
-            f'"{domain.verification_record}" at {domain.name}.',
+            f'{missing}. Publish the TXT record "{domain.verification_record}" at {domain.name}.',
             found=[],
         )
     if domain.verification_record not in found:
-        ours = [value for value in found if value.startswith(VERIFICATION_RECORD_PREFIX)]
-        hint = (
-            f" A different verification value is published ({ours[0]}); it may belong to "
-            "another tenant or an older token."
-            if ours
-            else ""
-        )
         raise VerificationRecordNotFound(
             f'No TXT record "{domain.verification_record}" at {domain.name}; '
-            f"found {len(found)} TXT record(s).{hint}",
+            f"found {len(found)} TXT record(s).{_verification_hint(domain, found)}",
             found=found,
         )
     try:

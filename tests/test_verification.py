@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -108,3 +110,47 @@ def test_only_one_tenant_can_hold_a_name_verified(
     assert response.json()["code"] == "DomainVerifiedElsewhere"
     verified = AcceptedDomain.objects.filter(name=customer_domain, verified_at__isnull=False)
     assert [d.tenant_id for d in verified] == [tenant.id]
+
+
+def test_a_zone_that_fails_dnssec_is_the_owners_to_fix_not_a_retry(
+    api: APIClient, dnsnet: DnsTestNetwork
+) -> None:
+    zone = f"c{uuid.uuid4().hex[:12]}.{dnsnet.top_zone}"
+    dnsnet.create_customer_zone(zone, "bogus-ds")  # the parent's DS matches no key
+    record = add(api, zone)
+    dnsnet.publish_txt(zone, record)
+
+    response = api.post(f"/api/v1/domains/{zone}/verify/")
+
+    assert response.status_code == 422  # not 503 + Retry-After: retrying cannot help
+    body = response.json()
+    assert body["code"] == "DomainDnssecInvalid"
+    assert "fail DNSSEC validation" in body["detail"]
+    assert "EDE 9" in body["detail"] or "EDE 6" in body["detail"]
+    assert "Retry-After" not in response
+    assert AcceptedDomain.objects.get(name=zone).verified_at is None
+
+
+def test_an_alias_to_a_missing_name_is_named(
+    api: APIClient, dnsnet: DnsTestNetwork, customer_domain: str
+) -> None:
+    add(api, customer_domain)
+    target = f"gone-{uuid.uuid4().hex[:8]}.{dnsnet.top_zone}"
+    dnsnet.update(("replace", customer_domain, "CNAME", 60, f"{target}."))
+
+    body = api.post(f"/api/v1/domains/{customer_domain}/verify/").json()
+
+    assert body["code"] == "VerificationRecordNotFound"
+    assert f"{customer_domain} is an alias (CNAME) of {target}" in body["detail"]
+
+
+def test_a_near_miss_says_what_to_change(
+    api: APIClient, dnsnet: DnsTestNetwork, customer_domain: str
+) -> None:
+    record = add(api, customer_domain)
+    dnsnet.publish_txt(customer_domain, f'"{record}" ')  # quoted inside the value
+
+    body = api.post(f"/api/v1/domains/{customer_domain}/verify/").json()
+
+    assert body["code"] == "VerificationRecordNotFound"
+    assert f'publish exactly "{record}"' in body["detail"]

@@ -22,6 +22,7 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.TenantAlreadyExists: status.HTTP_409_CONFLICT,
     errors.VersionConflict: status.HTTP_412_PRECONDITION_FAILED,
     errors.DnsLookupFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
+    errors.DomainDnssecInvalid: status.HTTP_422_UNPROCESSABLE_ENTITY,
     commands.DomainNotFound: status.HTTP_404_NOT_FOUND,
     commands.DomainNotSupported: status.HTTP_422_UNPROCESSABLE_ENTITY,
     commands.PartitionNotFound: status.HTTP_409_CONFLICT,

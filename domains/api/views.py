@@ -161,6 +161,8 @@ class DomainViewSet(
             200: DomainSerializer,
             404: ErrorSerializer,
             409: OpenApiResponse(VerificationFailureSerializer, "The TXT record is missing."),
+            412: OpenApiResponse(ErrorSerializer, "The domain changed meanwhile; retry."),
+            422: OpenApiResponse(ErrorSerializer, "DomainDnssecInvalid: the zone is bogus."),
             503: OpenApiResponse(ErrorSerializer, "The resolver did not answer; retry."),
         },
     )
