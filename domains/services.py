@@ -272,6 +272,9 @@ def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcom
                 pk=domain.pk, version=domain.version, verified_at__isnull=True
             ).update(verified_at=timezone.now(), version=F("version") + 1)
             if not updated:
+                current = AcceptedDomain.objects.get(pk=domain.pk)
+                if current.is_verified:  # a concurrent request verified it first
+                    return VerificationOutcome(domain=current, newly_verified=False, found=found)
                 raise VersionConflict(f"{domain.name} changed during verification; retry.")
             record_audit_event(
                 AuditAction.DOMAIN_VERIFIED,

@@ -7,6 +7,8 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from domains import services
+from domains.audit import Actor
 from domains.models import AcceptedDomain, AuditEvent, Tenant
 from tests.dnsnet import DnsTestNetwork
 
@@ -154,3 +156,17 @@ def test_a_near_miss_says_what_to_change(
 
     assert body["code"] == "VerificationRecordNotFound"
     assert f'publish exactly "{record}"' in body["detail"]
+
+
+def test_a_concurrent_second_verification_is_not_an_error(
+    api: APIClient, tenant: Tenant, dnsnet: DnsTestNetwork, customer_domain: str
+) -> None:
+    dnsnet.publish_txt(customer_domain, add(api, customer_domain))
+    first = AcceptedDomain.objects.get(name=customer_domain)
+    second = AcceptedDomain.objects.get(name=customer_domain)  # read before the first ends
+    assert services.verify_domain(first, actor=Actor.cli()).newly_verified
+
+    outcome = services.verify_domain(second, actor=Actor.cli())
+
+    assert (outcome.newly_verified, outcome.domain.is_verified) == (False, True)
+    assert AuditEvent.objects.filter(action="domain.verified").count() == 1
