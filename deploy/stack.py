@@ -79,6 +79,19 @@ def port_open(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
+def claim_port(name: str, port: int, pidfile: Path) -> bool:
+    """Whether ``name`` must be started: False when our own process (``pidfile``) runs; a
+    port held by any other process is refused, never mistaken for ours."""
+    if read_pid(pidfile) is not None:
+        return False
+    if port_open(port):
+        raise SystemExit(
+            f"stack: {HOST}:{port} (for {name}) is taken by another process; stop it or "
+            "choose other ports (DANE_STACK_*_PORT)"
+        )
+    return True
+
+
 def read_pid(pidfile: Path) -> int | None:
     """The pid in ``pidfile`` when that process is alive (a zombie is not: where PID 1 does
     not reap, a stopped daemon stays one)."""
@@ -162,7 +175,7 @@ def postgres_up() -> None:
             user=user,
         )
         log(f"PostgreSQL initialised in {data}")
-    if not port_open(PG_PORT):
+    if claim_port("PostgreSQL", PG_PORT, data / "postmaster.pid"):
         options = f"-c listen_addresses={HOST} -p {PG_PORT} -c unix_socket_directories=''"
         run(
             pg_bin("pg_ctl"),
@@ -212,7 +225,7 @@ def redis_up() -> None:
     """Start Redis on HOST:REDIS_PORT with an append-only file (no lost task messages)."""
     data = STACK / "redis"
     data.mkdir(parents=True, exist_ok=True)
-    if not port_open(REDIS_PORT):
+    if claim_port("Redis", REDIS_PORT, data / "redis.pid"):
         run(
             "redis-server",
             "--bind",
@@ -234,8 +247,20 @@ def redis_up() -> None:
             "--protected-mode",
             "yes",
         )
-    wait_until("Redis", lambda: port_open(REDIS_PORT))
+    wait_until("Redis", redis_answers)  # not just the port: it may still be loading its log
     log(f"Redis ready on {HOST}:{REDIS_PORT}")
+
+
+def redis_answers() -> bool:
+    """True when Redis answers PING with PONG."""
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        try:
+            sock.connect((HOST, REDIS_PORT))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
 
 
 def redis_down() -> None:
@@ -472,7 +497,7 @@ def dns_up() -> None:
     """Start Knot with the signed top zone, then Unbound anchored on its DS."""
     confdb = knot_confdb()
     pidfile = dns_dir() / "knot" / "knotd.pid"
-    if read_pid(pidfile) is None:
+    if claim_port("Knot", KNOT_PORT, pidfile):
         run("knotd", "-C", confdb, "-d")
     for zone in (TOP_ZONE, *SIGNED_CHILD_ZONES):
         wait_until(f"Knot (signed {zone})", lambda z=zone: " 13 " in dig(z, "DNSKEY", KNOT_PORT))
@@ -483,7 +508,7 @@ def dns_up() -> None:
     trust_anchor = top_zone_trust_anchor()
     log(f"Knot ready on {HOST}:{KNOT_PORT}; trust anchor {trust_anchor}")
     unbound = unbound_conf(trust_anchor)
-    if read_pid(dns_dir() / "unbound" / "unbound.pid") is None:
+    if claim_port("Unbound", UNBOUND_PORT, dns_dir() / "unbound" / "unbound.pid"):
         run("unbound", "-c", unbound)
     wait_until(
         "Unbound (validating)",
