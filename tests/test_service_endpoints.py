@@ -33,8 +33,17 @@ def test_openapi_document_lists_the_contract(client: Client) -> None:
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/v1/domains/", "/api/v1/domains/{name}/", "/api/v1/domains/{name}/verify/"):
-        assert path in paths
+    for path in (
+        "/api/v1/domains/",
+        "/api/v1/domains/{name}/",
+        "/api/v1/domains/{name}/verify/",
+        "/api/v1/operations/{id}/",
+        "/api/v1/dane-validations/",
+    ):
+        assert path in paths, path
+    status_query = paths["/api/v1/domains/{name}/dnssec/"]["get"]
+    assert "refresh" in [parameter["name"] for parameter in status_query["parameters"]]
+    assert {"404", "503"} <= status_query["responses"].keys()
     schemes = response.json()["components"]["securitySchemes"]
     assert schemes["ApiKey"] == {
         "type": "apiKey",

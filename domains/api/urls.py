@@ -10,11 +10,15 @@ router = SimpleRouter()
 router.register("domains", DomainViewSet, basename="domain")
 router.register("operations", OperationViewSet, basename="operation")
 
+
 # A command's 202 names its operation as ``Location: /api/v1/operations/<id>`` (the contract's
 # form, without the final slash): that URL answers too, not with a redirect.
-operation_by_location = extend_schema_view(retrieve=extend_schema(exclude=True))(
-    OperationViewSet
-).as_view({"get": "retrieve"})
+@extend_schema_view(retrieve=extend_schema(exclude=True))  # documented once, with the slash
+class OperationByLocation(OperationViewSet):
+    """The operation at its Location URL."""
+
+
+operation_by_location = OperationByLocation.as_view({"get": "retrieve"})
 
 urlpatterns = [
     *router.urls,
