@@ -6,7 +6,13 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -270,6 +276,12 @@ class DomainViewSet(
         return Response(selectors.smtp_dane_inbound_status(domain, probe=probe))
 
 
+@extend_schema_view(
+    retrieve=extend_schema(
+        parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={200: OperationSerializer, 404: ErrorSerializer},
+    )
+)
 class OperationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Operation]):
     """Operations of the caller's tenant (others' are 404)."""
 
