@@ -53,8 +53,9 @@ class MembershipAdmin(ServiceLayerOnlyAdmin):
     list_display = ("user", "tenant", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        """Operators add members here."""
-        return True
+        """Operators holding the add permission add members here (staff status alone is not
+        enough: a member acts for the tenant)."""
+        return admin.ModelAdmin.has_add_permission(self, request)
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         """Through the service layer, with its audit event."""
@@ -73,12 +74,17 @@ class TenantAPIKeyAdmin(ServiceLayerOnlyAdmin):
     exclude = ("hashed_key",)
     actions = ("revoke",)
 
-    @admin.action(description="Revoke the selected API keys")
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Revoking needs the change permission on keys (viewing them is not enough)."""
+        return bool(request.user.has_perm("domains.change_tenantapikey"))
+
+    @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[TenantAPIKey]) -> None:
-        """Revoke each key through the service layer (audit event included)."""
-        for api_key in queryset.select_related("tenant"):
+        """Revoke each key still active through the service layer (audit event included)."""
+        active = list(queryset.filter(revoked=False).select_related("tenant"))
+        for api_key in active:
             services.revoke_api_key(api_key, actor=admin_actor(request))
-        self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)
+        self.message_user(request, f"{len(active)} key(s) revoked.", messages.SUCCESS)
 
 
 @admin.register(AcceptedDomain)

@@ -272,8 +272,8 @@ def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcom
                 pk=domain.pk, version=domain.version, verified_at__isnull=True
             ).update(verified_at=timezone.now(), version=F("version") + 1)
             if not updated:
-                current = AcceptedDomain.objects.get(pk=domain.pk)
-                if current.is_verified:  # a concurrent request verified it first
+                current = AcceptedDomain.objects.filter(pk=domain.pk).first()
+                if current is not None and current.is_verified:  # verified concurrently
                     return VerificationOutcome(domain=current, newly_verified=False, found=found)
                 raise VersionConflict(f"{domain.name} changed during verification; retry.")
             record_audit_event(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from domains import services
@@ -64,3 +64,25 @@ def test_adding_a_member_in_the_admin_is_audited(operator: Client, tenant: Tenan
     assert Membership.objects.filter(tenant=tenant, user=user).exists()
     event = AuditEvent.objects.get(action="tenant.member_added", target_id="alice")
     assert event.actor == "user:operator"
+
+
+def test_staff_status_alone_neither_adds_members_nor_revokes_keys(
+    client: Client, tenant: Tenant
+) -> None:
+    staff = User.objects.create_user("support", password="x-password-1", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_membership", "view_tenantapikey"])
+    )
+    client.force_login(staff)
+    api_key, _ = services.create_api_key(tenant, name="ci", actor=Actor.cli())
+
+    response = client.post(
+        "/admin/domains/membership/add/", {"tenant": tenant.pk, "user": staff.pk}
+    )
+    assert response.status_code == 403
+    client.post(
+        "/admin/domains/tenantapikey/", {"action": "revoke", "_selected_action": [api_key.pk]}
+    )
+
+    assert not Membership.objects.filter(user=staff).exists()
+    assert not TenantAPIKey.objects.get(pk=api_key.pk).revoked
