@@ -184,10 +184,10 @@ def _isolate_refusal(
     """The server refused the group's push: find the operations the refusal is about.
 
     The group is halved and each half pushed again (a push is the database's whole desired
-    state for its names, so repeating one is harmless), down to the operation whose records
-    the server will not take; the others succeed. When both halves are refused too, the
-    server refuses the zone rather than a record (a bad key, a missing ACL): all fail, after
-    three pushes instead of one per operation.
+    state for its names, so repeating one is harmless), down to the operations whose records
+    the server will not take; the others succeed. When both halves are refused too, one
+    operation pushed alone tells a zone-wide refusal (a bad key, a missing ACL: all fail,
+    after four pushes instead of one per operation) from refused records in both halves.
     """
     if len(group) == 1:
         _fail_all(partition, group, refusal)
@@ -196,10 +196,12 @@ def _isolate_refusal(
     halves = (group[:middle], group[middle:])
     refusals = [_publish(backend, partition, half) for half in halves]
     if all(refusals):
-        _fail_all(partition, group, refusal)
-        return
+        if _publish(backend, partition, group[:1]) is not None:
+            _fail_all(partition, group, refusal)  # even one alone: the zone refuses
+            return
+        halves = (group[1:middle], group[middle:])  # the first succeeded alone
     for half, half_refusal in zip(halves, refusals, strict=True):
-        if half_refusal is not None:
+        if half and half_refusal is not None:
             _isolate_refusal(backend, partition, half, half_refusal)
 
 
