@@ -34,12 +34,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from ipaddress import ip_address
 from typing import Any
 
 import httpx
 
-from dnsops.addresses import parse_server
+from dnsops.addresses import is_public_address, parse_server
 from dnsops.checks.dnssec import ZoneDnssecEvidence
 from dnsops.checks.lookups import LookupStatus, normalize_host
 from dnsops.checks.mta_sts import POLICY_SIZE_LIMIT, FetchOutcome, PolicyFetch, read_sts_txt
@@ -360,7 +359,7 @@ class Checker:
                 reachable = [
                     address
                     for address in addresses
-                    if self.config.policy_private_addresses or ip_address(address).is_global
+                    if self.config.policy_private_addresses or is_public_address(address)
                 ]
                 if not reachable:  # a customer's DNS must not make us probe private networks
                     return PolicyFetch(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from dnsops.addresses import is_public_address
 from dnsops.dane.lookups import DaneResolver
 from dnsops.dane.names import certificate_names
 from dnsops.dane.policy import (
@@ -304,7 +304,7 @@ async def _session(
     plan: HostPlan, address: str, config: AnalyzerConfig, deadline: Deadline, trace: Trace
 ) -> SessionReport:
     """The SMTP session with one address of a host, the chain check, and the outcome."""
-    if config.allow_private_addresses or ipaddress.ip_address(address).is_global:
+    if config.allow_private_addresses or is_public_address(address):
         session = await smtp_session(
             address,
             config.port,
