@@ -7,11 +7,12 @@
 
 ``deploy/run`` starts it when ``DANE_RESOLVER`` is not set, so ownership verification and the
 status checks work on a fresh machine; the real stack runs its own (``deploy/stack.py``).
-Data under ``var/resolver/``; it listens on loopback only. Standard library only.
+Data under ``var/resolver/`` (``DANE_RESOLVER_DIR``), loopback only. Standard library only.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import struct
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from stack import HOST, ROOT, log, read_pid, run, stop_pid, wait_until
 
-BASE = ROOT / "var" / "resolver"
+BASE = Path(os.environ.get("DANE_RESOLVER_DIR", ROOT / "var" / "resolver"))
 PIDFILE = BASE / "unbound.pid"
 ROOT_KEY = Path("/usr/share/dns/root.key")  # package dns-root-data (a dependency of unbound)
 

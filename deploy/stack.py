@@ -79,16 +79,20 @@ def port_open(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
-def claim_port(name: str, port: int, pidfile: Path) -> bool:
-    """Whether ``name`` must be started: False when our own process (``pidfile``) runs; a
-    port held by any other process is refused, never mistaken for ours."""
-    if read_pid(pidfile) is not None:
-        return False
+def claim_port(name: str, port: int, pidfile: Path, *, clear_stale: bool = True) -> bool:
+    """Whether ``name`` must be started: False when our own process (``pidfile``) runs and
+    holds the port; a port held by any other process is refused, never mistaken for ours. A
+    pidfile left by a crash (its pid now another process's) is removed (``clear_stale``)."""
+    ours = read_pid(pidfile) is not None
     if port_open(port):
+        if ours:
+            return False
         raise SystemExit(
             f"stack: {HOST}:{port} (for {name}) is taken by another process; stop it or "
             "choose other ports (DANE_STACK_*_PORT)"
         )
+    if clear_stale:
+        pidfile.unlink(missing_ok=True)
     return True
 
 
@@ -175,7 +179,7 @@ def postgres_up() -> None:
             user=user,
         )
         log(f"PostgreSQL initialised in {data}")
-    if claim_port("PostgreSQL", PG_PORT, data / "postmaster.pid"):
+    if claim_port("PostgreSQL", PG_PORT, data / "postmaster.pid", clear_stale=False):
         options = f"-c listen_addresses={HOST} -p {PG_PORT} -c unix_socket_directories=''"
         run(
             pg_bin("pg_ctl"),

@@ -168,21 +168,22 @@ def test_secret_key_is_mandatory_outside_debug(tmp_path: Path) -> None:
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_the_run_command_starts_a_validating_resolver_of_its_own() -> None:
+def test_the_run_command_starts_a_validating_resolver_of_its_own(tmp_path: Path) -> None:
     """Without DANE_RESOLVER, deploy/run starts deploy/resolver.py: Unbound on loopback,
     validating from the root with the IANA trust anchor, stopped with the service."""
     port = free_port()
     script = [sys.executable, str(ROOT / "deploy" / "resolver.py")]
-    subprocess.run([*script, "up", str(port)], check=True, timeout=60, capture_output=True)
+    env = {**os.environ, "DANE_RESOLVER_DIR": str(tmp_path)}  # never a developer's resolver
+    subprocess.run([*script, "up", str(port)], env=env, check=True, timeout=60, capture_output=True)
     try:
         query = dns.message.make_query("localhost.", "A")
         answer = dns.query.udp(query, "127.0.0.1", port=port, timeout=3)
         assert [rr.to_text() for rrset in answer.answer for rr in rrset] == ["127.0.0.1"]
-        conf = (ROOT / "var" / "resolver" / "unbound.conf").read_text()
+        conf = (tmp_path / "unbound.conf").read_text()
         assert f"interface: 127.0.0.1@{port}" in conf
         assert 'module-config: "validator iterator"' in conf
-        assert "20326" in (ROOT / "var" / "resolver" / "root.key").read_text()  # root KSK-2017
+        assert "20326" in (tmp_path / "root.key").read_text()  # the root's KSK-2017
     finally:
-        subprocess.run([*script, "down"], check=True, timeout=60, capture_output=True)
+        subprocess.run([*script, "down"], env=env, check=True, timeout=60, capture_output=True)
     with pytest.raises(dns.exception.Timeout):
         dns.query.udp(dns.message.make_query("localhost.", "A"), "127.0.0.1", port=port, timeout=1)
