@@ -78,26 +78,33 @@ def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> 
 
 def served_certificates(host: str) -> dict[str, Any]:
     """What each address of the provider's MX ``host`` serves, matched against its TLSA
-    records: ``ServedCertificateMatches`` is true when every address serves a certificate
-    that matches at least one record."""
+    records: ``ServedCertificateMatches`` is true only when every address was reached and
+    serves a certificate that matches at least one record (an address left untried by the
+    probe's limits is listed as ``not-tried``)."""
     from dnsops.dane.services import probe_provider_mx_host
     from dnsops.dane.verdicts import Verdict
 
     report = probe_provider_mx_host(host)
-    addresses = [
-        {
-            "Address": session.address,
-            "Matches": session.outcome.verdict is Verdict.PASS,
-            "Verdict": session.outcome.verdict.value,
-            "MatchedTlsaRecord": session.outcome.match.record.to_text().lower()  # as TlsaRecords
-            if session.outcome.match
-            else None,
-            "Detail": session.outcome.reason,
-        }
-        for checked in report.hosts
-        for session in checked.sessions
-    ]
-    addresses.sort(key=lambda entry: str(entry["Address"]))  # DNS answers come in any order
+    entries: dict[str, dict[str, Any]] = {}
+    for checked in report.hosts:
+        for address in checked.addresses:
+            entries[address] = {
+                "Address": address,
+                "Matches": False,
+                "Verdict": "not-tried",
+                "MatchedTlsaRecord": None,
+                "Detail": "Not tried within the probe's time and address limits.",
+            }
+        for session in checked.sessions:
+            match = session.outcome.match
+            entries[session.address] = {
+                "Address": session.address,
+                "Matches": session.outcome.verdict is Verdict.PASS,
+                "Verdict": session.outcome.verdict.value,
+                "MatchedTlsaRecord": match.record.to_text().lower() if match else None,
+                "Detail": session.outcome.reason,
+            }
+    addresses = sorted(entries.values(), key=lambda entry: str(entry["Address"]))
     return {
         "ServedCertificateMatches": bool(addresses) and all(a["Matches"] for a in addresses),
         "ServedCertificates": addresses,

@@ -24,7 +24,13 @@ from domains.audit import Actor
 from domains.models import Tenant
 from domains.operations import process_due_operations
 from tests.commands.helpers import enable_url, make_verified_domain
-from tests.dane_io.servers import Credentials, LoopbackServers, next_address, self_signed
+from tests.dane_io.servers import (
+    Credentials,
+    LoopbackServers,
+    next_address,
+    self_signed,
+    silent,
+)
 from tests.dnsnet import DnsTestNetwork
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
@@ -80,3 +86,35 @@ def test_a_malformed_probe_flag_is_a_400(api: APIClient, tenant: Tenant) -> None
     domain = make_verified_domain(tenant)
     response = api.get(f"/api/v1/domains/{domain}/smtp-dane-inbound/", {"probe": "perhaps"})
     assert response.status_code == 400
+
+
+def test_an_address_the_probe_did_not_reach_is_not_a_match(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    servers: LoopbackServers,
+    settings: SettingsWrapper,
+) -> None:
+    first, second = next_address(), next_address()
+    for address in (first, second):
+        servers.raw(address, silent)  # accepts, never greets
+    settings.DANE_INBOUND_ADDRESSES = [first, second]
+    settings.DANE_INBOUND_SMTP_PORT = servers.port
+    settings.DANE_VALIDATION_TIMEOUT = 1.0  # the first silent server uses it all
+    registered = self_signed("mx.provider.test")
+    pem = registered.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    name = f"inbound-{uuid.uuid4().hex[:6]}"
+    register_certificate(pem, name=name, state=InboundKeyState.CURRENT, actor=Actor.cli())
+    domain = make_verified_domain(tenant)
+    api.post(enable_url(domain, "dnssec"))
+    process_due_operations()
+    api.post(enable_url(domain, "smtp-dane-inbound"))
+    process_due_operations()
+
+    probed = api.get(f"/api/v1/domains/{domain}/smtp-dane-inbound/", {"probe": "true"}).json()
+
+    assert probed["ServedCertificateMatches"] is False
+    verdicts = sorted(entry["Verdict"] for entry in probed["ServedCertificates"])
+    assert len(verdicts) == 2
+    assert "not-tried" in verdicts
