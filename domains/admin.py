@@ -51,6 +51,7 @@ class MembershipAdmin(ServiceLayerOnlyAdmin):
     """Which user acts for which tenant; adding one goes through ``services.add_member``."""
 
     list_display = ("user", "tenant", "created_at")
+    actions = ("remove",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Operators holding the add permission add members here (staff status alone is not
@@ -61,6 +62,18 @@ class MembershipAdmin(ServiceLayerOnlyAdmin):
         """Through the service layer, with its audit event."""
         membership = services.add_member(obj.tenant, obj.user, actor=admin_actor(request))
         obj.pk = membership.pk
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        """Removing members needs the delete permission on memberships."""
+        return bool(request.user.has_perm("domains.delete_membership"))
+
+    @admin.action(description="Remove the selected members", permissions=["remove"])
+    def remove(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        """End each membership through the service layer (audit event included)."""
+        memberships = list(queryset.select_related("tenant", "user"))
+        for membership in memberships:
+            services.remove_member(membership, actor=admin_actor(request))
+        self.message_user(request, f"{len(memberships)} member(s) removed.", messages.SUCCESS)
 
 
 @admin.register(TenantAPIKey)

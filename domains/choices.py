@@ -8,6 +8,7 @@ class AuditAction(models.TextChoices):
 
     TENANT_CREATED = "tenant.created", "Tenant created"
     MEMBER_ADDED = "tenant.member_added", "Member added"
+    MEMBER_REMOVED = "tenant.member_removed", "Member removed"
     API_KEY_CREATED = "api_key.created", "API key created"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     DOMAIN_ADDED = "domain.added", "Domain added"

@@ -98,6 +98,20 @@ def add_member(tenant: Tenant, user: User, *, actor: Actor) -> Membership:
     return membership
 
 
+def remove_member(membership: Membership, *, actor: Actor) -> None:
+    """End a user's membership of its tenant (their sessions no longer act for it)."""
+    with transaction.atomic():
+        deleted, _ = Membership.objects.filter(pk=membership.pk).delete()
+        if deleted:
+            record_audit_event(
+                AuditAction.MEMBER_REMOVED,
+                actor=actor,
+                tenant=membership.tenant,
+                target_type="user",
+                target_id=membership.user.get_username(),
+            )
+
+
 def create_api_key(tenant: Tenant, *, name: str, actor: Actor) -> tuple[TenantAPIKey, str]:
     """Create an API key for ``tenant``; the raw key is returned once and never stored."""
     with transaction.atomic():

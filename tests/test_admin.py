@@ -86,3 +86,16 @@ def test_staff_status_alone_neither_adds_members_nor_revokes_keys(
 
     assert not Membership.objects.filter(user=staff).exists()
     assert not TenantAPIKey.objects.get(pk=api_key.pk).revoked
+
+
+def test_removing_a_member_in_the_admin_is_audited(operator: Client, tenant: Tenant) -> None:
+    user = User.objects.create_user("bob")
+    membership = services.add_member(tenant, user, actor=Actor.cli())
+
+    operator.post(
+        "/admin/domains/membership/", {"action": "remove", "_selected_action": [membership.pk]}
+    )
+
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    event = AuditEvent.objects.get(action="tenant.member_removed", target_id="bob")
+    assert (event.actor, event.tenant) == ("user:operator", tenant)
