@@ -13,7 +13,7 @@ from django.db import transaction
 from dnsops.backends.base import DnsBackend, RRset
 from dnsops.choices import PUBLISHED_KEY_STATES, InboundKeyState
 from dnsops.models import InboundKey, Partition
-from dnsops.provisioning import push_names, set_desired_rrsets
+from dnsops.provisioning import audit_partition_change, push_names, set_desired_rrsets
 from domains.audit import Actor, record_audit_event
 from domains.choices import AuditAction
 
@@ -123,13 +123,10 @@ def republish_tlsa_records(backend: DnsBackend | None = None) -> int:
                 continue
             rrsets = [RRset(owner, "TLSA", settings.DANE_RECORD_TTL, records) for owner in owners]
             set_desired_rrsets(partition, rrsets)
-            record_audit_event(
+            audit_partition_change(
                 AuditAction.TLSA_REPUBLISHED,
-                actor=Actor.system(),
-                tenant=None,
-                target_type="partition",
-                target_id=partition.zone,
-                data={"hosts": len(owners), "records": records},
+                partition,
+                {"hosts": len(owners), "records": records},
             )
         push_names(partition, owners, backend)
         changed += len(owners)

@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterator
 
 from dnsops.choices import PartitionStatus
 from dnsops.models import Partition
-from dnsops.provisioning import sync_partitions_from_settings
-from domains.audit import Actor, record_audit_event
+from dnsops.provisioning import audit_partition_change, sync_partitions_from_settings
 from domains.choices import AuditAction
 
 MAX_LABEL = 63
@@ -79,11 +78,8 @@ def reopen_partition_if_room(partition_id: int) -> None:
 def _set_status(partition: Partition, status: PartitionStatus, placed: int) -> None:
     """Move a locked partition to ``status``, with its audit event."""
     Partition.objects.filter(pk=partition.pk).update(status=status)
-    record_audit_event(
+    audit_partition_change(
         AuditAction.PARTITION_STATUS_CHANGED,
-        actor=Actor.system(),
-        tenant=None,
-        target_type="partition",
-        target_id=partition.zone,
-        data={"from": partition.status, "to": status, "domains": placed},
+        partition,
+        {"from": partition.status, "to": status, "domains": placed},
     )

@@ -66,7 +66,7 @@ def sync_partitions_from_settings() -> list[Partition]:
             },
         )
         if created:
-            _audit_partition(
+            audit_partition_change(
                 AuditAction.PARTITION_ADDED, partition, {"capacity": partition.capacity}
             )
         partitions.append(partition)
@@ -97,7 +97,7 @@ def ensure_partition(partition: Partition, backend: DnsBackend | None = None) ->
         Partition.objects.filter(pk=partition.pk).update(
             ds_records=ds_records, provisioned_at=timezone.now()
         )
-        _audit_partition(
+        audit_partition_change(
             AuditAction.PARTITION_PROVISIONED,
             partition,
             {"ds_records": ds_records, "parent_updated": bool(settings.DANE_MX_PARENT_MANAGED)},
@@ -106,8 +106,8 @@ def ensure_partition(partition: Partition, backend: DnsBackend | None = None) ->
     return partition
 
 
-def _audit_partition(action: AuditAction, partition: Partition, data: dict[str, Any]) -> None:
-    """The audit event of a change to a partition (the provider's, no tenant's)."""
+def audit_partition_change(action: AuditAction, partition: Partition, data: dict[str, Any]) -> None:
+    """Record the audit event of a change to a partition (the provider's, no tenant's)."""
     record_audit_event(
         action,
         actor=Actor.system(),

@@ -19,6 +19,7 @@ import dns.rdatatype
 from django.conf import settings
 
 from dnsops.addresses import parse_server
+from dnsops.checks.dnssec import DNSSEC_EDE_CODES
 
 
 class ResolverUnavailable(Exception):
@@ -28,10 +29,6 @@ class ResolverUnavailable(Exception):
 class DnssecValidationFailed(ResolverUnavailable):
     """SERVFAIL because the answer failed DNSSEC validation (an Extended DNS Error says so):
     the zone's owner must fix it; retrying does not help."""
-
-
-#: EDE info codes (RFC 8914) that mean DNSSEC validation failed.
-DNSSEC_EDE_CODES = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 11, 12})
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from domains.audit import Actor
 from domains.models import Tenant
 from domains.operations import process_due_operations
 from tests.commands.helpers import enable_url, make_verified_domain
+from tests.dane.pki import Issued
 from tests.dane_io.servers import (
     Credentials,
     LoopbackServers,
@@ -34,6 +35,19 @@ from tests.dane_io.servers import (
 from tests.dnsnet import DnsTestNetwork
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
+
+
+def dane_enabled_domain(api: APIClient, tenant: Tenant, current_key: Issued) -> str:
+    """A verified domain of ``tenant`` with DNSSEC and SMTP DANE inbound on, its TLSA records
+    made from ``current_key`` (registered as the provider's current inbound certificate)."""
+    pem = current_key.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    name = f"inbound-{uuid.uuid4().hex[:6]}"
+    register_certificate(pem, name=name, state=InboundKeyState.CURRENT, actor=Actor.cli())
+    domain = make_verified_domain(tenant)
+    for feature in ("dnssec", "smtp-dane-inbound"):
+        api.post(enable_url(domain, feature))
+        process_due_operations()
+    return domain
 
 
 def test_probe_matches_the_certificate_each_inbound_server_serves(
@@ -50,14 +64,7 @@ def test_probe_matches_the_certificate_each_inbound_server_serves(
     servers.smtp(stale_address, Credentials.of([stale.certificate], stale.key))
     settings.DANE_INBOUND_ADDRESSES = [good_address, stale_address]
     settings.DANE_INBOUND_SMTP_PORT = servers.port
-    pem = registered.certificate.public_bytes(serialization.Encoding.PEM).decode()
-    name = f"inbound-{uuid.uuid4().hex[:6]}"
-    register_certificate(pem, name=name, state=InboundKeyState.CURRENT, actor=Actor.cli())
-    domain = make_verified_domain(tenant)
-    api.post(enable_url(domain, "dnssec"))
-    process_due_operations()
-    api.post(enable_url(domain, "smtp-dane-inbound"))
-    process_due_operations()
+    domain = dane_enabled_domain(api, tenant, registered)
 
     url = f"/api/v1/domains/{domain}/smtp-dane-inbound/"
     unprobed = api.get(url).json()
@@ -103,14 +110,7 @@ def test_an_address_the_probe_did_not_reach_is_not_a_match(
     settings.DANE_INBOUND_SMTP_PORT = servers.port
     settings.DANE_VALIDATION_TIMEOUT = 1.0  # the first silent server uses it all
     registered = self_signed("mx.provider.test")
-    pem = registered.certificate.public_bytes(serialization.Encoding.PEM).decode()
-    name = f"inbound-{uuid.uuid4().hex[:6]}"
-    register_certificate(pem, name=name, state=InboundKeyState.CURRENT, actor=Actor.cli())
-    domain = make_verified_domain(tenant)
-    api.post(enable_url(domain, "dnssec"))
-    process_due_operations()
-    api.post(enable_url(domain, "smtp-dane-inbound"))
-    process_due_operations()
+    domain = dane_enabled_domain(api, tenant, registered)
 
     probed = api.get(f"/api/v1/domains/{domain}/smtp-dane-inbound/", {"probe": "true"}).json()
 
