@@ -4,7 +4,9 @@ With no ``DATABASE_URL`` and no ``CELERY_BROKER_URL`` the service runs on its em
 default: a SQLite file under ``var/`` and tasks executed in-process.
 """
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",  # a request id in every log line and task
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files without a separate server
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,6 +91,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:  # PostgreSQL: a database host that drops packets fails fast instead of hanging
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    # Connections are kept between requests and tasks (opening one costs a backend process);
+    # each is checked before reuse, so one left broken by a database restart is replaced.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -96,6 +103,13 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# whitenoise serves them: from the apps' folders under DEBUG, from STATIC_ROOT (filled by
+# `manage.py collectstatic`, as deploy/run does) otherwise.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
 
 # The cache holds the API's rate-limit counters; point CACHE_URL at Redis to share them
 # between web server processes (e.g. redis://127.0.0.1:6379/1).
@@ -160,7 +174,7 @@ CELERY_TASK_ROUTES = {
     "domains.tasks.sweep_due_checks": {"queue": "checks"},
     "domains.tasks.check_domains": {"queue": "checks"},
 }
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The sweep: operations whose message was lost or whose worker died are picked up here.
     "process-due-operations": {"task": "domains.tasks.process_operations", "schedule": 5.0},
     "repair-drift": {"task": "dnsops.tasks.repair_all_drift", "schedule": 600.0},
@@ -240,6 +254,11 @@ DANE_VALIDATION_EHLO_NAME = env.str("DANE_VALIDATION_EHLO_NAME", default=DANE_MX
 DANE_INBOUND_SMTP_PORT = env.int("DANE_INBOUND_SMTP_PORT", default=25)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "text" (one readable line each) or "json" (one object per line, for log collectors; the
+# real stack's format). By default: text when standard error is a terminal, JSON otherwise.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if sys.stderr.isatty() else "json")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 # Every request gets an id (a caller's valid X-Request-ID is kept), answered in X-Request-ID,
 # written as correlation_id on each log line of the request and carried into the Celery
 # tasks it starts (celery_parent_id / celery_current_id on the worker's lines).
@@ -254,18 +273,24 @@ LOGGING = {
     "filters": {
         "correlation_id": {"()": "django_guid.log_filters.CorrelationId"},
         "celery_tracing": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+        # A periodic task that found nothing to do is a DEBUG line, not one every 5 s.
+        "idle_periodic_tasks": {
+            "()": "dane_admin.logfilters.IdlePeriodicTasks",
+            "task_names": sorted({entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()}),
+        },
     },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(correlation_id)s %(message)s",
         },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["correlation_id", "celery_tracing"],
+            "formatter": LOG_FORMAT,
+            "filters": ["idle_periodic_tasks", "correlation_id", "celery_tracing"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

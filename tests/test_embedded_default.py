@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import sqlite3
@@ -91,6 +92,15 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         assert (tmp_path / "var" / "dane-admin.sqlite3").exists()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
             assert json.load(response)["checks"]["broker"].startswith("in-process")
+            assert response.headers["Server"] == "gunicorn"  # not Django's development server
+        # Static files come from the application server (whitenoise): the API docs' assets.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/docs/", timeout=5) as response:
+            docs = response.read().decode()
+        asset = re.search(r'src="(/static/[^"]+\.js)"', docs)
+        assert asset is not None, docs
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{asset[1]}", timeout=5) as response:
+            assert response.status == 200
+            assert len(response.read()) > 10_000
 
         # The main job on the embedded default: verify a domain, enable DNSSEC (built-in signer).
         added = call(port, raw_key, "POST", "/api/v1/domains/", {"name": customer_domain})
