@@ -328,6 +328,9 @@ def knot_conf() -> Path:
     rundir: "{base}"
     listen: {HOST}@{KNOT_PORT}
     pidfile: "{base}/knotd.pid"
+    # A busy test machine reads large zone transfers slowly; Knot's 0.5 s default would cut
+    # them off mid-transfer (an EOF that is the test machine's, not the product's).
+    tcp-io-timeout: 10000
 log:
   - target: "{base}/knotd.log"
     any: info
