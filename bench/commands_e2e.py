@@ -34,10 +34,10 @@ from rest_framework.test import APIClient  # noqa: E402
 from bench.provision_rfc2136 import NAMES_PER_UPDATE, new_partition, raw_updates  # noqa: E402
 from dnsops.backends.rfc2136 import Rfc2136Backend  # noqa: E402
 from dnsops.choices import InboundKeyState, PartitionStatus  # noqa: E402
-from dnsops.inbound_keys import register_certificate  # noqa: E402
 from dnsops.models import Partition  # noqa: E402
 from domains import commands, services  # noqa: E402
 from domains.audit import Actor  # noqa: E402
+from domains.inbound_keys import register_certificate  # noqa: E402
 from domains.models import AcceptedDomain, Operation  # noqa: E402
 from tests.commands.helpers import self_signed_pem  # noqa: E402
 

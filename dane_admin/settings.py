@@ -202,6 +202,9 @@ DANE_DNS_BACKEND = env.str("DANE_DNS_BACKEND", default="builtin")
 DANE_DNS_SERVERS = env.list(
     "DANE_DNS_SERVERS", default=[] if DANE_DNS_BACKEND == "builtin" else ["127.0.0.1:5300"]
 )
+# builtin driver: the zones' DNSSEC signing keys (kept secret) and the signed zone files it writes.
+DANE_BUILTIN_KEY_DIR = Path(env.str("DANE_BUILTIN_KEY_DIR", default=str(VAR_DIR / "dnssec-keys")))
+DANE_BUILTIN_ZONE_DIR = Path(env.str("DANE_BUILTIN_ZONE_DIR", default=str(VAR_DIR / "zones")))
 DANE_TSIG_KEY_FILE = env.str("DANE_TSIG_KEY_FILE", default="")
 DANE_RESOLVER = env.str("DANE_RESOLVER", default="127.0.0.1:5301")
 DANE_DNS_TIMEOUT = env.float("DANE_DNS_TIMEOUT", default=3.0)
@@ -225,6 +228,8 @@ DANE_VISIBILITY_TIMEOUT = env.float("DANE_VISIBILITY_TIMEOUT", default=30.0)
 DANE_OPERATION_MAX_ATTEMPTS = env.int("DANE_OPERATION_MAX_ATTEMPTS", default=6)
 DANE_OPERATION_RETRY_BASE_SECONDS = env.float("DANE_OPERATION_RETRY_BASE_SECONDS", default=10.0)
 DANE_OPERATION_LEASE_SECONDS = env.float("DANE_OPERATION_LEASE_SECONDS", default=240.0)
+# How long an Idempotency-Key names the operation it created (docs/api-errors.md); then it is new.
+DANE_IDEMPOTENCY_KEY_TTL_SECONDS = env.int("DANE_IDEMPOTENCY_KEY_TTL_SECONDS", default=86400)
 DANE_PARTITION_CAPACITY = env.int("DANE_PARTITION_CAPACITY", default=10_000)
 DANE_RECORD_TTL = env.int("DANE_RECORD_TTL", default=3600)
 # On when the same DNS servers host DANE_MX_SUFFIX: new partitions get NS + DS there.

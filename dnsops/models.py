@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 
 from dnsops.choices import InboundKeyState, PartitionStatus
-from dnsops.dane.policy import Disposition
-from dnsops.dane.verdicts import Verdict
 
 
 class Partition(models.Model):
@@ -86,44 +82,6 @@ class InboundKey(models.Model):
         """The TLSA record data: ``3 1 1 <digest>`` (``2 1 1`` for an issuing CA)."""
         usage = 2 if self.is_issuer else 3
         return f"{usage} 1 1 {self.spki_sha256}"
-
-
-class DaneValidation(models.Model):
-    """One outbound DANE validation of a destination domain (RFC 7672) and its full trace.
-
-    ``result`` is the analyzer's report (verdict, codes, hosts, sessions, every step with its
-    timing). ``tenant`` is the tenant that asked through the API; empty for ``manage.py
-    test_dane`` run without ``--tenant``. The id is a UUID so that ids say nothing about how
-    many validations other tenants run.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    tenant = models.ForeignKey(
-        "domains.Tenant",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="dane_validations",
-    )
-    domain = models.CharField(max_length=253, help_text="The destination, A-label form.")
-    port = models.PositiveIntegerField(default=25)
-    verdict = models.CharField(max_length=32, choices=[(v.value, v.value) for v in Verdict])
-    disposition = models.CharField(max_length=16, choices=[(d.value, d.value) for d in Disposition])
-    status_code = models.CharField(
-        max_length=16, blank=True, help_text="4.x.x / 5.x.x; empty when mail is delivered."
-    )
-    result = models.JSONField(help_text="The report: verdict, hosts, sessions and every step.")
-    requested_by = models.CharField(max_length=200, help_text="api-key:<prefix>, user:<name>, cli.")
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField()
-
-    class Meta:
-        ordering = ("-started_at",)
-        indexes = [models.Index(fields=("tenant", "-started_at"), name="dane_validation_recent")]
-
-    def __str__(self) -> str:
-        return f"{self.domain}: {self.verdict}"
 
 
 from dnsops.builtin_models import BuiltinRRset, BuiltinZone  # noqa: E402,F401

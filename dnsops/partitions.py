@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Callable, Iterator
 
 from dnsops.choices import PartitionStatus
+from dnsops.events import PartitionEvent, report_partition_change
 from dnsops.models import Partition
-from dnsops.provisioning import audit_partition_change, sync_partitions_from_settings
-from domains.choices import AuditAction
+from dnsops.provisioning import sync_partitions_from_settings
 
 MAX_LABEL = 63
 
@@ -76,10 +76,10 @@ def reopen_partition_if_room(partition_id: int) -> None:
 
 
 def _set_status(partition: Partition, status: PartitionStatus, placed: int) -> None:
-    """Move a locked partition to ``status``, with its audit event."""
+    """Move a locked partition to ``status`` and report the change (the audit trail records it)."""
     Partition.objects.filter(pk=partition.pk).update(status=status)
-    audit_partition_change(
-        AuditAction.PARTITION_STATUS_CHANGED,
+    report_partition_change(
+        PartitionEvent.STATUS_CHANGED,
         partition,
         {"from": partition.status, "to": status, "domains": placed},
     )

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
 
 import dns.rdata
 import dns.rdataclass
@@ -34,9 +33,8 @@ from dnsops.backends.base import (
     RRsetKey,
 )
 from dnsops.choices import PartitionStatus
+from dnsops.events import PartitionEvent, report_partition_change
 from dnsops.models import Partition, ZoneRRset
-from domains.audit import Actor, record_audit_event
-from domains.choices import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +64,8 @@ def sync_partitions_from_settings() -> list[Partition]:
             },
         )
         if created:
-            audit_partition_change(
-                AuditAction.PARTITION_ADDED, partition, {"capacity": partition.capacity}
+            report_partition_change(
+                PartitionEvent.ADDED, partition, {"capacity": partition.capacity}
             )
         partitions.append(partition)
     return partitions
@@ -97,25 +95,13 @@ def ensure_partition(partition: Partition, backend: DnsBackend | None = None) ->
         Partition.objects.filter(pk=partition.pk).update(
             ds_records=ds_records, provisioned_at=timezone.now()
         )
-        audit_partition_change(
-            AuditAction.PARTITION_PROVISIONED,
+        report_partition_change(
+            PartitionEvent.PROVISIONED,
             partition,
             {"ds_records": ds_records, "parent_updated": bool(settings.DANE_MX_PARENT_MANAGED)},
         )
     partition.refresh_from_db()
     return partition
-
-
-def audit_partition_change(action: AuditAction, partition: Partition, data: dict[str, Any]) -> None:
-    """Record the audit event of a change to a partition (the provider's, no tenant's)."""
-    record_audit_event(
-        action,
-        actor=Actor.system(),
-        tenant=None,
-        target_type="partition",
-        target_id=partition.zone,
-        data=data,
-    )
 
 
 def refresh_signatures(backend: DnsBackend | None = None) -> int:

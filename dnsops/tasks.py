@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from dnsops import inbound_keys, provisioning
+from dnsops import provisioning
 from dnsops.backends.base import DnsBackendError
 from dnsops.models import Partition
 
@@ -36,18 +36,3 @@ def repair_all_drift() -> None:
 def refresh_signatures() -> int:
     """Re-sign what expires soon where the control plane signs the zones (builtin driver)."""
     return provisioning.refresh_signatures()
-
-
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(DnsBackendError,),
-    retry_backoff=10,
-    retry_jitter=True,
-    max_retries=8,
-    soft_time_limit=500,
-    time_limit=560,
-)
-def republish_tlsa_records() -> int:
-    """Publish the current TLSA set for every DANE-enabled domain (after a key change)."""
-    return inbound_keys.republish_tlsa_records()

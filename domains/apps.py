@@ -10,5 +10,10 @@ class DomainsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register the OpenAPI authentication extensions."""
+        """Register the OpenAPI authentication extensions and record dnsops' partition
+        events in the audit trail (models are loaded only now, hence the imports here)."""
+        from dnsops.events import partition_changed
         from domains.api import schema  # noqa: F401
+        from domains.audit import record_partition_change
+
+        partition_changed.connect(record_partition_change, dispatch_uid="domains-audit")

@@ -1,4 +1,5 @@
-"""The actor of a change and the one function that writes audit events."""
+"""The actor of a change, the functions that write audit events, and the receiver that
+records the partition events ``dnsops`` reports."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from django.db import transaction
 
+from dnsops.events import PartitionEvent
+from dnsops.models import Partition
 from domains.choices import AuditAction
 from domains.models import AuditEvent, Tenant
 
@@ -74,4 +77,19 @@ def record_audit_event(
         target_type=target_type,
         target_id=target_id,
         data=data or {},
+    )
+
+
+def record_partition_change(
+    sender: object, *, event: PartitionEvent, partition: Partition, data: dict[str, Any], **_: Any
+) -> None:
+    """Receiver of ``dnsops.events.partition_changed``: the audit event of a change to a
+    partition (the provider's, no tenant's), in the transaction of the change."""
+    record_audit_event(
+        AuditAction(event.value),
+        actor=Actor.system(),
+        tenant=None,
+        target_type="partition",
+        target_id=partition.zone,
+        data=data,
     )

@@ -45,11 +45,12 @@ from dnsops.checks.runner import (
     check_stream,
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
-from domains import commands, errors, selectors
-from domains.audit import Actor, audit_event, record_audit_events
-from domains.choices import AuditAction, DnssecState
+from domains import errors, selectors
+from domains.audit import Actor
+from domains.choices import DnssecState
 from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
 from domains.names import DomainNameError, parse_domain_name
+from domains.transitions import Move, enqueue, move_states
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ logger = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 #: Chunks one sweep dispatches at most (the next beat takes the rest).
 MAX_CHUNKS_PER_SWEEP = 200
+#: The task that checks one claimed chunk, enqueued by name (``domains.tasks`` imports this).
+CHECK_DOMAINS = "domains.tasks.check_domains"
 #: Results stored per transaction while a chunk is being checked.
 WRITE_BATCH = 200
 
@@ -133,7 +136,7 @@ def dnssec_status(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[s
     """The status document of the tenant's domain ``name``: the latest run, or a run now when
     ``refresh`` is set or the domain was never checked.
 
-    Raises :class:`DomainNotInService` (EG001), ``commands.DomainNotSupported`` (initial or
+    Raises :class:`DomainNotInService` (EG001), ``errors.DomainNotSupported`` (initial or
     self-service domain) or :class:`CheckTimedOut`; an unverified domain gives the EG002
     document (nothing is looked up or stored).
     """
@@ -175,7 +178,7 @@ def _checkable_domain(tenant: Tenant, name: str) -> AcceptedDomain:
         raise DomainNotInService(result.domain_section.findings[0].message, **document) from exc
     if domain.is_initial or domain.is_self_service:
         kind = "the tenant's initial domain" if domain.is_initial else "a self-service domain"
-        raise commands.DomainNotSupported(
+        raise errors.DomainNotSupported(
             f"{domain.name} is {kind}; DNSSEC and DANE are not offered for it."
         )
     return domain
@@ -236,14 +239,12 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
     each.
     """
     now = timezone.now()
-    system = Actor.system()
     with transaction.atomic():
         ids = sorted({outcome.target.key for outcome in outcomes})
         domains = AcceptedDomain.objects.select_for_update(of=("self",)).select_related("tenant")
         locked = {domain.pk: domain for domain in domains.filter(pk__in=ids).order_by("pk")}
         runs: list[CheckRun] = []
-        events = []
-        promoted: list[int] = []
+        promoted: list[Move] = []
         schedules: dict[tuple[str, int], list[int]] = defaultdict(list)
         for outcome in outcomes:
             domain = locked.get(outcome.target.key)
@@ -251,22 +252,8 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
                 continue
             result = outcome.result
             if _mx_passed(result) and domain.dnssec_state == DnssecState.PENDING_MX:
-                promoted.append(domain.pk)
+                promoted.append(Move.of(domain, reason="the MX check passed"))
                 result = dataclasses.replace(result, dnssec_feature_status=DnssecState.ENABLED)
-                events.append(
-                    audit_event(
-                        AuditAction.DNSSEC_STATE_CHANGED,
-                        actor=system,
-                        tenant=domain.tenant,
-                        target_type="domain",
-                        target_id=domain.name,
-                        data={
-                            "from": DnssecState.PENDING_MX,
-                            "to": DnssecState.ENABLED,
-                            "reason": "the MX check passed",
-                        },
-                    )
-                )
             document = result.to_dict()
             mark = fingerprint(document)
             unchanged = domain.checks_unchanged + 1 if mark == domain.check_fingerprint else 0
@@ -283,10 +270,13 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
                     result=document,
                 )
             )
-        if promoted:
-            AcceptedDomain.objects.filter(
-                pk__in=promoted, dnssec_state=DnssecState.PENDING_MX
-            ).update(dnssec_state=DnssecState.ENABLED, version=F("version") + 1, updated_at=now)
+        move_states(
+            promoted,
+            "dnssec_state",
+            source=DnssecState.PENDING_MX,
+            target=DnssecState.ENABLED,
+            actor=Actor.system(),
+        )
         for (mark, unchanged), pks in schedules.items():  # findings repeat: few groups
             AcceptedDomain.objects.filter(pk__in=pks).update(
                 check_fingerprint=mark,
@@ -294,8 +284,6 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
                 next_check_at=now + next_check_delay(unchanged),
             )
         insert_check_runs(runs)
-        if events:
-            record_audit_events(events)
     return runs
 
 
@@ -372,14 +360,12 @@ def claim_due_domains(limit: int) -> list[int]:
 def dispatch_due_checks() -> int:
     """The beat sweep: claim due domains chunk by chunk and enqueue one ``check_domains`` task
     per chunk after its claim commits; returns how many domains were dispatched."""
-    from domains.tasks import check_domains
-
     dispatched = 0
     for _ in range(MAX_CHUNKS_PER_SWEEP):
         with transaction.atomic():
             ids = claim_due_domains(settings.DANE_CHECK_BATCH_SIZE)
             if ids:
-                transaction.on_commit(partial(check_domains.delay, ids))
+                transaction.on_commit(partial(enqueue, CHECK_DOMAINS, ids))
         dispatched += len(ids)
         if len(ids) < settings.DANE_CHECK_BATCH_SIZE:
             break

@@ -1,30 +1,29 @@
 """The commands, one function per provider cmdlet (SPEC §4), called by the API, the management
 commands and the UI.
 
-Each one checks the domain, moves its state with a conditional update, records what the zone
-must publish, writes the audit event and creates the Operation, all in one transaction; the
-worker is woken after commit (``domains.operations`` does the DNS work). A repeated command
+Each one checks the domain, moves its state through the state machine
+(``domains.transitions``: conditional update, audit event, the worker woken after commit),
+records what the zone must publish (``domains.publishing`` says what that is) and creates the
+Operation, all in one transaction; ``domains.operations`` does the DNS work. Errors are
+``domains.errors``, result shapes ``domains.results``. A repeated command
 returns the operation in flight; a command whose outcome already holds succeeds at once and
 changes nothing.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from dnsops.backends.base import RRset, RRsetKey
 from dnsops.choices import PartitionStatus
-from dnsops.inbound_keys import published_tlsa_records
 from dnsops.partitions import allocate_mx_token, partition_with_room
-from dnsops.provisioning import TLSA_PREFIX, set_desired_rrsets
+from dnsops.provisioning import set_desired_rrsets
+from domains import publishing
 from domains.audit import Actor, record_audit_event
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
@@ -32,55 +31,22 @@ from domains.choices import (
     AuditAction,
     DaneState,
     DnssecState,
-    ErrorCode,
     OperationKind,
     OperationState,
 )
-from domains.errors import ServiceError
+from domains.errors import (
+    DnssecOperationFailed,
+    DomainNotFound,
+    DomainNotSupported,
+    IdempotencyKeyReused,
+    OperationInProgress,
+    PartitionNotFound,
+)
+from domains.inbound_keys import ensure_keys_registered, published_tlsa_records
 from domains.models import AcceptedDomain, Operation, Tenant
 from domains.names import DomainNameError, parse_domain_name
-
-logger = logging.getLogger(__name__)
-
-
-class CommandError(ServiceError):
-    """A cmdlet error: ``code`` is one of the cmdlets' ErrorCodes (SPEC §4)."""
-
-
-class DomainNotFound(CommandError):
-    """Not one of the tenant's accepted domains, or not verified."""
-
-    code = ErrorCode.DOMAIN_NOT_FOUND
-
-
-class DomainNotSupported(CommandError):
-    """The tenant's initial domain or a self-service domain."""
-
-    code = ErrorCode.DOMAIN_NOT_SUPPORTED
-
-
-class PartitionNotFound(CommandError):
-    """SMTP DANE asked for a domain whose MX host is not published (DNSSEC not enabled)."""
-
-    code = ErrorCode.PARTITION_NOT_FOUND
-
-
-class DnssecOperationFailed(CommandError):
-    """The zone or records could not be created; retry later."""
-
-    code = ErrorCode.DNSSEC_OPERATION_FAILED
-
-
-class OperationInProgress(ServiceError):
-    """The opposite command is still running for this domain and feature."""
-
-    code = "OperationInProgress"
-
-
-class IdempotencyKeyReused(ServiceError):
-    """The Idempotency-Key was used before for a different command or domain."""
-
-    code = "IdempotencyKeyReused"
+from domains.results import CommandOutcome, success_result
+from domains.transitions import PROCESS_OPERATIONS, TRANSITIONS, Move, move_states
 
 
 class Command(Protocol):
@@ -91,43 +57,23 @@ class Command(Protocol):
     ) -> CommandOutcome: ...
 
 
-@dataclass(frozen=True)
-class CommandOutcome:
-    """The operation a command created, or the one it repeated (``created`` False)."""
-
-    operation: Operation
-    created: bool
-
-
-def success_result(kind: OperationKind, domain: AcceptedDomain) -> dict[str, Any]:
-    """The cmdlet-shaped result of a successful command."""
-    result: dict[str, Any] = {"Result": "Success"}
-    if kind == OperationKind.ENABLE_DNSSEC:
-        result["DnssecMxValue"] = domain.dnssec_mx_value
-    result["ErrorData"] = None
-    return result
-
-
-def error_result(code: str, details: str) -> dict[str, Any]:
-    """The cmdlet-shaped result of a failed command."""
-    return {"Result": "Error", "ErrorData": {"ErrorCode": code, "ErrorDetails": details}}
-
-
 def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
     """The tenant's verified domain called ``name``; DomainNotFound / DomainNotSupported."""
     try:
         alabel = parse_domain_name(name).alabel
     except DomainNameError as exc:
-        raise DomainNotFound(f"{name!r} is not an accepted domain of this tenant.") from exc
+        raise DomainNotFound.of_command(
+            f"{name!r} is not an accepted domain of this tenant."
+        ) from exc
     domain = (
         AcceptedDomain.objects.select_related("partition")
         .filter(tenant=tenant, name=alabel)
         .first()
     )
     if domain is None:
-        raise DomainNotFound(f"{alabel} is not an accepted domain of this tenant.")
+        raise DomainNotFound.of_command(f"{alabel} is not an accepted domain of this tenant.")
     if not domain.is_verified:
-        raise DomainNotFound(
+        raise DomainNotFound.of_command(
             f"{alabel} is not verified yet: publish its verification TXT record and verify it."
         )
     if domain.is_initial or domain.is_self_service:
@@ -136,55 +82,35 @@ def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
     return domain
 
 
-def host_rrsets(domain: AcceptedDomain) -> list[RRset]:
-    """The A and AAAA records of the domain's DNSSEC MX host."""
-    host = domain.dnssec_mx_value
-    assert host is not None
-    v4 = tuple(a for a in settings.DANE_INBOUND_ADDRESSES if ":" not in a)
-    v6 = tuple(a for a in settings.DANE_INBOUND_ADDRESSES if ":" in a)
-    ttl = settings.DANE_RECORD_TTL
-    return [
-        RRset(host, rdtype, ttl, rdatas) for rdtype, rdatas in (("A", v4), ("AAAA", v6)) if rdatas
-    ]
-
-
-def tlsa_owner(domain: AcceptedDomain) -> str:
-    """``_25._tcp.<MX host>``."""
-    return f"{TLSA_PREFIX}{domain.dnssec_mx_value}"
-
-
-def _move(domain: AcceptedDomain, field: str, to: str, actor: Actor, **details: str | None) -> None:
-    """Conditional state change of ``field`` (the row is locked by the caller) + audit, whose
-    data holds ``details`` too (e.g. the partition and MX host a domain was placed on)."""
-    was = getattr(domain, field)
-    if was == to:
+def _move(
+    domain: AcceptedDomain, state_field: str, target: str, actor: Actor, **details: Any
+) -> None:
+    """Move a state field of the domain (its row locked by the caller) through the state
+    machine, with its audit event (whose data holds ``details`` too, e.g. the partition and MX
+    host a domain was placed on); a worker is woken after commit when ``target`` is a state
+    the worker finishes."""
+    source = getattr(domain, state_field)
+    if source == target:
         return
-    updated = AcceptedDomain.objects.filter(pk=domain.pk, version=domain.version).update(
-        **{field: to}, version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not updated:
-        raise OperationInProgress(f"{domain.name} changed meanwhile; retry the command.")
-    setattr(domain, field, to)
-    domain.version += 1
-    action = (
-        AuditAction.DNSSEC_STATE_CHANGED
-        if field == "dnssec_state"
-        else AuditAction.DANE_STATE_CHANGED
-    )
-    record_audit_event(
-        action,
+    working = {t.working for t in TRANSITIONS.values() if t.field == state_field}
+    moved = move_states(
+        [Move.of(domain, **details)],
+        state_field,
+        source=source,
+        target=target,
         actor=actor,
-        tenant=domain.tenant,
-        target_type="domain",
-        target_id=domain.name,
-        data={"from": was, "to": to, **details},
+        wake=PROCESS_OPERATIONS if target in working else None,
     )
+    if not moved:
+        raise OperationInProgress(f"{domain.name} changed meanwhile; retry the command.")
+    setattr(domain, state_field, target)
+    domain.version += 1
 
 
 # Each transition runs with the domain row locked. It returns a result when the command's
 # outcome already holds (nothing to do), or None after it moved the state and recorded what
 # the zone must publish (a worker will do it).
-Transition = Callable[[AcceptedDomain, Actor], dict[str, Any] | None]
+Step = Callable[[AcceptedDomain, Actor], dict[str, Any] | None]
 
 
 def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
@@ -205,14 +131,14 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | Non
         AcceptedDomain.objects.filter(pk=domain.pk).update(partition=partition, mx_token=token)
         domain.partition, domain.mx_token = partition, token
     assert domain.partition is not None
-    set_desired_rrsets(domain.partition, host_rrsets(domain))
+    set_desired_rrsets(domain.partition, publishing.host_rrsets(domain))
     _move(
         domain,
         "dnssec_state",
         DnssecState.ENABLING,
         actor,
         partition=domain.partition.zone,
-        mx_host=domain.dnssec_mx_value,
+        mx_host=publishing.mx_host(domain),
     )
     return None
 
@@ -223,12 +149,8 @@ def _disable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | No
     if domain.partition is None:
         _move(domain, "dnssec_state", DnssecState.DISABLED, actor)
         return success_result(OperationKind.DISABLE_DNSSEC, domain)
-    host = domain.dnssec_mx_value
-    assert host is not None
     set_desired_rrsets(
-        domain.partition,
-        [],
-        [RRsetKey(host, "A"), RRsetKey(host, "AAAA"), RRsetKey(tlsa_owner(domain), "TLSA")],
+        domain.partition, [], [*publishing.host_keys(domain), publishing.tlsa_key(domain)]
     )
     _move(domain, "dane_state", DaneState.DISABLED, actor)
     _move(domain, "dnssec_state", DnssecState.DISABLING, actor)
@@ -243,14 +165,15 @@ def _enable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
         )
     if domain.dane_state == DaneState.ENABLED:
         return success_result(OperationKind.ENABLE_DANE, domain)
+    ensure_keys_registered()
     records = published_tlsa_records()
     if not records:
         raise DnssecOperationFailed(
             "The provider has registered no inbound TLS key, so there is no TLSA record to "
             "publish; retry once one is registered."
         )
-    ttl = settings.DANE_RECORD_TTL
-    set_desired_rrsets(domain.partition, [RRset(tlsa_owner(domain), "TLSA", ttl, records)])
+    rrset = publishing.tlsa_rrset_at(publishing.tlsa_owner(domain), records)
+    set_desired_rrsets(domain.partition, [rrset])
     _move(domain, "dane_state", DaneState.ENABLING, actor)
     return None
 
@@ -261,12 +184,12 @@ def _disable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None
     if domain.partition is None:
         _move(domain, "dane_state", DaneState.DISABLED, actor)
         return success_result(OperationKind.DISABLE_DANE, domain)
-    set_desired_rrsets(domain.partition, [], [RRsetKey(tlsa_owner(domain), "TLSA")])
+    set_desired_rrsets(domain.partition, [], [publishing.tlsa_key(domain)])
     _move(domain, "dane_state", DaneState.DISABLING, actor)
     return None
 
 
-TRANSITIONS: dict[OperationKind, Transition] = {
+STEPS: dict[OperationKind, Step] = {
     OperationKind.ENABLE_DNSSEC: _enable_dnssec,
     OperationKind.DISABLE_DNSSEC: _disable_dnssec,
     OperationKind.ENABLE_DANE: _enable_dane,
@@ -311,6 +234,8 @@ def run_command(
                         f"(operation {in_flight.id}); wait for it to finish."
                     )
                 return CommandOutcome(in_flight, created=False)
+            if idempotency_key is not None:
+                _release_expired_key(tenant, idempotency_key)
             operation = _record_operation(kind, domain, actor, idempotency_key)
     except IntegrityError:
         # Another request created the same operation first (same key or same domain).
@@ -331,7 +256,7 @@ def _record_operation(
     kind: OperationKind, domain: AcceptedDomain, actor: Actor, idempotency_key: str | None
 ) -> Operation:
     """Move the state, create the operation and its audit event; wake a worker on commit."""
-    done = TRANSITIONS[kind](domain, actor)
+    done = STEPS[kind](domain, actor)
     now = timezone.now()
     operation = Operation.objects.create(
         tenant=domain.tenant,
@@ -355,33 +280,29 @@ def _record_operation(
         target_id=str(operation.id),
         data={"kind": kind, "domain": domain.name, "state": operation.state},
     )
-    if not done:
-        transaction.on_commit(_wake_worker)
     return operation
 
 
-WAKE_UP_EXPIRES = 30.0
+def _key_window_start() -> datetime:
+    """When the idempotency keys still remembered were first used, at the earliest."""
+    return timezone.now() - timedelta(seconds=settings.DANE_IDEMPOTENCY_KEY_TTL_SECONDS)
 
 
-def _wake_worker() -> None:
-    """Ask a worker to run due operations now; if the broker is down the sweep will.
-
-    The message expires after ``WAKE_UP_EXPIRES`` seconds: a worker that gets to it later
-    drops it unrun, since the beat sweep (every 5 s) has run the operation by then.
-    """
-    from domains.tasks import process_operations
-
-    try:
-        process_operations.apply_async(expires=WAKE_UP_EXPIRES)
-    except Exception:  # the command is recorded; never fail the request after commit
-        logger.exception("could not wake a worker; the periodic sweep will run the operation")
+def _release_expired_key(tenant: Tenant, idempotency_key: str) -> None:
+    """Take an expired key off the operation that used it, so the new one can hold it."""
+    Operation.objects.filter(
+        tenant=tenant, idempotency_key=idempotency_key, created_at__lt=_key_window_start()
+    ).update(idempotency_key=None)
 
 
 def _repeat_of(
     kind: OperationKind, tenant: Tenant, name: str, idempotency_key: str
 ) -> Operation | None:
-    """The operation an Idempotency-Key already names; refuses reuse for something else."""
-    operation = Operation.objects.filter(tenant=tenant, idempotency_key=idempotency_key).first()
+    """The operation an Idempotency-Key names within its window; refuses reuse for something
+    else. A key older than ``DANE_IDEMPOTENCY_KEY_TTL_SECONDS`` names nothing any more."""
+    operation = Operation.objects.filter(
+        tenant=tenant, idempotency_key=idempotency_key, created_at__gte=_key_window_start()
+    ).first()
     if operation is None:
         return None
     try:

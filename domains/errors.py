@@ -1,14 +1,18 @@
-"""Errors the domain service layer raises; each carries a stable code for API clients."""
+"""Errors the domain service layer and the commands raise; each carries a stable code for API
+clients (the one module of errors: the API maps them to HTTP statuses)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from domains.choices import ErrorCode
+from domains.results import error_result
+
 
 class ServiceError(Exception):
     """Base class: ``code`` is stable (automation matches on it), the message is for people."""
 
-    code = "ServiceError"
+    code: str = "ServiceError"
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -23,9 +27,17 @@ class InvalidRequest(ServiceError):
 
 
 class DomainNotFound(ServiceError):
-    """The domain is not one of the tenant's accepted domains."""
+    """The domain is not one of the tenant's accepted domains (or, for a command, not verified).
 
-    code = "DomainNotFound"
+    Raised by a command (:meth:`of_command`), its ``details`` carry the cmdlet-shaped result.
+    """
+
+    code: str = ErrorCode.DOMAIN_NOT_FOUND
+
+    @classmethod
+    def of_command(cls, message: str) -> DomainNotFound:
+        """The error as a command raises it: with the cmdlet-shaped result in its details."""
+        return cls(message, **error_result(cls.code, message))
 
 
 class DomainReserved(InvalidRequest):
@@ -80,3 +92,42 @@ class TenantAlreadyExists(ServiceError):
     """A tenant with this slug exists."""
 
     code = "TenantAlreadyExists"
+
+
+class CommandError(ServiceError):
+    """A cmdlet error (SPEC §4): ``code`` is one of the cmdlets' ErrorCodes and ``details``
+    carry the cmdlet-shaped result (``Result``, ``ErrorData``) beside the API's error shape."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, **error_result(self.code, message), **details)
+
+
+class DomainNotSupported(CommandError):
+    """The tenant's initial domain or a self-service domain."""
+
+    code: str = ErrorCode.DOMAIN_NOT_SUPPORTED
+
+
+class PartitionNotFound(CommandError):
+    """SMTP DANE asked for a domain whose MX host is not published (DNSSEC not enabled)."""
+
+    code: str = ErrorCode.PARTITION_NOT_FOUND
+
+
+class DnssecOperationFailed(CommandError):
+    """The zone or records could not be created; retry later."""
+
+    code: str = ErrorCode.DNSSEC_OPERATION_FAILED
+
+
+class OperationInProgress(ServiceError):
+    """The opposite command is still running for this domain and feature."""
+
+    code = "OperationInProgress"
+
+
+class IdempotencyKeyReused(ServiceError):
+    """The Idempotency-Key was used before (within its window) for a different command or
+    domain."""
+
+    code = "IdempotencyKeyReused"

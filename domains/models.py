@@ -1,4 +1,5 @@
-"""Tenants, their members and API keys, accepted domains, and the append-only audit trail."""
+"""Tenants, their members and API keys, accepted domains, operations, check runs, stored
+outbound DANE validations, and the append-only audit trail."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from rest_framework_api_key.models import AbstractAPIKey
 
+from dnsops.dane.policy import Disposition
+from dnsops.dane.verdicts import Verdict
 from dnsops.models import Partition
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
@@ -289,3 +292,42 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Refuse: an audit event is never deleted by the application."""
         raise ValueError("Audit events are append-only.")
+
+
+class DaneValidation(models.Model):
+    """One outbound DANE validation of a destination domain (RFC 7672) and its full trace.
+
+    ``result`` is the analyzer's report (verdict, codes, hosts, sessions, every step with its
+    timing). ``tenant`` is the tenant that asked through the API; empty for ``manage.py
+    test_dane`` run without ``--tenant``. The id is a UUID so that ids say nothing about how
+    many validations other tenants run.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dane_validations",
+    )
+    domain = models.CharField(max_length=253, help_text="The destination, A-label form.")
+    port = models.PositiveIntegerField(default=25)
+    verdict = models.CharField(max_length=32, choices=[(v.value, v.value) for v in Verdict])
+    disposition = models.CharField(max_length=16, choices=[(d.value, d.value) for d in Disposition])
+    status_code = models.CharField(
+        max_length=16, blank=True, help_text="4.x.x / 5.x.x; empty when mail is delivered."
+    )
+    result = models.JSONField(help_text="The report: verdict, hosts, sessions and every step.")
+    requested_by = models.CharField(max_length=200, help_text="api-key:<prefix>, user:<name>, cli.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "dnsops_danevalidation"  # created by dnsops' migration 0004; no data moved
+        ordering = ("-started_at",)
+        indexes = [models.Index(fields=("tenant", "-started_at"), name="dane_validation_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.verdict}"

@@ -26,56 +26,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dnsops.backends import get_backend
-from dnsops.backends.base import (
-    ChangeBatch,
-    DnsBackend,
-    PermanentDnsError,
-    RRsetKey,
-    TransientDnsError,
-)
+from dnsops.backends.base import ChangeBatch, DnsBackend, PermanentDnsError, TransientDnsError
 from dnsops.models import Partition
 from dnsops.provisioning import ensure_partition_once, push_names, set_desired_rrsets
+from dnsops.tasks import repair_partition_drift
+from domains import publishing
 from domains.audit import Actor, audit_event, record_audit_event, record_audit_events
-from domains.choices import (
-    AuditAction,
-    DaneState,
-    DnssecState,
-    ErrorCode,
-    OperationKind,
-    OperationState,
-)
-from domains.commands import error_result, host_rrsets, success_result, tlsa_owner
+from domains.choices import AuditAction, ErrorCode, OperationKind, OperationState
 from domains.models import AcceptedDomain, Operation
+from domains.results import error_result, success_result
+from domains.transitions import TRANSITIONS, Move, move_states
 
 logger = logging.getLogger(__name__)
 
-# (state field, state while working, state when done, state when failed)
-OUTCOMES: dict[OperationKind, tuple[str, str, str, str]] = {
-    OperationKind.ENABLE_DNSSEC: (
-        "dnssec_state",
-        DnssecState.ENABLING,
-        DnssecState.PENDING_MX,
-        DnssecState.FAILED,
-    ),
-    OperationKind.DISABLE_DNSSEC: (
-        "dnssec_state",
-        DnssecState.DISABLING,
-        DnssecState.DISABLED,
-        DnssecState.FAILED,
-    ),
-    OperationKind.ENABLE_DANE: (
-        "dane_state",
-        DaneState.ENABLING,
-        DaneState.ENABLED,
-        DaneState.FAILED,
-    ),
-    OperationKind.DISABLE_DANE: (
-        "dane_state",
-        DaneState.DISABLING,
-        DaneState.DISABLED,
-        DaneState.FAILED,
-    ),
-}
 CLAIM_LIMIT = 5000
 
 
@@ -99,16 +62,6 @@ def claim_due_operations(limit: int = CLAIM_LIMIT) -> list[Operation]:
             updated_at=now,
         )
     return list(Operation.objects.filter(pk__in=due).select_related("domain__partition", "tenant"))
-
-
-def affected_names(operation: Operation) -> list[str]:
-    """The owner names an operation changes in its partition zone."""
-    domain = operation.domain
-    assert domain is not None
-    assert domain.dnssec_mx_value is not None
-    if operation.feature == "dnssec":
-        return [domain.dnssec_mx_value, tlsa_owner(domain)]
-    return [tlsa_owner(domain)]
 
 
 def process_due_operations(backend: DnsBackend | None = None) -> int:
@@ -162,7 +115,14 @@ def _publish(
     """One push of the group's names and the wait until every server shows them: the
     operations succeed, or are retried after a transient failure; a refusal is returned."""
     try:
-        names = sorted({name for operation in group for name in affected_names(operation)})
+        names = sorted(
+            {
+                name
+                for operation in group
+                if operation.domain is not None
+                for name in publishing.owned_names(operation.domain, operation.feature)
+            }
+        )
         batches = push_names(partition, names, backend)
         _add_step(group, "published")
         wait_until_visible(backend, batches)
@@ -243,32 +203,23 @@ def _add_step(group: list[Operation], step: str) -> None:
 def _finish_state(
     operation: Operation, to: str, actor: Actor
 ) -> tuple[AcceptedDomain | None, bool]:
-    """Move the domain's feature state from "working" to ``to`` (conditional) + audit; the
-    domain, and whether it moved."""
-    field, working, _, _ = OUTCOMES[OperationKind(operation.kind)]
+    """Move the domain's feature state from "working" to ``to`` through the state machine;
+    the domain (row locked), and whether it moved."""
+    transition = TRANSITIONS[OperationKind(operation.kind)]
     if operation.domain_id is None:
         return None, False
     domain = AcceptedDomain.objects.select_for_update().filter(pk=operation.domain_id).first()
-    if domain is None or getattr(domain, field) != working:
-        return domain, False
-    AcceptedDomain.objects.filter(pk=domain.pk, **{field: working}).update(
-        **{field: to}, version=F("version") + 1, updated_at=timezone.now()
-    )
-    action = (
-        AuditAction.DNSSEC_STATE_CHANGED
-        if field == "dnssec_state"
-        else AuditAction.DANE_STATE_CHANGED
-    )
-    record_audit_event(
-        action,
+    if domain is None:
+        return None, False
+    moved = move_states(
+        [Move(domain.pk, domain.name, operation.tenant, {"operation": str(operation.id)})],
+        transition.field,
+        source=transition.working,
+        target=to,
         actor=actor,
-        tenant=operation.tenant,
-        target_type="domain",
-        target_id=domain.name,
-        data={"from": working, "to": to, "operation": str(operation.id)},
     )
     domain.refresh_from_db()
-    return domain, True
+    return domain, bool(moved)
 
 
 def succeed_all(operations: list[Operation]) -> None:
@@ -298,39 +249,23 @@ def succeed_all(operations: list[Operation]) -> None:
             if operation.pk in running:
                 by_kind[OperationKind(operation.kind)].append(operation)
         for kind, group in by_kind.items():
-            field, working, done, _ = OUTCOMES[kind]
+            transition = TRANSITIONS[kind]
             domain_ids = [op.domain_id for op in group if op.domain_id is not None]
-            moving = set(
-                AcceptedDomain.objects.filter(pk__in=domain_ids, **{field: working}).values_list(
-                    "pk", flat=True
-                )
-            )
-            AcceptedDomain.objects.filter(pk__in=moving).update(
-                **{field: done},
-                version=F("version") + 1,
-                updated_at=now,
-                next_check_at=now,  # the status checks run soon after a command
-                checks_unchanged=0,
+            move_states(
+                [
+                    Move(op.domain_id, op.domain_name, op.tenant, {"operation": str(op.id)})
+                    for op in group
+                    if op.domain_id is not None
+                ],
+                transition.field,
+                source=transition.working,
+                target=transition.done,
+                actor=system,
+                also={"next_check_at": now, "checks_unchanged": 0},  # checks run soon after
             )
             domains = AcceptedDomain.objects.select_related("partition").in_bulk(domain_ids)
-            action = (
-                AuditAction.DNSSEC_STATE_CHANGED
-                if field == "dnssec_state"
-                else AuditAction.DANE_STATE_CHANGED
-            )
             for operation in group:
                 domain = domains.get(operation.domain_id) if operation.domain_id else None
-                if operation.domain_id in moving:
-                    events.append(
-                        audit_event(
-                            action,
-                            actor=system,
-                            tenant=operation.tenant,
-                            target_type="domain",
-                            target_id=operation.domain_name,
-                            data={"from": working, "to": done, "operation": str(operation.id)},
-                        )
-                    )
                 events.append(
                     audit_event(
                         AuditAction.OPERATION_SUCCEEDED,
@@ -413,14 +348,14 @@ def fail(operation: Operation, detail: str, *, repair: bool = True) -> None:
         )
         if not still_ours:  # another worker took it over (lease ran out) and finished it
             return
-        domain, moved = _finish_state(operation, OUTCOMES[kind][3], Actor.system())
+        domain, moved = _finish_state(operation, TRANSITIONS[kind].failed, Actor.system())
         if domain is not None and moved and domain.partition is not None:
             AcceptedDomain.objects.filter(pk=domain.pk).update(last_error=detail[:2000])
             if kind == OperationKind.ENABLE_DNSSEC:
-                keys = [rrset.key for rrset in host_rrsets(domain)]
+                keys = [rrset.key for rrset in publishing.host_rrsets(domain)]
                 set_desired_rrsets(domain.partition, [], keys)
             elif kind == OperationKind.ENABLE_DANE:
-                set_desired_rrsets(domain.partition, [], [RRsetKey(tlsa_owner(domain), "TLSA")])
+                set_desired_rrsets(domain.partition, [], [publishing.tlsa_key(domain)])
         Operation.objects.filter(pk=operation.pk).update(
             state=OperationState.FAILED,
             error_code=code,
@@ -447,8 +382,6 @@ def fail(operation: Operation, detail: str, *, repair: bool = True) -> None:
 def _queue_drift_repair(partition_id: int) -> None:
     """Ask a worker to repair the partition zone; if the broker is down the periodic repair
     will (the failures are recorded either way)."""
-    from dnsops.tasks import repair_partition_drift
-
     try:
         repair_partition_drift.delay(partition_id)
     except Exception:

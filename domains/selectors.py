@@ -1,15 +1,12 @@
-"""Reads of the domains app, always scoped to one tenant."""
+"""Reads of the domains app, always scoped to one tenant: no writes, no network (what asks
+the network is a service: ``domains.inbound_status``, ``domains.checks``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
-from dnsops import resolver
-from domains.choices import DaneState
 from domains.errors import DomainNotFound
-from domains.models import AcceptedDomain, AuditEvent, Tenant
+from domains.models import AcceptedDomain, AuditEvent, DaneValidation, Tenant
 from domains.names import DomainNameError, parse_domain_name
 
 
@@ -33,85 +30,11 @@ def get_domain(tenant: Tenant, name: str) -> AcceptedDomain:
         raise DomainNotFound(f"The domain {alabel} is not an accepted domain.") from exc
 
 
-def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> dict[str, Any]:
-    """Get-SmtpDaneInboundStatus: the TLSA records the validating resolver returns for the
-    domain's MX host, whether they are DNSSEC-authentic and the expected set, and (``probe``)
-    whether the certificate each of the host's addresses serves matches one of them."""
-    from dnsops.inbound_keys import published_tlsa_records
-
-    host = domain.dnssec_mx_value
-    status: dict[str, Any] = {
-        "DomainName": domain.name,
-        "DnssecMxValue": host,
-        "DnssecState": domain.dnssec_state,
-        "SmtpDaneInboundState": domain.dane_state,
-        "TlsaRecordName": f"_25._tcp.{host}" if host else None,
-        "TlsaRecords": [],
-        "ExpectedTlsaRecords": list(published_tlsa_records())
-        if domain.dane_state == DaneState.ENABLED
-        else [],
-        "DnssecValidated": False,
-        "MatchesExpected": False,
-        "ServedCertificateMatches": None,  # not probed
-        "ServedCertificates": [],
-    }
-    if host is None:
-        return {**status, "Result": "Success", "ErrorData": None}
-    try:
-        answer = resolver.query(f"_25._tcp.{host}", "TLSA")
-    except resolver.ResolverUnavailable as exc:
-        return {
-            **status,
-            "Result": "Error",
-            "ErrorData": {"ErrorCode": "DnsLookupFailed", "ErrorDetails": str(exc)},
-        }
-    records = sorted(rdata.to_text() for rdata in answer.records)
-    status.update(
-        TlsaRecords=records,
-        DnssecValidated=answer.authenticated,
-        MatchesExpected=records == sorted(status["ExpectedTlsaRecords"]),
-    )
-    if probe:
-        status.update(served_certificates(host))
-    return {**status, "Result": "Success", "ErrorData": None}
-
-
-def served_certificates(host: str) -> dict[str, Any]:
-    """What each address of the provider's MX ``host`` serves, matched against its TLSA
-    records: ``ServedCertificateMatches`` is true only when every address was reached and
-    serves a certificate that matches at least one record (an address left untried by the
-    probe's limits is listed as ``not-tried``)."""
-    from dnsops.dane.services import probe_provider_mx_host
-    from dnsops.dane.verdicts import Verdict
-
-    report = probe_provider_mx_host(host)
-    entries: dict[str, dict[str, Any]] = {}
-    for checked in report.hosts:
-        for address in checked.addresses:
-            entries[address] = {
-                "Address": address,
-                "Matches": False,
-                "Verdict": "not-tried",
-                "MatchedTlsaRecord": None,
-                "Detail": "Not tried within the probe's time and address limits.",
-            }
-        for session in checked.sessions:
-            match = session.outcome.match
-            entries[session.address] = {
-                "Address": session.address,
-                "Matches": session.outcome.verdict is Verdict.PASS,
-                "Verdict": session.outcome.verdict.value,
-                "MatchedTlsaRecord": match.record.to_text().lower() if match else None,
-                "Detail": session.outcome.reason,
-            }
-    addresses = sorted(entries.values(), key=lambda entry: str(entry["Address"]))
-    return {
-        "ServedCertificateMatches": bool(addresses) and all(a["Matches"] for a in addresses),
-        "ServedCertificates": addresses,
-        "ServedCertificateDetail": report.decision.reason,
-    }
-
-
 def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:
     """The tenant's audit trail, newest first."""
     return AuditEvent.objects.filter(tenant=tenant)
+
+
+def validations_of(tenant: Tenant) -> QuerySet[DaneValidation]:
+    """The tenant's stored outbound DANE validations, newest first."""
+    return DaneValidation.objects.filter(tenant=tenant)

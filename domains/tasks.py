@@ -1,9 +1,10 @@
-"""Celery tasks of the domains app: thin wrappers around ``domains.operations`` and
-``domains.checks``."""
+"""Celery tasks of the domains app: thin wrappers around ``domains.operations``,
+``domains.checks`` and ``domains.inbound_keys``."""
 
 from celery import shared_task
 
-from domains import checks, operations
+from dnsops.backends.base import DnsBackendError
+from domains import checks, inbound_keys, operations
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=200, time_limit=230)
@@ -22,3 +23,18 @@ def sweep_due_checks() -> int:
 def check_domains(domain_ids: list[int]) -> int:
     """Check one chunk of claimed domains concurrently and store their runs."""
     return checks.check_domains(domain_ids)
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(DnsBackendError,),
+    retry_backoff=10,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=500,
+    time_limit=560,
+)
+def republish_tlsa_records() -> int:
+    """Publish the current TLSA set for every DANE-enabled domain (after a key change)."""
+    return inbound_keys.republish_tlsa_records()

@@ -16,7 +16,7 @@ for any authoritative server to load (e.g. Knot with ``dnssec-signing: off`` and
 ``knotc zone-reload`` or reload timer). Zones may hold delegations (NS + DS at a child name)
 but no glue: names below a delegation are refused.
 
-Settings (read with defaults, none required): ``DANE_BUILTIN_KEY_DIR`` (``VAR_DIR /
+Settings (``dane_admin/settings.py``, each with its default): ``DANE_BUILTIN_KEY_DIR`` (``VAR_DIR /
 "dnssec-keys"``), ``DANE_BUILTIN_ZONE_DIR`` (``VAR_DIR / "zones"``), ``DANE_ZONE_NAMESERVERS``,
 ``DANE_ZONE_HOSTMASTER``, ``DANE_DNS_SERVERS`` and ``DANE_DNS_TIMEOUT`` (``confirm_visible``).
 """
@@ -642,14 +642,12 @@ class BuiltinBackend(DnsBackend):
     def from_settings(cls) -> BuiltinBackend:
         """The driver configured from Django settings (see the module docstring)."""
         return cls(
-            key_dir=Path(
-                getattr(settings, "DANE_BUILTIN_KEY_DIR", settings.VAR_DIR / "dnssec-keys")
-            ),
-            zone_dir=Path(getattr(settings, "DANE_BUILTIN_ZONE_DIR", settings.VAR_DIR / "zones")),
-            nameservers=list(getattr(settings, "DANE_ZONE_NAMESERVERS", ["ns.test"])),
-            hostmaster=getattr(settings, "DANE_ZONE_HOSTMASTER", "hostmaster.test"),
-            servers=parse_servers(list(getattr(settings, "DANE_DNS_SERVERS", []))),
-            timeout=float(getattr(settings, "DANE_DNS_TIMEOUT", 3.0)),
+            key_dir=Path(settings.DANE_BUILTIN_KEY_DIR),
+            zone_dir=Path(settings.DANE_BUILTIN_ZONE_DIR),
+            nameservers=list(settings.DANE_ZONE_NAMESERVERS),
+            hostmaster=settings.DANE_ZONE_HOSTMASTER,
+            servers=parse_servers(list(settings.DANE_DNS_SERVERS)),
+            timeout=float(settings.DANE_DNS_TIMEOUT),
         )
 
     def __repr__(self) -> str:

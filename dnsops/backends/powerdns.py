@@ -183,19 +183,15 @@ class PowerDnsBackend(DnsBackend):
     @classmethod
     def from_settings(cls) -> PowerDnsBackend:
         """The driver configured by the ``DANE_POWERDNS_*`` settings (see the module doc)."""
-        servers = [parse_server(getattr(settings, "DANE_POWERDNS_DNS", "127.0.0.1:5355"))]
-        if getattr(settings, "DANE_DNS_BACKEND", "") == "powerdns":
-            servers += parse_servers(getattr(settings, "DANE_DNS_SERVERS", []))
+        servers = [parse_server(settings.DANE_POWERDNS_DNS)]
+        if settings.DANE_DNS_BACKEND == "powerdns":
+            servers += parse_servers(settings.DANE_DNS_SERVERS)
         return cls(
-            getattr(
-                settings,
-                "DANE_POWERDNS_API_URL",
-                "http://127.0.0.1:8053/api/v1/servers/localhost",
-            ),
-            ApiKey.from_file(getattr(settings, "DANE_POWERDNS_API_KEY_FILE", "")),
+            settings.DANE_POWERDNS_API_URL,
+            ApiKey.from_file(settings.DANE_POWERDNS_API_KEY_FILE),
             list(dict.fromkeys(servers)),
-            nameservers=getattr(settings, "DANE_ZONE_NAMESERVERS", ["ns.test"]),
-            dns_timeout=getattr(settings, "DANE_DNS_TIMEOUT", 3.0),
+            nameservers=settings.DANE_ZONE_NAMESERVERS,
+            dns_timeout=settings.DANE_DNS_TIMEOUT,
         )
 
     def __repr__(self) -> str:

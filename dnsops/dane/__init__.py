@@ -8,13 +8,16 @@ Pure functions over plain data (no DNS or network I/O):
 - :mod:`dnsops.dane.policy`: the RFC 7672 decisions from MX lookup to the destination outcome.
 - :mod:`dnsops.dane.verdicts`: verdicts with their status codes and TLS-RPT result types.
 - :mod:`dnsops.dane.retry`: the retry schedule and the 4.x.x / 5.x.x code at a given time.
-- :mod:`dnsops.dane.publisher`: RFC 7671 §8 checks of an RRset the provider publishes.
 
-The I/O side (asyncio) and the service:
+The I/O side (asyncio):
 
 - :mod:`dnsops.dane.lookups`: MX, A/AAAA, CNAME and TLSA lookups through the validating resolver.
 - :mod:`dnsops.dane.smtp`: connect, EHLO, STARTTLS with SNI, and the presented chain.
 - :mod:`dnsops.dane.trace`: the steps of a validation with their timing, and its deadline.
 - :mod:`dnsops.dane.analyzer`: one destination from MX lookup to verdict, with every step.
-- :mod:`dnsops.dane.services` / :mod:`dnsops.dane.selectors`: run and store / read results.
+- :mod:`dnsops.dane.config`: the analyzer's configuration from the settings.
+
+Running a validation for a tenant and storing it is the product's: ``domains.dane_validations``.
+The RFC 7671 §8 checks of the RRset the provider itself publishes (inbound) are
+:mod:`dnsops.inbound.publisher`.
 """

@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from domains import commands, errors
+from domains import errors
 
 STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.InvalidRequest: status.HTTP_400_BAD_REQUEST,
@@ -23,12 +23,11 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.VersionConflict: status.HTTP_412_PRECONDITION_FAILED,
     errors.DnsLookupFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
     errors.DomainDnssecInvalid: status.HTTP_422_UNPROCESSABLE_ENTITY,
-    commands.DomainNotFound: status.HTTP_404_NOT_FOUND,
-    commands.DomainNotSupported: status.HTTP_422_UNPROCESSABLE_ENTITY,
-    commands.PartitionNotFound: status.HTTP_409_CONFLICT,
-    commands.DnssecOperationFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
-    commands.OperationInProgress: status.HTTP_409_CONFLICT,
-    commands.IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.DomainNotSupported: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.PartitionNotFound: status.HTTP_409_CONFLICT,
+    errors.DnssecOperationFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
+    errors.OperationInProgress: status.HTTP_409_CONFLICT,
+    errors.IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 
@@ -43,10 +42,8 @@ def status_for(error: errors.ServiceError) -> int:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render service errors and DRF errors in the API's single error shape."""
     if isinstance(exc, errors.ServiceError):
-        retryable = isinstance(exc, errors.DnsLookupFailed | commands.DnssecOperationFailed)
+        retryable = isinstance(exc, errors.DnsLookupFailed | errors.DnssecOperationFailed)
         body = {"code": exc.code, "detail": exc.message, **exc.details}
-        if isinstance(exc, commands.CommandError):
-            body.update(commands.error_result(exc.code, exc.message))
         return Response(
             body, status=status_for(exc), headers={"Retry-After": "30"} if retryable else None
         )

@@ -4,11 +4,13 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import SimpleRouter
 
+from domains.api.dane_validations import DaneValidationViewSet
 from domains.api.views import DomainViewSet, OperationViewSet
 
 router = SimpleRouter()
 router.register("domains", DomainViewSet, basename="domain")
 router.register("operations", OperationViewSet, basename="operation")
+router.register("dane-validations", DaneValidationViewSet, basename="dane-validation")
 
 
 # A command's 202 names its operation as ``Location: /api/v1/operations/<id>`` (the contract's

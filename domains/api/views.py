@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains import checks, commands, selectors, services
+from domains import checks, commands, inbound_status, selectors, services
 from domains.api.serializers import (
     CommandRequestSerializer,
     DnssecStatusQuerySerializer,
@@ -32,6 +32,7 @@ from domains.api.serializers import (
 from domains.authentication import TenantPrincipal
 from domains.errors import InvalidRequest, VersionConflict
 from domains.models import AcceptedDomain, Operation
+from domains.results import CommandOutcome
 
 DOMAIN_NAME_PATTERN = r"[^/]+"
 ETAG = re.compile(r'(?P<weak>W/)?"(?P<version>[0-9]{1,18})"')
@@ -70,7 +71,7 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
-def command_response(request: Request, outcome: commands.CommandOutcome) -> Response:
+def command_response(request: Request, outcome: CommandOutcome) -> Response:
     """202 + Location while the operation runs; 200 once it has finished."""
     operation = outcome.operation
     operation.refresh_from_db()  # an in-process worker (embedded default) may have finished it
@@ -273,7 +274,7 @@ class DomainViewSet(
         query.is_valid(raise_exception=True)
         domain = commands.supported_domain(principal_of(request).tenant, name)
         probe = query.validated_data["probe"]
-        return Response(selectors.smtp_dane_inbound_status(domain, probe=probe))
+        return Response(inbound_status.smtp_dane_inbound_status(domain, probe=probe))
 
 
 @extend_schema_view(

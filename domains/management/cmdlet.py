@@ -10,9 +10,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from domains.audit import Actor
-from domains.commands import Command, error_result
+from domains.commands import Command
 from domains.errors import ServiceError
 from domains.models import Operation, Tenant
+from domains.results import error_result
 
 
 class CmdletCommand(BaseCommand):

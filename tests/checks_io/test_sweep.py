@@ -53,7 +53,9 @@ def test_sweep_claims_due_domains_checks_them_and_backs_off(
     with django_capture_on_commit_callbacks() as callbacks:
         assert checks.dispatch_due_checks() == 3
 
-    chunks = [callback.args[0] for callback in callbacks]  # partial(check_domains.delay, ids)
+    # partial(enqueue, "domains.tasks.check_domains", ids): one task per chunk, by name
+    assert {callback.args[0] for callback in callbacks} == {"domains.tasks.check_domains"}
+    chunks = [callback.args[1] for callback in callbacks]
     assert sorted(len(chunk) for chunk in chunks) == [1, 2]
     claimed = AcceptedDomain.objects.filter(pk__in=[pk for chunk in chunks for pk in chunk])
     assert sorted(claimed.values_list("name", flat=True)) == sorted(due)

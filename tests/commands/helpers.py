@@ -12,10 +12,10 @@ from cryptography.x509.oid import NameOID
 from django.utils import timezone
 
 from dnsops.choices import InboundKeyState
-from dnsops.inbound_keys import register_certificate
 from dnsops.models import InboundKey
 from domains import services
 from domains.audit import Actor
+from domains.inbound_keys import register_certificate
 from domains.models import AcceptedDomain, Tenant
 
 

@@ -16,9 +16,9 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from dnsops.inbound_keys import republish_tlsa_records
 from dnsops.models import InboundKey, Partition, ZoneRRset
 from dnsops.provisioning import detect_drift
+from domains.inbound_keys import republish_tlsa_records
 from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from domains.operations import process_due_operations
 from tests.commands.helpers import enable_url, make_verified_domain, register_inbound_key
@@ -126,6 +126,37 @@ def test_idempotency_key_returns_the_same_operation_and_refuses_reuse(
     assert misuse.json()["code"] == "IdempotencyKeyReused"
     assert AcceptedDomain.objects.get(name=other).dnssec_state == "disabled"
     assert Operation.objects.filter(domain_name=other).count() == 0
+
+
+def test_an_idempotency_key_expires_after_its_window(
+    api: APIClient, tenant: Tenant, partition: Partition, settings: Settings
+) -> None:
+    name = make_verified_domain(tenant)
+    key = str(uuid.uuid4())
+    enabled = api.post(enable_url(name, "dnssec"), HTTP_IDEMPOTENCY_KEY=key)
+    run_worker()
+    api.post(enable_url(name, "dnssec", "disable"))
+    run_worker()
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "disabled"
+
+    # Inside the window the key still names the enable: replayed, it is not run again.
+    inside = api.post(enable_url(name, "dnssec"), HTTP_IDEMPOTENCY_KEY=key)
+    assert (inside.status_code, inside.json()["id"]) == (200, enabled.json()["id"])
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "disabled"
+
+    window = settings.DANE_IDEMPOTENCY_KEY_TTL_SECONDS
+    Operation.objects.filter(id=enabled.json()["id"]).update(
+        created_at=timezone.now() - timedelta(seconds=window + 60)
+    )
+    replay = api.post(enable_url(name, "dnssec"), HTTP_IDEMPOTENCY_KEY=key)
+
+    assert replay.status_code == 202, replay.content
+    assert replay.json()["id"] != enabled.json()["id"]
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "enabling"
+    run_worker()
+    assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
+    again = api.post(enable_url(name, "dnssec"), HTTP_IDEMPOTENCY_KEY=key)
+    assert again.json()["id"] == replay.json()["id"]  # the key now names the new operation
 
 
 @pytest.mark.parametrize("feature", ["dnssec", "smtp-dane-inbound"])

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from dnsops.dane.publisher import (
+from dnsops.dane.tlsa import TlsaRecord, tlsa_for_certificate
+from dnsops.inbound.publisher import (
     PublisherFinding,
     Severity,
     check_published_rrset,
     earliest_key_switch,
     overall_severity,
 )
-from dnsops.dane.tlsa import TlsaRecord, tlsa_for_certificate
 from tests.dane.pki import NOW, ca, issue, leaf, load_vector, new_key
 
 MX = "mx1.example.net"

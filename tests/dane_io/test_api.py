@@ -8,8 +8,7 @@ import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
-from dnsops.models import DaneValidation
-from domains.models import Tenant
+from domains.models import DaneValidation, Tenant
 from tests.dane_io.scenario import Scenario, credentials, tlsa
 from tests.dane_io.servers import self_signed
 

@@ -8,8 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from dnsops.models import DaneValidation
-from domains.models import Tenant
+from domains.models import DaneValidation, Tenant
 from tests.dane_io.scenario import Scenario, credentials, tlsa
 from tests.dane_io.servers import self_signed
 

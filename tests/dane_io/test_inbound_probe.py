@@ -18,9 +18,9 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from dnsops.choices import InboundKeyState
-from dnsops.inbound_keys import register_certificate
 from dnsops.models import Partition
 from domains.audit import Actor
+from domains.inbound_keys import register_certificate
 from domains.models import Tenant
 from domains.operations import process_due_operations
 from tests.commands.helpers import enable_url, make_verified_domain

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from domains import checks, commands
+from domains import checks, results
 from domains.errors import ServiceError
 from domains.models import Tenant
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         except checks.DomainNotInService as exc:
             document = exc.details
         except ServiceError as exc:
-            document = commands.error_result(exc.code, exc.message)
+            document = results.error_result(exc.code, exc.message)
         self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
         if document["Result"] != "Success":
             raise SystemExit(1)

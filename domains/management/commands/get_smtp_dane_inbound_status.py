@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from domains import commands, selectors
+from domains import commands, inbound_status, results
 from domains.errors import ServiceError
 from domains.models import Tenant
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         try:
             domain = commands.supported_domain(tenant, options["domain"])
         except ServiceError as exc:
-            result = commands.error_result(exc.code, exc.message)
+            result = results.error_result(exc.code, exc.message)
         else:
-            result = selectors.smtp_dane_inbound_status(domain, probe=options["probe"])
+            result = inbound_status.smtp_dane_inbound_status(domain, probe=options["probe"])
         self.stdout.write(json.dumps(result, indent=2))

@@ -6,9 +6,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dnsops.choices import InboundKeyState
-from dnsops.inbound_keys import InvalidCertificate, register_certificate
-from dnsops.tasks import republish_tlsa_records
+from dnsops.inbound.keys import InvalidCertificate
 from domains.audit import Actor
+from domains.inbound_keys import register_certificate
+from domains.tasks import republish_tlsa_records
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from dnsops.dane import services
-from dnsops.models import DaneValidation
+from dnsops.dane.config import port_choice_allowed
 from domains.api.serializers import StrictSerializer
+from domains.models import DaneValidation
 from domains.names import DomainNameError, parse_domain_name
 
 
@@ -53,7 +53,7 @@ class DaneValidationRequestSerializer(StrictSerializer):
 
     def validate_port(self, value: int) -> int:
         """A port other than 25 only where the service allows choosing it."""
-        if not services.port_choice_allowed():
+        if not port_choice_allowed():
             raise serializers.ValidationError(
                 "This service validates port 25 only (DANE_VALIDATION_ALLOW_PORT is off)."
             )

@@ -1,39 +1,24 @@
-"""The provider's inbound TLS keys and the TLSA records they give (RFC 7671 ``3 1 1``)."""
+"""The provider's inbound keys as the product keeps them: registration (audited) and the
+rollover that republishes every DANE domain's TLSA set. The certificate arithmetic is in
+``dnsops.inbound_keys``."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import transaction
 
-from dnsops.backends.base import DnsBackend, RRset
+from dnsops.backends.base import DnsBackend
 from dnsops.choices import PUBLISHED_KEY_STATES, InboundKeyState
+from dnsops.events import PartitionEvent, report_partition_change
+from dnsops.inbound.keys import parse_certificate, spki_sha256
 from dnsops.models import InboundKey, Partition
-from dnsops.provisioning import audit_partition_change, push_names, set_desired_rrsets
+from dnsops.provisioning import push_names, set_desired_rrsets
+from domains import publishing
 from domains.audit import Actor, record_audit_event
-from domains.choices import AuditAction
-
-
-class InvalidCertificate(ValueError):
-    """The PEM text is not one X.509 certificate."""
-
-
-def spki_sha256(certificate: x509.Certificate) -> str:
-    """SHA-256 of the certificate's SubjectPublicKeyInfo (TLSA selector 1, matching type 1)."""
-    spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(spki).hexdigest()
-
-
-def parse_certificate(pem: str) -> x509.Certificate:
-    """The certificate of a PEM text, or InvalidCertificate."""
-    try:
-        return x509.load_pem_x509_certificate(pem.encode())
-    except ValueError as exc:
-        raise InvalidCertificate(f"Not a PEM certificate: {exc}") from exc
+from domains.choices import AuditAction, DaneState
+from domains.models import AcceptedDomain
 
 
 def register_certificate(
@@ -83,10 +68,15 @@ def register_certificates_from_settings() -> list[InboundKey]:
     return keys
 
 
-def published_tlsa_records() -> tuple[str, ...]:
-    """TLSA data for every key that is current or next (sorted, no duplicates)."""
+def ensure_keys_registered() -> None:
+    """Before a write that publishes TLSA records: when no key is known yet, import those of
+    ``DANE_INBOUND_CERTS`` (a write, with its audit events; reads never do this)."""
     if not InboundKey.objects.exists():
         register_certificates_from_settings()
+
+
+def published_tlsa_records() -> tuple[str, ...]:
+    """TLSA data for every key that is current or next (sorted, no duplicates); a read."""
     return tuple(
         sorted(
             {key.tlsa_record for key in InboundKey.objects.filter(state__in=PUBLISHED_KEY_STATES)}
@@ -95,25 +85,27 @@ def published_tlsa_records() -> tuple[str, ...]:
 
 
 def _lock_dane_owners(partition: Partition) -> list[str]:
-    """``_25._tcp.<MX host>`` of the partition's domains whose SMTP DANE is on or being
-    turned on, their rows locked: a Disable that committed first is seen, one that comes
-    later waits for this transaction (commands lock the same rows)."""
-    from domains.choices import DaneState
-    from domains.models import AcceptedDomain
-
+    """The TLSA owners of the partition's domains whose SMTP DANE is on or being turned on,
+    their rows locked: a Disable that committed first is seen, one that comes later waits for
+    this transaction (commands lock the same rows)."""
     domains = (
         AcceptedDomain.objects.select_for_update()
         .filter(partition=partition, dane_state__in=(DaneState.ENABLED, DaneState.ENABLING))
         .order_by("pk")
         .only("mx_token")
     )
-    return [f"_25._tcp.{domain.mx_token}.{partition.zone}" for domain in domains]
+    owners = []
+    for domain in domains:
+        domain.partition = partition
+        owners.append(publishing.tlsa_owner(domain))
+    return owners
 
 
 def republish_tlsa_records(backend: DnsBackend | None = None) -> int:
     """After a key change: give every domain with SMTP DANE on (or being turned on) the
     current TLSA set, partition by partition: desired state and an audit event in one
     transaction, then the servers. Returns how many RRsets were set."""
+    ensure_keys_registered()
     records = published_tlsa_records()
     changed = 0
     for partition in Partition.objects.order_by("pk"):
@@ -121,10 +113,10 @@ def republish_tlsa_records(backend: DnsBackend | None = None) -> int:
             owners = _lock_dane_owners(partition)
             if not owners:
                 continue
-            rrsets = [RRset(owner, "TLSA", settings.DANE_RECORD_TTL, records) for owner in owners]
+            rrsets = [publishing.tlsa_rrset_at(owner, records) for owner in owners]
             set_desired_rrsets(partition, rrsets)
-            audit_partition_change(
-                AuditAction.TLSA_REPUBLISHED,
+            report_partition_change(
+                PartitionEvent.TLSA_REPUBLISHED,
                 partition,
                 {"hosts": len(owners), "records": records},
             )

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dnsops.dane import services
 from domains.audit import Actor
+from domains.dane_validations import run_validation
 from domains.errors import InvalidRequest
 from domains.models import Tenant
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             except Tenant.DoesNotExist as exc:
                 raise CommandError(f"No tenant {options['tenant']!r}.") from exc
         try:
-            validation = services.run_validation(
+            validation = run_validation(
                 options["domain"],
                 tenant=tenant,
                 actor=Actor.cli(),

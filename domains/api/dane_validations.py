@@ -11,15 +11,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from dnsops.api.serializers import (
+from domains import dane_validations, selectors
+from domains.api.dane_validation_serializers import (
     DaneValidationRequestSerializer,
     DaneValidationSerializer,
     DaneValidationSummarySerializer,
 )
-from dnsops.dane import selectors, services
-from dnsops.models import DaneValidation
 from domains.api.serializers import ErrorSerializer
 from domains.api.views import principal_of
+from domains.models import DaneValidation
 
 
 class DaneValidationViewSet(
@@ -61,7 +61,7 @@ class DaneValidationViewSet(
         body = DaneValidationRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         principal = principal_of(request)
-        validation = services.run_validation(
+        validation = dane_validations.run_validation(
             body.validated_data["domain"],
             tenant=principal.tenant,
             actor=principal.actor,

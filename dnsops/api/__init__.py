@@ -1,1 +1,0 @@
-"""REST API of the dnsops app: outbound DANE validations."""

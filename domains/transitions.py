@@ -1,0 +1,143 @@
+"""The one state machine of the commands.
+
+:data:`TRANSITIONS` says, for each operation kind, which state field it moves and its states
+while working, when done and when failed; :func:`move_states` is the one function that moves
+a state: a conditional update, the audit event of each domain that moved, and (``wake``) a
+task enqueued after commit. The commands, the worker's success and failure paths and the
+status checks' ``pending_mx → enabled`` promotion all move states through it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dane_admin.celery import app as celery_app
+from domains.audit import Actor, audit_event, record_audit_events
+from domains.choices import AuditAction, DaneState, DnssecState, OperationKind
+from domains.models import AcceptedDomain, Tenant
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The state field an operation kind moves, and its states."""
+
+    field: str
+    working: str
+    done: str
+    failed: str
+
+
+TRANSITIONS: dict[OperationKind, Transition] = {
+    OperationKind.ENABLE_DNSSEC: Transition(
+        "dnssec_state", DnssecState.ENABLING, DnssecState.PENDING_MX, DnssecState.FAILED
+    ),
+    OperationKind.DISABLE_DNSSEC: Transition(
+        "dnssec_state", DnssecState.DISABLING, DnssecState.DISABLED, DnssecState.FAILED
+    ),
+    OperationKind.ENABLE_DANE: Transition(
+        "dane_state", DaneState.ENABLING, DaneState.ENABLED, DaneState.FAILED
+    ),
+    OperationKind.DISABLE_DANE: Transition(
+        "dane_state", DaneState.DISABLING, DaneState.DISABLED, DaneState.FAILED
+    ),
+}
+
+#: The audit action that records a change of each state field.
+STATE_CHANGE_ACTIONS = {
+    "dnssec_state": AuditAction.DNSSEC_STATE_CHANGED,
+    "dane_state": AuditAction.DANE_STATE_CHANGED,
+}
+
+#: The worker's task, enqueued by name (``domains.tasks`` imports the modules that move states).
+PROCESS_OPERATIONS = "domains.tasks.process_operations"
+#: A wake-up a worker gets to later than this (seconds) is dropped: the beat sweep (every 5 s)
+#: has run the operation by then.
+WAKE_UP_EXPIRES = 30.0
+
+
+@dataclass(frozen=True)
+class Move:
+    """One domain a state move is asked for, and what its audit event adds to from/to."""
+
+    domain_id: int
+    name: str
+    tenant: Tenant | None
+    audit_data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, domain: AcceptedDomain, **audit_data: Any) -> Move:
+        """The move of a loaded domain."""
+        return cls(domain.pk, domain.name, domain.tenant, audit_data)
+
+
+def move_states(
+    moves: Sequence[Move],
+    state_field: str,
+    *,
+    source: str,
+    target: str,
+    actor: Actor,
+    also: dict[str, Any] | None = None,
+    wake: str | None = None,
+) -> set[int]:
+    """Move ``state_field`` from ``source`` to ``target`` for the domains of ``moves`` that
+    are still in ``source`` (their rows locked by the caller), with ``also`` set in the same
+    UPDATE, and record one audit event per domain moved; returns the ids moved.
+
+    ``wake`` names a task to enqueue once the transaction commits (when any domain moved).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("States move inside the transaction of the change.")
+    ids = [move.domain_id for move in moves]
+    moving = set(
+        AcceptedDomain.objects.filter(pk__in=ids, **{state_field: source}).values_list(
+            "pk", flat=True
+        )
+    )
+    if not moving:
+        return moving
+    AcceptedDomain.objects.filter(pk__in=moving).update(
+        **{state_field: target},
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        **(also or {}),
+    )
+    record_audit_events(
+        [
+            audit_event(
+                STATE_CHANGE_ACTIONS[state_field],
+                actor=actor,
+                tenant=move.tenant,
+                target_type="domain",
+                target_id=move.name,
+                data={"from": source, "to": target, **move.audit_data},
+            )
+            for move in moves
+            if move.domain_id in moving
+        ]
+    )
+    if wake is not None:
+        transaction.on_commit(partial(enqueue, wake, expires=WAKE_UP_EXPIRES))
+    return moving
+
+
+def enqueue(task_name: str, *args: Any, **options: Any) -> None:
+    """Send the task called ``task_name`` (run in-process on the embedded default); if the
+    broker is down, log it: the periodic sweeps pick the work up, and a request whose change
+    is committed never fails for it."""
+    if task_name not in celery_app.tasks:  # a web process has not imported the task modules
+        celery_app.loader.import_default_modules()
+    try:
+        celery_app.tasks[task_name].apply_async(args, **options)
+    except Exception:
+        logger.exception("could not enqueue %s; the periodic sweep will run it", task_name)
