@@ -588,6 +588,11 @@ def env_lines() -> list[str]:
         "DANE_DNS_BACKEND=rfc2136",
         "DANE_MX_PARENT_MANAGED=1",
         f"DANE_KNOT_CONTROL_SOCKET={knot_socket()}",
+        # The stack's own ports: a test that restarts one of its servers restarts it here.
+        f"DANE_STACK_PG_PORT={PG_PORT}",
+        f"DANE_STACK_REDIS_PORT={REDIS_PORT}",
+        f"DANE_STACK_KNOT_PORT={KNOT_PORT}",
+        f"DANE_STACK_UNBOUND_PORT={UNBOUND_PORT}",
         *powerdns_env_lines(),
     ]
 

@@ -205,6 +205,8 @@ def env_lines() -> list[str]:
         f"DANE_POWERDNS_API_URL={api_url()}",
         f"DANE_POWERDNS_API_KEY_FILE={key_file()}",
         f"DANE_POWERDNS_DNS={HOST}:{PDNS_PORT}",
+        f"DANE_STACK_PDNS_PORT={PDNS_PORT}",
+        f"DANE_STACK_PDNS_API_PORT={PDNS_API_PORT}",
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -131,7 +132,11 @@ def test_the_overall_time_limit_stops_before_the_next_host(scenario: Scenario) -
     assert [host["host"] for host in result["hosts"]] == hosts[:2]
     greetings = [step for step in result["steps"] if step["step"] == "greeting"]
     assert [step["outcome"] for step in greetings] == ["timeout", "timeout"]
-    assert "within 1.0 s" in greetings[1]["detail"]
+    # The second host waits only for what is left of the 3 s budget after the first host's 2 s
+    # greeting timeout (less the lookups' time on a busy machine), never its own 2 s.
+    waited = re.search(r"within (\d+\.\d) s", greetings[1]["detail"])
+    assert waited is not None, greetings[1]["detail"]
+    assert 0.0 < float(waited[1]) <= 1.0
     limit = [step["detail"] for step in result["steps"] if step["step"] == "limit"]
     assert limit == [f"the validation's time limit of 3 s is reached; not tried: {hosts[2]}"]
 
