@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dane_admin.database_unavailable.DatabaseUnavailableMiddleware",  # 503, not 500
 ]
 
 ROOT_URLCONF = "dane_admin.urls"
