@@ -211,7 +211,8 @@ DANE_CHECK_MAX_IN_FLIGHT = env.int("DANE_CHECK_MAX_IN_FLIGHT", default=128)
 DANE_VISIBILITY_TIMEOUT = env.float("DANE_VISIBILITY_TIMEOUT", default=30.0)
 DANE_OPERATION_MAX_ATTEMPTS = env.int("DANE_OPERATION_MAX_ATTEMPTS", default=6)
 DANE_OPERATION_RETRY_BASE_SECONDS = env.float("DANE_OPERATION_RETRY_BASE_SECONDS", default=10.0)
-DANE_OPERATION_LEASE_SECONDS = env.float("DANE_OPERATION_LEASE_SECONDS", default=240.0)
+# A claimed operation is taken over after this (dead worker); renewed every third of it.
+DANE_OPERATION_LEASE_SECONDS = env.float("DANE_OPERATION_LEASE_SECONDS", default=30.0)
 DANE_PARTITION_CAPACITY = env.int("DANE_PARTITION_CAPACITY", default=10_000)
 DANE_RECORD_TTL = env.int("DANE_RECORD_TTL", default=3600)
 # On when the same DNS servers host DANE_MX_SUFFIX: new partitions get NS + DS there.
