@@ -50,7 +50,8 @@ class TenantFactory(factory.django.DjangoModelFactory[Tenant]):
 
 
 class ApiKeyFactory(factory.django.DjangoModelFactory[TenantAPIKey]):
-    """An API key of a tenant; the raw key is on the object as ``raw_key``."""
+    """An API key of a tenant; the raw key is on the object as ``raw_key`` (see
+    :func:`raw_api_key`)."""
 
     class Meta:
         model = TenantAPIKey
@@ -63,6 +64,11 @@ class ApiKeyFactory(factory.django.DjangoModelFactory[TenantAPIKey]):
         key, raw_key = model_class.objects.create_key(**kwargs)
         key.raw_key = raw_key  # type: ignore[attr-defined]
         return cast(TenantAPIKey, key)
+
+
+def raw_api_key(**kwargs: Any) -> str:
+    """The raw key of a new API key (``tenant=`` to choose whose), to send in requests."""
+    return str(cast(Any, ApiKeyFactory.create(**kwargs)).raw_key)
 
 
 class PartitionFactory(factory.django.DjangoModelFactory[Partition]):
