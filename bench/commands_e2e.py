@@ -39,7 +39,7 @@ from domains import commands, services  # noqa: E402
 from domains.audit import Actor  # noqa: E402
 from domains.inbound_keys import register_certificate  # noqa: E402
 from domains.models import AcceptedDomain, Operation  # noqa: E402
-from tests.commands.helpers import self_signed_pem  # noqa: E402
+from tests.support import self_signed_pem  # noqa: E402
 
 CLIENT_PROCESSES = 4  # like web server processes
 settings.ALLOWED_HOSTS.append("testserver")  # the in-process API client's host name

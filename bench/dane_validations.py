@@ -31,7 +31,6 @@ import dns.query
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dnsops.dane.analyzer import AnalyzerConfig, ValidationReport, validate_many
-from tests.dane.pki import Issued
 from tests.dane_io.scenario import credentials, tlsa
 from tests.dane_io.servers import (
     Credentials,
@@ -41,6 +40,7 @@ from tests.dane_io.servers import (
     trust_anchor,
 )
 from tests.dnsnet import DnsTestNetwork
+from tests.unit.dane.pki import Issued
 
 DESTINATIONS_PER_UPDATE = 100
 

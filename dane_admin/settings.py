@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dane_admin.database_unavailable.DatabaseUnavailableMiddleware",  # 503, not 500
 ]
 
 ROOT_URLCONF = "dane_admin.urls"
@@ -227,7 +228,8 @@ DANE_CHECK_MAX_IN_FLIGHT = env.int("DANE_CHECK_MAX_IN_FLIGHT", default=128)
 DANE_VISIBILITY_TIMEOUT = env.float("DANE_VISIBILITY_TIMEOUT", default=30.0)
 DANE_OPERATION_MAX_ATTEMPTS = env.int("DANE_OPERATION_MAX_ATTEMPTS", default=6)
 DANE_OPERATION_RETRY_BASE_SECONDS = env.float("DANE_OPERATION_RETRY_BASE_SECONDS", default=10.0)
-DANE_OPERATION_LEASE_SECONDS = env.float("DANE_OPERATION_LEASE_SECONDS", default=240.0)
+# A claimed operation is taken over after this (dead worker); renewed every third of it.
+DANE_OPERATION_LEASE_SECONDS = env.float("DANE_OPERATION_LEASE_SECONDS", default=30.0)
 # How long an Idempotency-Key names the operation it created (docs/api-errors.md); then it is new.
 DANE_IDEMPOTENCY_KEY_TTL_SECONDS = env.int("DANE_IDEMPOTENCY_KEY_TTL_SECONDS", default=86400)
 DANE_PARTITION_CAPACITY = env.int("DANE_PARTITION_CAPACITY", default=10_000)

@@ -514,7 +514,12 @@ def dns_up() -> None:
         delegate_unsigned_child(zone)
     trust_anchor = top_zone_trust_anchor()
     log(f"Knot ready on {HOST}:{KNOT_PORT}; trust anchor {trust_anchor}")
-    unbound = unbound_conf(trust_anchor)
+    unbound_start(trust_anchor)
+
+
+def unbound_start(trust_anchor: str | None = None) -> None:
+    """Start Unbound anchored on the top zone's DS and wait until it validates."""
+    unbound = unbound_conf(trust_anchor or top_zone_trust_anchor())
     if claim_port("Unbound", UNBOUND_PORT, dns_dir() / "unbound" / "unbound.pid"):
         run("unbound", "-c", unbound)
     wait_until(
@@ -538,6 +543,11 @@ def dns_up() -> None:
         ),
     )
     log(f"Unbound ready on {HOST}:{UNBOUND_PORT}")
+
+
+def unbound_stop() -> None:
+    """Stop Unbound (tests: the validating resolver is down)."""
+    stop_pid("Unbound", dns_dir() / "unbound" / "unbound.pid")
 
 
 def knot_stop() -> None:

@@ -1,11 +1,11 @@
 """Carrying out operations: the worker side of the commands.
 
 A worker claims every due operation at once (``SKIP LOCKED``, with a lease of
-``DANE_OPERATION_LEASE_SECONDS``, longer than the task's time limit), groups them by
-partition zone, pushes the changes of all of them in a few large server transactions, waits
-until every server shows them, and finishes each operation with a conditional state change.
-An operation whose worker died is claimed again when its lease runs out; one whose message
-was lost is claimed by the periodic sweep. Transient DNS failures are retried with backoff;
+``DANE_OPERATION_LEASE_SECONDS`` that it renews while it works), groups them by partition
+zone, pushes the changes of all of them in a few large server transactions, waits until every
+server shows them, and finishes each operation with a conditional state change. An operation
+whose worker died is claimed again when its (short) lease runs out; one whose message was
+lost is claimed by the periodic sweep. Transient DNS failures are retried with backoff;
 when the attempts run out, or the server refuses, the operation fails with
 DnssecOperationFailed and the database stops wanting its records (drift repair then brings
 the server back in line).
@@ -33,6 +33,7 @@ from dnsops.tasks import repair_partition_drift
 from domains import publishing
 from domains.audit import Actor, audit_event, record_audit_event, record_audit_events
 from domains.choices import AuditAction, ErrorCode, OperationKind, OperationState
+from domains.leases import renewing_leases
 from domains.models import AcceptedDomain, Operation
 from domains.results import error_result, success_result
 from domains.transitions import TRANSITIONS, Move, move_states
@@ -69,6 +70,12 @@ def process_due_operations(backend: DnsBackend | None = None) -> int:
     operations = claim_due_operations()
     if not operations:
         return 0
+    with renewing_leases(operations):
+        return _carry_out_claimed(operations, backend)
+
+
+def _carry_out_claimed(operations: list[Operation], backend: DnsBackend | None) -> int:
+    """Carry out the operations this worker claimed; returns how many."""
     by_partition: dict[int, list[Operation]] = defaultdict(list)
     for operation in operations:
         if operation.domain is None or operation.domain.partition is None:

@@ -1,7 +1,9 @@
 """Fixtures shared by the suite: tenants, API keys and clients, and the DNS test network.
 
-The suite runs on the real stack that ``deploy/test`` starts (PostgreSQL, Redis, Knot,
-Unbound on loopback); it refuses to run on anything else.
+Two tiers: ``tests/unit/`` is pure logic (no database, no network) and runs anywhere with
+``pytest tests/unit``; everything else is the integration tier, which runs on the real stack
+that ``deploy/test`` starts (PostgreSQL, Redis, Knot, Unbound on loopback) and refuses to run
+on anything else.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,13 +26,18 @@ from domains.models import Tenant
 from tests.dnsnet import DnsTestNetwork
 from tests.worker import WorkerProcess
 
+UNIT_TIER = Path(__file__).parent / "unit"
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Refuse to run the suite on SQLite: constraints and locking need the real database."""
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse to run integration tests on SQLite: constraints and locking need the real
+    database (the unit tier needs neither a database nor a network)."""
+    needs_stack = any(not item.path.is_relative_to(UNIT_TIER) for item in items)
+    if needs_stack and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.exit(
-            "The test suite runs on the project's PostgreSQL: use `make test` (deploy/test), "
-            "or `python3 deploy/stack.py up` and export var/stack/stack.env.",
+            "The integration tests run on the project's PostgreSQL: use `make test` "
+            "(deploy/test), or `python3 deploy/stack.py up` and export var/stack/stack.env; "
+            "`pytest tests/unit` runs the pure tests alone.",
             returncode=2,
         )
 

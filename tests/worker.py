@@ -25,16 +25,24 @@ WORKER_SETTINGS = {
 class WorkerProcess:
     """``celery worker -B --pool=solo`` on the test database; can be killed and restarted."""
 
-    def __init__(self, database_url: str, log_dir: Path) -> None:
+    def __init__(
+        self, database_url: str, log_dir: Path, overrides: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
+        self.overrides = overrides or {}  # settings beyond WORKER_SETTINGS
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
     def start(self) -> None:
         """Start a worker and wait until it answers a ping."""
         self.starts += 1
-        env = {**os.environ, **WORKER_SETTINGS, "DATABASE_URL": self.database_url}
+        env = {
+            **os.environ,
+            **WORKER_SETTINGS,
+            **self.overrides,
+            "DATABASE_URL": self.database_url,
+        }
         log = (self.log_dir / f"worker-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [

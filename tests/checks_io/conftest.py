@@ -17,8 +17,8 @@ from dnsops.models import Partition
 from domains.models import AcceptedDomain, Tenant
 from domains.operations import process_due_operations
 from tests.checks_io.support import PolicyServer, add_verified_domain
-from tests.commands.helpers import enable_url
 from tests.dnsnet import DnsTestNetwork
+from tests.support import enable_url
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from domains.models import AcceptedDomain, CheckRun, Tenant
 from tests.checks_io.support import add_verified_domain, codes, mx_records, status
-from tests.commands.helpers import make_verified_domain
 from tests.dnsnet import DnsTestNetwork
+from tests.support import make_verified_domain
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 

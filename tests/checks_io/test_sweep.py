@@ -20,8 +20,8 @@ from domains import checks
 from domains.models import AcceptedDomain, CheckRun, Tenant
 from domains.tasks import process_operations, sweep_due_checks
 from tests.checks_io.support import mx_records
-from tests.commands.helpers import enable_url, make_verified_domain
 from tests.dnsnet import DnsTestNetwork
+from tests.support import enable_url, make_verified_domain
 from tests.worker import WorkerProcess
 
 pytestmark = pytest.mark.dns

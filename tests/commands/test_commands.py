@@ -21,8 +21,9 @@ from dnsops.provisioning import detect_drift
 from domains.inbound_keys import republish_tlsa_records
 from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from domains.operations import process_due_operations
-from tests.commands.helpers import enable_url, make_verified_domain, register_inbound_key
 from tests.dnsnet import DnsTestNetwork
+from tests.factories import DomainFactory
+from tests.support import enable_url, make_verified_domain, register_inbound_key
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 
@@ -208,9 +209,9 @@ def test_dane_publishes_tlsa_for_the_inbound_keys(
     current = register_inbound_key("current")
     upcoming = register_inbound_key("next")
     register_inbound_key("retired")
-    name = make_verified_domain(tenant)
-    api.post(enable_url(name, "dnssec"))
-    run_worker()
+    name = DomainFactory.create(
+        tenant=tenant, partition=partition, pending_mx=True, publish=True
+    ).name
     response = api.post(enable_url(name, "smtp-dane-inbound"))
     assert response.status_code == 202
     run_worker()
@@ -448,11 +449,10 @@ def test_key_rollover_republishes_tlsa_for_dane_domains(
 ) -> None:
     settings.DANE_RECORD_TTL = 1  # so the validating resolver's cache follows the rollover
     old = register_inbound_key("current")
-    name = make_verified_domain(tenant)
-    api.post(enable_url(name, "dnssec"))
-    run_worker()
-    api.post(enable_url(name, "smtp-dane-inbound"))
-    run_worker()
+    domain = DomainFactory.create(
+        tenant=tenant, partition=partition, dane_enabled=True, publish=True
+    )
+    name = domain.name
     owner = f"_25._tcp.{AcceptedDomain.objects.get(name=name).dnssec_mx_value}"
     assert dnsnet.resolve(owner, "TLSA").records == [old.tlsa_record]
 
@@ -477,10 +477,10 @@ def test_a_rollover_reaches_domains_whose_dane_is_being_enabled(
     api: APIClient, tenant: Tenant, partition: Partition, dnsnet: DnsTestNetwork
 ) -> None:
     old = register_inbound_key("current")
-    enabling, disabled = make_verified_domain(tenant), make_verified_domain(tenant)
-    for name in (enabling, disabled):
-        api.post(enable_url(name, "dnssec"))
-    run_worker()
+    enabling, disabled = (
+        DomainFactory.create(tenant=tenant, partition=partition, pending_mx=True, publish=True).name
+        for _ in range(2)
+    )
     api.post(enable_url(enabling, "smtp-dane-inbound"))  # accepted, not carried out yet
     assert AcceptedDomain.objects.get(name=enabling).dane_state == "enabling"
 

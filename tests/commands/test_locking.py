@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from dnsops.models import Partition
 from domains.commands import locked_domain
 from domains.models import AcceptedDomain, Tenant
-from tests.commands.helpers import make_verified_domain
 from tests.dblocks import wait_until_blocked_on_a_lock
+from tests.support import make_verified_domain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

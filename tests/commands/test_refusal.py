@@ -19,8 +19,8 @@ from dnsops.backends.rfc2136 import Rfc2136Backend, TsigKey
 from dnsops.models import Partition
 from domains.models import AcceptedDomain, Operation, Tenant
 from domains.operations import process_due_operations
-from tests.commands.helpers import enable_url, make_verified_domain
 from tests.dnsnet import DnsTestNetwork
+from tests.support import enable_url, make_verified_domain
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from dnsops.models import Partition
 from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from domains.operations import process_due_operations
-from tests.commands.helpers import enable_url, make_verified_domain
+from tests.support import enable_url, make_verified_domain
 
 pytestmark = [pytest.mark.django_db]
 

@@ -14,9 +14,9 @@ from rest_framework.test import APIClient
 from dnsops.models import Partition, ZoneRRset
 from dnsops.provisioning import detect_drift
 from domains.models import AcceptedDomain, Operation, Tenant
-from tests.commands.helpers import enable_url, make_verified_domain, register_inbound_key
 from tests.conftest import client_for
 from tests.dnsnet import DnsTestNetwork
+from tests.support import enable_url, make_verified_domain, register_inbound_key
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dns]

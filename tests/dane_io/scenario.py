@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from dnsops.dane.analyzer import AnalyzerConfig, ValidationReport, validate
 from dnsops.dane.smtp import SmtpLimits
 from dnsops.dane.tlsa import tlsa_for_certificate
-from tests.dane.pki import Issued
 from tests.dane_io.servers import Credentials, LoopbackServers, next_address
 from tests.dnsnet import DnsTestNetwork
+from tests.unit.dane.pki import Issued
 
 SHORT_LIMITS = SmtpLimits(connect=2.0, greeting=2.0, command=2.0, handshake=2.0)
 """Step timeouts short enough for tests of servers that stall."""

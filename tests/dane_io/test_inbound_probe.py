@@ -23,8 +23,6 @@ from domains.audit import Actor
 from domains.inbound_keys import register_certificate
 from domains.models import Tenant
 from domains.operations import process_due_operations
-from tests.commands.helpers import enable_url, make_verified_domain
-from tests.dane.pki import Issued
 from tests.dane_io.servers import (
     Credentials,
     LoopbackServers,
@@ -33,6 +31,8 @@ from tests.dane_io.servers import (
     silent,
 )
 from tests.dnsnet import DnsTestNetwork
+from tests.support import enable_url, make_verified_domain
+from tests.unit.dane.pki import Issued
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 

@@ -18,7 +18,7 @@ from dnsops.inbound.publisher import (
     earliest_key_switch,
     overall_severity,
 )
-from tests.dane.pki import NOW, ca, issue, leaf, load_vector, new_key
+from tests.unit.dane.pki import NOW, ca, issue, leaf, load_vector, new_key
 
 MX = "mx1.example.net"
 CHECKS = load_vector("tlsa-publisher-checks.json")

@@ -18,7 +18,7 @@ from dnsops.dane.tlsa import (
     tlsa_for_certificate,
     usable_records,
 )
-from tests.dane.pki import VECTORS, issue, leaf, load_vector, new_key
+from tests.unit.dane.pki import VECTORS, issue, leaf, load_vector, new_key
 
 RFC_EXAMPLES = load_vector("tlsa-rfc-examples.json")
 GENERATED = load_vector("tlsa-generated.json")

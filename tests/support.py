@@ -1,4 +1,4 @@
-"""Test data for the commands: verified domains, inbound certificates."""
+"""Test data shared by the integration tests: verified domains, command URLs, inbound keys."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from dnsops.checks.findings import SectionStatus
 from dnsops.checks.lookups import ExtendedDnsError, LookupStatus, MxLookup, TxtLookup
 from dnsops.checks.mta_sts import FetchOutcome, PolicyFetch
 from dnsops.checks.status import DomainGate, Observations, evaluate
-from tests.checks.support import (
+from tests.unit.checks.support import (
     DOMAIN,
     EXPECTED,
     LEGACY,

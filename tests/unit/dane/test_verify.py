@@ -23,7 +23,7 @@ from dnsops.dane.tlsa import (
 )
 from dnsops.dane.verdicts import Verdict
 from dnsops.dane.verify import MAX_PATH_LENGTH, ChainVerification, verify_chain
-from tests.dane.pki import (
+from tests.unit.dane.pki import (
     NOW,
     VECTORS,
     Issued,

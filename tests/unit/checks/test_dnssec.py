@@ -16,7 +16,7 @@ from dnsops.checks.dnssec import (
     diagnose_zone,
 )
 from dnsops.checks.lookups import EDE_NAMES, ExtendedDnsError, Lookup, LookupStatus
-from tests.checks.support import DOMAIN, NOW, load_vectors
+from tests.unit.checks.support import DOMAIN, NOW, load_vectors
 
 PARAMETERS = load_vectors("dnssec-parameters.json")
 SECURE = Lookup(LookupStatus.OK, authenticated=True)

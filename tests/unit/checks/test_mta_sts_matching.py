@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dnsops.checks.mta_sts import mx_pattern_matches, policy_matches
-from tests.checks.support import EXPECTED, PARTITION_PATTERN, load_vectors
+from tests.unit.checks.support import EXPECTED, PARTITION_PATTERN, load_vectors
 
 VECTORS = load_vectors("mta-sts-mx-matching.json")["cases"]
 

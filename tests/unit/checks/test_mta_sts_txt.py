@@ -6,7 +6,7 @@ import pytest
 
 from dnsops.checks.mta_sts import parse_sts_record, read_sts_txt
 from dnsops.checks.txtrecord import TxtSyntaxError
-from tests.checks.support import load_vectors
+from tests.unit.checks.support import load_vectors
 
 VECTORS = load_vectors("mta-sts-txt.json")["cases"]
 RECORD_CASES = [case for case in VECTORS if "records" in case]

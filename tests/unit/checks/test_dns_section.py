@@ -11,7 +11,7 @@ from dnsops.checks.lookups import (
     MxLookup,
 )
 from dnsops.checks.mx import dns_mx_findings
-from tests.checks.support import DOMAIN, EXPECTED, LEGACY, addresses, mx_answer
+from tests.unit.checks.support import DOMAIN, EXPECTED, LEGACY, addresses, mx_answer
 
 SIGNED = {EXPECTED: (addresses("192.0.2.25"), addresses("2001:db8::25"))}
 

@@ -41,7 +41,7 @@ from dnsops.dane.retry import status_code_for
 from dnsops.dane.tlsa import TlsaRecord, tlsa_for_certificate
 from dnsops.dane.verdicts import Verdict
 from dnsops.dane.verify import verify_chain
-from tests.dane.pki import NOW, Pki, ca, leaf, load_vector, mox_pki, standard_pki
+from tests.unit.dane.pki import NOW, Pki, ca, leaf, load_vector, mox_pki, standard_pki
 
 SECURE = LookupSecurity.SECURE
 INSECURE = LookupSecurity.INSECURE

@@ -15,7 +15,7 @@ import pytest
 
 from domains.names import MAX_NAME_OCTETS, DomainName, DomainNameError, parse_domain_name
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 HOSTILE: list[dict[str, Any]] = json.loads(
     (DATA / "hostile_domain_names.json").read_text(encoding="utf-8")
 )

@@ -19,7 +19,7 @@ from dnsops.checks.findings import (
     section_status,
 )
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "status-codes.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "status-codes.md"
 
 ERROR = Finding("EX007", Severity.ERROR, "m", "a")
 WARNING = Finding("ES011", Severity.WARNING, "m", "a")

@@ -13,7 +13,7 @@ from dnsops.checks.mta_sts import (
     evaluate_mta_sts,
     is_text_plain,
 )
-from tests.checks.support import (
+from tests.unit.checks.support import (
     DOMAIN,
     EXPECTED,
     NOW,

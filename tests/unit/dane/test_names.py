@@ -12,7 +12,7 @@ from dnsops.dane.names import (
     name_matches,
     reference_identifiers,
 )
-from tests.dane.pki import issue, load_vector
+from tests.unit.dane.pki import issue, load_vector
 
 IDENTIFIERS = load_vector("dane-reference-identifiers.json")
 

@@ -7,7 +7,7 @@ import pytest
 from dnsops.checks.findings import Severity
 from dnsops.checks.lookups import LookupStatus, TxtLookup
 from dnsops.checks.tlsrpt import evaluate_tlsrpt, read_tlsrpt_txt
-from tests.checks.support import DOMAIN, load_vectors, txt_answer
+from tests.unit.checks.support import DOMAIN, load_vectors, txt_answer
 
 VECTORS = load_vectors("tlsrpt-txt.json")["cases"]
 IDS = [f"case{number}" for number in range(1, len(VECTORS) + 1)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dnsops.checks.mta_sts import MAX_AGE_LIMIT, PolicySyntaxError, StsMode, parse_sts_policy
-from tests.checks.support import load_vectors
+from tests.unit.checks.support import load_vectors
 
 VECTORS = load_vectors("mta-sts-policy.json")["cases"]
 IDS = [f"case{number}" for number in range(1, len(VECTORS) + 1)]

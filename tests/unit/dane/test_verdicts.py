@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dnsops.dane.verdicts import Verdict
-from tests.dane.pki import load_vector
+from tests.unit.dane.pki import load_vector
 
 CODES = load_vector("smtp-status-codes.json")["codes"]
 VERDICT_FOR_CODE = {
