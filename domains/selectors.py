@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from dnsops import resolver
+from dnsops.dns import resolver
 from domains.choices import DaneState
 from domains.errors import DomainNotFound
 from domains.models import AcceptedDomain, AuditEvent, Tenant

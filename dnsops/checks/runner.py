@@ -1,6 +1,6 @@
 """The I/O side of Get-DnssecStatusForVerifiedDomain: gather what :func:`evaluate` needs.
 
-For each domain the runner asks the validating resolver (:mod:`dnsops.dnsclient`), in as few
+For each domain the runner asks the validating resolver (:mod:`dnsops.dns.client`), in as few
 round trips as it can:
 
 1. at once: MX, ``_mta-sts`` TXT and ``_smtp._tls`` TXT at the domain, and A/AAAA of the
@@ -40,24 +40,11 @@ import httpx
 
 from dnsops.addresses import is_public_address, parse_server
 from dnsops.checks.dnssec import ZoneDnssecEvidence
-from dnsops.checks.lookups import LookupStatus, normalize_host
 from dnsops.checks.mta_sts import POLICY_SIZE_LIMIT, FetchOutcome, PolicyFetch, read_sts_txt
 from dnsops.checks.mx import ProviderNamespace
 from dnsops.checks.status import DomainGate, Observations, StatusResult, evaluate
-from dnsops.dnsclient import (
-    AAAA,
-    DNSKEY,
-    DS,
-    MX,
-    SOA,
-    TXT,
-    A,
-    Answer,
-    ResolverClient,
-    address_lookup,
-    mx_lookup,
-    txt_lookup,
-)
+from dnsops.dns.client import ResolverClient, address_lookup, mx_lookup, txt_lookup
+from dnsops.dns.types import AAAA, DNSKEY, DS, MX, SOA, TXT, A, Answer, LookupStatus, normalize_host
 
 logger = logging.getLogger(__name__)
 

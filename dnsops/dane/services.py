@@ -25,8 +25,8 @@ import dataclasses
 from django.conf import settings
 
 from dnsops.dane.analyzer import AnalyzerConfig, ValidationReport, validate, validate_host
+from dnsops.dns.resolver import resolver_address
 from dnsops.models import DaneValidation
-from dnsops.resolver import resolver_address
 from domains.audit import Actor
 from domains.errors import InvalidRequest
 from domains.models import Tenant
