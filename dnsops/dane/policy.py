@@ -28,28 +28,7 @@ from dnsops.dane.names import normalize_name, reference_identifiers
 from dnsops.dane.tlsa import TlsaRecord, usable_records
 from dnsops.dane.verdicts import Verdict
 from dnsops.dane.verify import ChainMatch, ChainVerification
-
-
-class LookupSecurity(StrEnum):
-    """How the validating resolver answered one lookup (RFC 4035 §4.3, RFC 7672 §2.1.1).
-
-    ``BOGUS`` covers answers that failed validation and RFC 4035 "indeterminate" ones;
-    ``FAILED`` is SERVFAIL without evidence of a DNSSEC failure, a timeout, a refusal or an
-    unreadable answer.
-    """
-
-    SECURE = "secure"
-    INSECURE = "insecure"
-    BOGUS = "bogus"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class MxRecord:
-    """One MX record."""
-
-    preference: int
-    exchange: str
+from dnsops.dns.types import LookupSecurity, MxRecord
 
 
 @dataclass(frozen=True)
@@ -224,7 +203,7 @@ def resolve_destination(domain: str, mx: MxLookup) -> Destination:
     secure = mx.security is LookupSecurity.SECURE
     if not mx.domain_exists:
         return Destination(domain, f"{domain} does not exist.", Verdict.DOMAIN_NOT_FOUND)
-    exchanges = [normalize_name(record.exchange) for record in mx.records]
+    exchanges = [normalize_name(record.host) for record in mx.records]
     if exchanges == [""]:
         return Destination(domain, f"{domain} publishes a null MX.", Verdict.NULL_MX)
     if not mx.records:

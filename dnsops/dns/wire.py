@@ -13,6 +13,7 @@ import re
 import socket
 import struct
 from datetime import UTC, datetime
+from typing import Any
 
 import dns.exception
 import dns.name
@@ -246,3 +247,21 @@ def same_question(wire: bytes, question: bytes) -> bool:
         wire[12 : 12 + split].lower() == question[:split]
         and wire[12 + split : 16 + split] == question[split:]
     )
+
+
+def record_text(record: Record) -> str:
+    """The presentation form of ``record``'s data, as dnspython writes it (names absolute)."""
+    data: Any = record.data
+    if record.rdtype == MX:
+        preference, host = data
+        return f"{preference} {_absolute(host)}"
+    if record.rdtype == CNAME:
+        return _absolute(str(data))
+    if isinstance(data, Tlsa):
+        return data.to_text()
+    return str(data)
+
+
+def _absolute(name: str) -> str:
+    """``name`` with its final dot (the root stays ``"."``)."""
+    return name if name.endswith(".") else name + "."
