@@ -29,10 +29,10 @@ from dnsops.dane.names import certificate_names
 from dnsops.dane.policy import (
     Destination,
     DestinationDecision,
+    DestinationMx,
     Disposition,
     HostOutcome,
     HostPlan,
-    MxLookup,
     Requirement,
     SessionOutcome,
     decide_destination,
@@ -99,7 +99,7 @@ class ValidationReport:
 
     domain: str
     port: int
-    mx: MxLookup
+    mx: DestinationMx
     destination: Destination
     hosts: tuple[HostReport, ...]
     decision: DestinationDecision
@@ -213,7 +213,7 @@ async def validate_host(host: str, config: AnalyzerConfig) -> ValidationReport:
     started_at, started = datetime.now(UTC), time.perf_counter()
     trace = Trace()
     deadline = Deadline(config.total_timeout)
-    mx = MxLookup(LookupSecurity.SECURE, (MxRecord(0, host),))
+    mx = DestinationMx(LookupSecurity.SECURE, (MxRecord(0, host),))
     destination = Destination(
         host, f"{host} is checked as a signed MX record's host.", hosts=(host,), mx_secure=True
     )
@@ -228,7 +228,7 @@ async def validate_host(host: str, config: AnalyzerConfig) -> ValidationReport:
 
 
 async def _deliver(
-    mx: MxLookup,
+    mx: DestinationMx,
     destination: Destination,
     resolver: DaneResolver,
     config: AnalyzerConfig,

@@ -21,8 +21,8 @@ import dns.edns
 import dns.rdatatype
 
 from dnsops.dane.policy import (
-    AddressLookup,
-    MxLookup,
+    DestinationMx,
+    HostAddresses,
     TlsaLookup,
     TlsaOutcome,
     TlsaSelection,
@@ -87,19 +87,19 @@ class DaneResolver:
         self.deadline = deadline
         self.trace = trace
 
-    async def mx(self, domain: str) -> MxLookup:
+    async def mx(self, domain: str) -> DestinationMx:
         """The MX lookup of the destination (RFC 7672 §2.2.1)."""
         answer = await self._lookup(domain, MX, step="mx", host=None)
         if answer.security in (LookupSecurity.BOGUS, LookupSecurity.FAILED):
-            return MxLookup(answer.security)
-        return MxLookup(
+            return DestinationMx(answer.security)
+        return DestinationMx(
             answer.security,
             tuple(MxRecord(preference, host) for preference, host in answer.records),
             domain_exists=answer.rcode != "NXDOMAIN",
             canonical_name=answer.canonical_name,
         )
 
-    async def addresses(self, host: str) -> AddressLookup:
+    async def addresses(self, host: str) -> HostAddresses:
         """The A and AAAA lookups of one host (RFC 7672 §2.2.2), IPv4 addresses first.
 
         A failure or bogus answer of either makes the host unusable. When the host is an
@@ -112,7 +112,7 @@ class DaneResolver:
         )
         for failure in (LookupSecurity.BOGUS, LookupSecurity.FAILED):
             if any(answer.security is failure for answer in answers):
-                return AddressLookup(failure)
+                return HostAddresses(failure)
         addresses = tuple(address for answer in answers for address in answer.records)
         all_secure = all(answer.security is LookupSecurity.SECURE for answer in answers)
         canonical_name = next(
@@ -120,11 +120,11 @@ class DaneResolver:
         )
         if canonical_name is None:
             security = LookupSecurity.SECURE if all_secure else LookupSecurity.INSECURE
-            return AddressLookup(security, addresses)
+            return HostAddresses(security, addresses)
         if all_secure:
-            return AddressLookup(LookupSecurity.SECURE, addresses, canonical_name, True)
+            return HostAddresses(LookupSecurity.SECURE, addresses, canonical_name, True)
         first = await self._lookup(host, CNAME, step="cname", host=host)
-        return AddressLookup(first.security, addresses, canonical_name, False)
+        return HostAddresses(first.security, addresses, canonical_name, False)
 
     async def tlsa_selection(self, candidates: Sequence[str], *, host: str) -> TlsaSelection:
         """The TLSA RRset of ``host``, looking up ``_25._tcp.<candidate>`` in order and only as

@@ -32,8 +32,8 @@ from dnsops.dns.types import LookupSecurity, MxRecord
 
 
 @dataclass(frozen=True)
-class MxLookup:
-    """The MX lookup of the destination domain.
+class DestinationMx:
+    """The MX step of a destination as RFC 7672 reads it: its security and records.
 
     ``domain_exists`` is false for NXDOMAIN; empty ``records`` with an existing domain is
     NODATA. ``canonical_name`` is the CNAME-expanded domain when the domain is an alias.
@@ -46,8 +46,8 @@ class MxLookup:
 
 
 @dataclass(frozen=True)
-class AddressLookup:
-    """The A/AAAA lookup of one host (RFC 7672 §2.2.2).
+class HostAddresses:
+    """The A and AAAA lookups of one host together (RFC 7672 §2.2.2).
 
     ``security`` is that of the first response (the host's own CNAME or address records),
     which decides whether DANE can apply. ``canonical_name`` is the CNAME-expanded name when
@@ -185,7 +185,7 @@ class DestinationDecision:
     host_outcome: HostOutcome | None = None
 
 
-def resolve_destination(domain: str, mx: MxLookup) -> Destination:
+def resolve_destination(domain: str, mx: DestinationMx) -> Destination:
     """The MX step (RFC 7672 §2.1, §2.2.1; RFC 7505 for null MX; RFC 5321 §5.1 implicit MX)."""
     domain = normalize_name(domain)
     canonical_name = normalize_name(mx.canonical_name) if mx.canonical_name else None
@@ -233,7 +233,7 @@ def resolve_destination(domain: str, mx: MxLookup) -> Destination:
 
 
 def tlsa_base_candidates(
-    destination: Destination, host: str, addresses: AddressLookup
+    destination: Destination, host: str, addresses: HostAddresses
 ) -> tuple[str, ...]:
     """The names, in order, at which to look up TLSA records for ``host`` (RFC 7672 §2.2.2).
 
@@ -277,7 +277,7 @@ def select_tlsa_rrset(lookups: Iterable[tuple[str, TlsaLookup]]) -> TlsaSelectio
 def plan_host(
     destination: Destination,
     host: str,
-    addresses: AddressLookup,
+    addresses: HostAddresses,
     tlsa: TlsaSelection | None = None,
 ) -> HostPlan:
     """What the session with ``host`` must achieve (RFC 7672 §2.1.2, §2.2, §2.2.2, §3.1.3).
