@@ -1,6 +1,6 @@
 """Async client of the DNSSEC-validating resolver (``DANE_RESOLVER``), built for sweeps.
 
-Every query has DO set (and RD; CD on request), the AD bit and the Extended DNS Errors
+Every query has DO set (and RD and AD; CD on request), the AD bit and the Extended DNS Errors
 (RFC 8914) of the answer are read, and every query ends within ``timeout`` seconds (the
 client's, or the query's own): it is retransmitted every ``retry_after`` seconds on UDP and
 answered TIMEOUT at the deadline; a truncated answer is asked again over TCP within the same

@@ -60,9 +60,10 @@ _RCODE_STATUS = {
 
 def make_query(qname: bytes, rdtype: int, *, cd: bool) -> tuple[bytes, bytes]:
     """The question (``qname`` lower-cased, type, class IN) and a query message asking it
-    with RD and DO set (CD when ``cd``) and message ID 0; ``qname`` from :func:`encode_name`."""
+    with RD, AD (RFC 6840 §5.7) and DO set (CD when ``cd``) and message ID 0; ``qname`` from
+    :func:`encode_name`."""
     question = qname.lower() + struct.pack("!HH", rdtype, 1)
-    header = struct.pack("!HHHHHH", 0, FLAG_RD | (FLAG_CD if cd else 0), 1, 0, 0, 1)
+    header = struct.pack("!HHHHHH", 0, FLAG_RD | FLAG_AD | (FLAG_CD if cd else 0), 1, 0, 0, 1)
     return question, header + question + OPT_RR
 
 
