@@ -34,7 +34,6 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from dnsops.checks.findings import SectionResult, SectionStatus
-from dnsops.checks.lookups import printable
 from dnsops.checks.runner import (
     CheckFailure,
     CheckOutcome,
@@ -45,6 +44,7 @@ from dnsops.checks.runner import (
     check_stream,
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
+from dnsops.dns.types import printable
 from domains import errors, selectors
 from domains.audit import Actor
 from domains.choices import DnssecState

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dnsops import resolver
 from dnsops.dane.analyzer import validate_host
 from dnsops.dane.config import inbound_probe_config
 from dnsops.dane.verdicts import Verdict
+from dnsops.dns import resolver
 from domains import publishing
 from domains.choices import DaneState
 from domains.inbound_keys import published_tlsa_records

@@ -14,13 +14,10 @@ from enum import StrEnum
 
 from dnsops.checks.catalogue import finding
 from dnsops.checks.findings import Finding
-from dnsops.checks.lookups import Lookup, LookupStatus
+from dnsops.dns.types import Lookup, LookupStatus, is_dnssec_failure
 
 #: Signatures expiring sooner than this are reported (ED007).
 EXPIRY_WARNING_WINDOW = timedelta(days=7)
-
-#: EDE info codes that mean validation failed, as opposed to plain resolution problems.
-DNSSEC_EDE_CODES = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 11, 12})
 
 #: The finding each EDE info code explains; others only appear in ED001/ED008 reasons.
 EDE_FINDINGS: dict[int, str] = {
@@ -108,8 +105,7 @@ def classify_zone(apex: Lookup, evidence: ZoneDnssecEvidence) -> ZoneSecurity:
     if apex.status in (LookupStatus.OK, LookupStatus.NODATA, LookupStatus.UNREADABLE):
         return ZoneSecurity.SECURE if apex.authenticated else ZoneSecurity.INSECURE
     if apex.status is LookupStatus.SERVFAIL and (
-        evidence.answers_without_validation
-        or any(error.info_code in DNSSEC_EDE_CODES for error in apex.extended_errors)
+        evidence.answers_without_validation or is_dnssec_failure(apex.extended_errors)
     ):
         return ZoneSecurity.BOGUS
     return ZoneSecurity.UNKNOWN

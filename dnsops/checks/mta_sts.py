@@ -19,20 +19,20 @@ from enum import StrEnum
 
 from dnsops.checks.catalogue import finding
 from dnsops.checks.findings import Finding, SectionResult
-from dnsops.checks.lookups import (
-    FAILED_LOOKUPS,
-    LookupStatus,
-    TxtLookup,
-    TxtRecord,
-    normalize_host,
-    printable,
-)
 from dnsops.checks.txtrecord import (
     EXTENSION_NAME,
     TxtSyntaxError,
     check_extension,
     select_candidates,
     split_fields,
+)
+from dnsops.dns.types import (
+    FAILED_LOOKUPS,
+    LookupStatus,
+    TxtLookup,
+    TxtRecord,
+    normalize_host,
+    printable,
 )
 
 STS_VERSION = "v=STSv1"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from dnsops.checks.catalogue import finding
 from dnsops.checks.findings import Finding, SectionResult
-from dnsops.checks.lookups import (
+from dnsops.dns.types import (
     RESOLVER_FAILURES,
     AddressLookup,
     LookupStatus,

@@ -1,6 +1,6 @@
 """The I/O side of Get-DnssecStatusForVerifiedDomain: gather what :func:`evaluate` needs.
 
-For each domain the runner asks the validating resolver (:mod:`dnsops.dnsclient`), in as few
+For each domain the runner asks the validating resolver (:mod:`dnsops.dns.client`), in as few
 round trips as it can:
 
 1. at once: MX, ``_mta-sts`` TXT and ``_smtp._tls`` TXT at the domain, and A/AAAA of the
@@ -9,13 +9,10 @@ round trips as it can:
    at the apex named by the MX answer's RRSIG signer or SOA (an SOA query first when the
    answer does not say); after a SERVFAIL, the MX again with CD set, to tell bogus data from
    unreachable servers, and DNSKEY with CD; meanwhile, when ``_mta-sts`` holds a valid
-   record, the policy is fetched over HTTPS from ``mta-sts.<domain>``.
+   record, the policy is fetched over HTTPS from ``mta-sts.<domain>``
+   (:mod:`dnsops.checks.mta_sts_fetch`, the policy host resolved through the same client).
 
-The policy fetch resolves the policy host through the same resolver, connects to its
-addresses in turn on ``policy_port``, validates the certificate for ``mta-sts.<domain>``
-(SNI and host name), does not follow redirects (RFC 8461 §3.3), reads at most one byte more
-than the size limit, and keeps no connection open (connections are never reused across
-hosts). Every step has a time limit, and a whole check is bounded by ``check_timeout``.
+Every step has a time limit, and a whole check is bounded by ``check_timeout``.
 
 :meth:`Checker.check_all` checks many domains with at most ``concurrency`` in flight and
 yields each result as soon as it is ready; :func:`check_stream` does the same from
@@ -28,7 +25,6 @@ import asyncio
 import contextlib
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -36,35 +32,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
-from dnsops.addresses import is_public_address, parse_server
+from dnsops.addresses import parse_server
 from dnsops.checks.dnssec import ZoneDnssecEvidence
-from dnsops.checks.lookups import LookupStatus, normalize_host
-from dnsops.checks.mta_sts import POLICY_SIZE_LIMIT, FetchOutcome, PolicyFetch, read_sts_txt
+from dnsops.checks.mta_sts import POLICY_SIZE_LIMIT, PolicyFetch, read_sts_txt
+from dnsops.checks.mta_sts_fetch import PolicyFetcher
 from dnsops.checks.mx import ProviderNamespace
 from dnsops.checks.status import DomainGate, Observations, StatusResult, evaluate
-from dnsops.dnsclient import (
-    AAAA,
-    DNSKEY,
-    DS,
-    MX,
-    SOA,
-    TXT,
-    A,
-    Answer,
-    ResolverClient,
-    address_lookup,
-    mx_lookup,
-    txt_lookup,
-)
+from dnsops.dns.client import ResolverClient, address_lookup, mx_lookup, txt_lookup
+from dnsops.dns.types import AAAA, DNSKEY, DS, MX, SOA, TXT, A, Answer, LookupStatus, normalize_host
 
 logger = logging.getLogger(__name__)
 
 #: MX hosts whose addresses are looked up (a hostile MX RRset cannot make a check explode).
 MAX_MX_HOSTS = 16
-POLICY_PATH = "/.well-known/mta-sts.txt"
-USER_AGENT = "DANE-Admin status check (MTA-STS policy fetch)"
 
 _ABSENT = (LookupStatus.NODATA, LookupStatus.NXDOMAIN)
 _NO_ZONE_EVIDENCE = (
@@ -157,7 +137,7 @@ class _Session:
 
 
 class Checker:
-    """A resolver client and an HTTPS client shared by many checks; an async context manager."""
+    """A resolver client and a policy fetcher shared by many checks; an async context manager."""
 
     def __init__(
         self, config: RunnerConfig, *, on_query: Callable[[str, int, bool], None] | None = None
@@ -170,23 +150,19 @@ class Checker:
             max_in_flight=config.max_in_flight,
             on_query=on_query,
         )
+        self.policies = PolicyFetcher(
+            port=config.policy_port,
+            ca_bundle=config.policy_ca_bundle,
+            timeout=config.policy_timeout,
+            size_limit=config.policy_size_limit,
+            private_addresses=config.policy_private_addresses,
+        )
         self._stack = contextlib.AsyncExitStack()
-        self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Checker:
         """Open the resolver's sockets and the HTTPS client."""
         await self._stack.enter_async_context(self.dns)
-        context = ssl.create_default_context(cafile=self.config.policy_ca_bundle)
-        self._http = await self._stack.enter_async_context(
-            httpx.AsyncClient(
-                verify=context,
-                follow_redirects=False,
-                trust_env=False,
-                limits=httpx.Limits(max_keepalive_connections=0),
-                timeout=httpx.Timeout(self.config.policy_timeout),
-                headers={"User-Agent": USER_AGENT, "Connection": "close"},
-            )
-        )
+        await self._stack.enter_async_context(self.policies)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -272,7 +248,7 @@ class Checker:
         sts_txt = txt_lookup(await sts_query)
         policy_fetch: asyncio.Task[PolicyFetch] | None = None
         if sts_txt.status is LookupStatus.OK and read_sts_txt(sts_txt.records).record is not None:
-            policy_fetch = asyncio.ensure_future(self._fetch_policy(domain, session))
+            policy_fetch = asyncio.ensure_future(self.policies.fetch(domain, session.query))
         try:
             zone = await self._zone_evidence(domain, mx_answer, session)
             addresses = {}
@@ -341,81 +317,6 @@ class Checker:
             ),
         )
 
-    async def _fetch_policy(self, domain: str, session: _Session) -> PolicyFetch:
-        """GET ``https://mta-sts.<domain>/.well-known/mta-sts.txt`` within the time limit."""
-        host = f"mta-sts.{domain}"
-        limit = self.config.policy_timeout
-        try:
-            async with asyncio.timeout(limit):
-                a_query, aaaa_query = session.query(host, A), session.query(host, AAAA)
-                found = [await a_query, await aaaa_query]
-                addresses = [
-                    str(address)
-                    for answer, rdtype in zip(found, (A, AAAA), strict=True)
-                    for address in answer.records(rdtype)
-                ]
-                if not addresses:
-                    return PolicyFetch(FetchOutcome.HOST_NOT_FOUND, detail=_why_unresolved(found))
-                reachable = [
-                    address
-                    for address in addresses
-                    if self.config.policy_private_addresses or is_public_address(address)
-                ]
-                if not reachable:  # a customer's DNS must not make us probe private networks
-                    return PolicyFetch(
-                        FetchOutcome.CONNECTION_FAILED,
-                        detail=f"{host} has only non-public addresses ({', '.join(addresses)}); "
-                        "senders on the internet cannot reach them either",
-                    )
-                fetch = PolicyFetch(FetchOutcome.CONNECTION_FAILED)
-                for address in reachable:
-                    fetch = await self._get_policy(host, address)
-                    if fetch.outcome is not FetchOutcome.CONNECTION_FAILED:
-                        break
-                return fetch
-        except TimeoutError:
-            return PolicyFetch(
-                FetchOutcome.TIMEOUT, detail=f"no complete answer within {limit:g} s"
-            )
-
-    async def _get_policy(self, host: str, address: str) -> PolicyFetch:
-        """One HTTPS GET of the policy from ``address``, as ``host``."""
-        assert self._http is not None
-        port = self.config.policy_port
-        netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-        headers = {"Host": host if port == 443 else f"{host}:{port}"}
-        limit = self.config.policy_size_limit
-        try:
-            async with self._http.stream(
-                "GET",
-                f"https://{netloc}{POLICY_PATH}",
-                headers=headers,
-                extensions={"sni_hostname": host},
-            ) as response:
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > limit:
-                        break
-                location = response.headers.get("location")
-                return PolicyFetch(
-                    FetchOutcome.RESPONSE,
-                    status_code=response.status_code,
-                    content_type=response.headers.get("content-type"),
-                    body=bytes(body[: limit + 1]),
-                    detail=f"a redirect to {location}" if response.is_redirect and location else "",
-                )
-        except httpx.TimeoutException:
-            return PolicyFetch(FetchOutcome.TIMEOUT, detail=f"{address}: timed out")
-        except httpx.HTTPError as exc:
-            tls_error = _tls_error(exc)
-            if tls_error is not None:
-                return PolicyFetch(FetchOutcome.CERTIFICATE_INVALID, detail=tls_error)
-            return PolicyFetch(
-                FetchOutcome.CONNECTION_FAILED,
-                detail=f"{address} port {port}: {exc or type(exc).__name__}",
-            )
-
 
 def _presence(answer: Answer) -> bool | None:
     """True if the answer has records, False if the name or type does not exist, None if the
@@ -423,26 +324,6 @@ def _presence(answer: Answer) -> bool | None:
     if answer.status is LookupStatus.OK:
         return True
     return False if answer.status in _ABSENT else None
-
-
-def _why_unresolved(answers: list[Answer]) -> str:
-    """Why neither the A nor the AAAA lookup gave an address."""
-    if all(answer.status in _ABSENT for answer in answers):
-        return "no A or AAAA record"
-    failed = next(answer for answer in answers if answer.status not in _ABSENT)
-    return address_lookup(failed, A).describe_failure()
-
-
-def _tls_error(exc: BaseException) -> str | None:
-    """The TLS failure behind an httpx error (certificate or handshake), if it is one."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"certificate verify failed: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS handshake failed: {cause.reason or cause}"
-        cause = cause.__cause__ or cause.__context__
-    return None
 
 
 @dataclass

@@ -15,10 +15,10 @@ from enum import StrEnum
 from dnsops.checks.catalogue import finding
 from dnsops.checks.dnssec import ZoneDiagnosis, ZoneDnssecEvidence, diagnose_zone
 from dnsops.checks.findings import Finding, SectionResult
-from dnsops.checks.lookups import AddressLookup, LookupStatus, MxLookup, TxtLookup, normalize_host
 from dnsops.checks.mta_sts import MtaStsResult, PolicyFetch, evaluate_mta_sts
 from dnsops.checks.mx import ProviderNamespace, dns_mx_findings, evaluate_mx_section
 from dnsops.checks.tlsrpt import TlsRptResult, evaluate_tlsrpt
+from dnsops.dns.types import AddressLookup, LookupStatus, MxLookup, TxtLookup, normalize_host
 
 
 class DomainGate(StrEnum):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from dnsops.checks.catalogue import finding
 from dnsops.checks.findings import Finding
-from dnsops.checks.lookups import FAILED_LOOKUPS, LookupStatus, TxtLookup, TxtRecord, printable
 from dnsops.checks.txtrecord import TxtSyntaxError, check_extension, select_candidates, split_fields
+from dnsops.dns.types import FAILED_LOOKUPS, LookupStatus, TxtLookup, TxtRecord, printable
 
 TLSRPT_VERSION = "v=TLSRPTv1"
 REPORT_SCHEMES = ("mailto", "https")

@@ -11,7 +11,8 @@ Pure functions over plain data (no DNS or network I/O):
 
 The I/O side (asyncio):
 
-- :mod:`dnsops.dane.lookups`: MX, A/AAAA, CNAME and TLSA lookups through the validating resolver.
+- :mod:`dnsops.dane.lookups`: MX, A/AAAA, CNAME and TLSA lookups, each a step of the trace: an
+  adapter over the DNS client of :mod:`dnsops.dns`.
 - :mod:`dnsops.dane.smtp`: connect, EHLO, STARTTLS with SNI, and the presented chain.
 - :mod:`dnsops.dane.trace`: the steps of a validation with their timing, and its deadline.
 - :mod:`dnsops.dane.analyzer`: one destination from MX lookup to verdict, with every step.

@@ -5,15 +5,16 @@ decisions of :mod:`dnsops.dane.policy` in the order RFC 7672 gives: MX; then per
 preference, A/AAAA, TLSA and a session with each address (STARTTLS with SNI, the presented
 chain matched by :func:`dnsops.dane.verify.verify_chain`), until one delivers. Every step is
 recorded with its timing, and the whole run stays within the configured time limit. It is all
-asyncio: :func:`validate_many` runs many destinations at once.
+asyncio: :func:`validate_many` runs many destinations at once over one DNS client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,12 +29,10 @@ from dnsops.dane.names import certificate_names
 from dnsops.dane.policy import (
     Destination,
     DestinationDecision,
+    DestinationMx,
     Disposition,
     HostOutcome,
     HostPlan,
-    LookupSecurity,
-    MxLookup,
-    MxRecord,
     Requirement,
     SessionOutcome,
     decide_destination,
@@ -47,6 +46,8 @@ from dnsops.dane.smtp import SessionResult, SmtpLimits, smtp_session
 from dnsops.dane.tlsa import Selector, Usage, selected_content
 from dnsops.dane.trace import Deadline, Step, Trace
 from dnsops.dane.verify import ChainVerification, verify_chain
+from dnsops.dns.client import ResolverClient
+from dnsops.dns.types import LookupSecurity, MxRecord
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class ValidationReport:
 
     domain: str
     port: int
-    mx: MxLookup
+    mx: DestinationMx
     destination: Destination
     hosts: tuple[HostReport, ...]
     decision: DestinationDecision
@@ -173,18 +174,36 @@ class ValidationReport:
         }
 
 
-async def validate(domain: str, config: AnalyzerConfig) -> ValidationReport:
-    """Validate outbound DANE for ``domain`` (an A-label name) within ``config.total_timeout``."""
+@contextlib.asynccontextmanager
+async def _dns_client(
+    config: AnalyzerConfig, client: ResolverClient | None
+) -> AsyncIterator[ResolverClient]:
+    """``client``, or a client of one socket opened for one validation."""
+    if client is not None:
+        yield client
+        return
+    async with ResolverClient(config.resolver, timeout=config.dns_timeout, sockets=1) as own:
+        yield own
+
+
+async def validate(
+    domain: str, config: AnalyzerConfig, *, client: ResolverClient | None = None
+) -> ValidationReport:
+    """Validate outbound DANE for ``domain`` (an A-label name) within ``config.total_timeout``,
+    asking through ``client`` (an open one; by default, one of its own)."""
     started_at, started = datetime.now(UTC), time.perf_counter()
     trace = Trace()
     deadline = Deadline(config.total_timeout)
-    resolver = DaneResolver(
-        config.resolver, timeout=config.dns_timeout, deadline=deadline, trace=trace
-    )
-    mx = await resolver.mx(domain)
-    destination = resolve_destination(domain, mx)
-    trace.add("destination", destination.verdict or "hosts", destination.reason)
-    return await _deliver(mx, destination, resolver, config, deadline, trace, started_at, started)
+    async with _dns_client(config, client) as dns_client:
+        resolver = DaneResolver(
+            dns_client, timeout=config.dns_timeout, deadline=deadline, trace=trace
+        )
+        mx = await resolver.mx(domain)
+        destination = resolve_destination(domain, mx)
+        trace.add("destination", destination.verdict or "hosts", destination.reason)
+        return await _deliver(
+            mx, destination, resolver, config, deadline, trace, started_at, started
+        )
 
 
 async def validate_host(host: str, config: AnalyzerConfig) -> ValidationReport:
@@ -194,19 +213,22 @@ async def validate_host(host: str, config: AnalyzerConfig) -> ValidationReport:
     started_at, started = datetime.now(UTC), time.perf_counter()
     trace = Trace()
     deadline = Deadline(config.total_timeout)
-    resolver = DaneResolver(
-        config.resolver, timeout=config.dns_timeout, deadline=deadline, trace=trace
-    )
-    mx = MxLookup(LookupSecurity.SECURE, (MxRecord(0, host),))
+    mx = DestinationMx(LookupSecurity.SECURE, (MxRecord(0, host),))
     destination = Destination(
         host, f"{host} is checked as a signed MX record's host.", hosts=(host,), mx_secure=True
     )
     trace.add("destination", "hosts", destination.reason)
-    return await _deliver(mx, destination, resolver, config, deadline, trace, started_at, started)
+    async with _dns_client(config, None) as dns_client:
+        resolver = DaneResolver(
+            dns_client, timeout=config.dns_timeout, deadline=deadline, trace=trace
+        )
+        return await _deliver(
+            mx, destination, resolver, config, deadline, trace, started_at, started
+        )
 
 
 async def _deliver(
-    mx: MxLookup,
+    mx: DestinationMx,
     destination: Destination,
     resolver: DaneResolver,
     config: AnalyzerConfig,
@@ -250,14 +272,16 @@ async def _deliver(
 async def validate_many(
     domains: Iterable[str], config: AnalyzerConfig, *, concurrency: int = 50
 ) -> list[ValidationReport]:
-    """Validate many destinations at once, at most ``concurrency`` at a time, in input order."""
+    """Validate many destinations at once, at most ``concurrency`` at a time, in input order,
+    over one DNS client."""
     slots = asyncio.Semaphore(concurrency)
+    async with ResolverClient(config.resolver, timeout=config.dns_timeout) as client:
 
-    async def one(domain: str) -> ValidationReport:
-        async with slots:
-            return await validate(domain, config)
+        async def one(domain: str) -> ValidationReport:
+            async with slots:
+                return await validate(domain, config, client=client)
 
-    return list(await asyncio.gather(*(one(domain) for domain in domains)))
+        return list(await asyncio.gather(*(one(domain) for domain in domains)))
 
 
 async def _host(

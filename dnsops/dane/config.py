@@ -20,7 +20,7 @@ import dataclasses
 from django.conf import settings
 
 from dnsops.dane.analyzer import AnalyzerConfig
-from dnsops.resolver import resolver_address
+from dnsops.dns.resolver import resolver_address
 
 SMTP_PORT = 25
 MAX_INBOUND_ADDRESSES = 16

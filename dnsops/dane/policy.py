@@ -28,33 +28,12 @@ from dnsops.dane.names import normalize_name, reference_identifiers
 from dnsops.dane.tlsa import TlsaRecord, usable_records
 from dnsops.dane.verdicts import Verdict
 from dnsops.dane.verify import ChainMatch, ChainVerification
-
-
-class LookupSecurity(StrEnum):
-    """How the validating resolver answered one lookup (RFC 4035 §4.3, RFC 7672 §2.1.1).
-
-    ``BOGUS`` covers answers that failed validation and RFC 4035 "indeterminate" ones;
-    ``FAILED`` is SERVFAIL without evidence of a DNSSEC failure, a timeout, a refusal or an
-    unreadable answer.
-    """
-
-    SECURE = "secure"
-    INSECURE = "insecure"
-    BOGUS = "bogus"
-    FAILED = "failed"
+from dnsops.dns.types import LookupSecurity, MxRecord
 
 
 @dataclass(frozen=True)
-class MxRecord:
-    """One MX record."""
-
-    preference: int
-    exchange: str
-
-
-@dataclass(frozen=True)
-class MxLookup:
-    """The MX lookup of the destination domain.
+class DestinationMx:
+    """The MX step of a destination as RFC 7672 reads it: its security and records.
 
     ``domain_exists`` is false for NXDOMAIN; empty ``records`` with an existing domain is
     NODATA. ``canonical_name`` is the CNAME-expanded domain when the domain is an alias.
@@ -67,8 +46,8 @@ class MxLookup:
 
 
 @dataclass(frozen=True)
-class AddressLookup:
-    """The A/AAAA lookup of one host (RFC 7672 §2.2.2).
+class HostAddresses:
+    """The A and AAAA lookups of one host together (RFC 7672 §2.2.2).
 
     ``security`` is that of the first response (the host's own CNAME or address records),
     which decides whether DANE can apply. ``canonical_name`` is the CNAME-expanded name when
@@ -206,7 +185,7 @@ class DestinationDecision:
     host_outcome: HostOutcome | None = None
 
 
-def resolve_destination(domain: str, mx: MxLookup) -> Destination:
+def resolve_destination(domain: str, mx: DestinationMx) -> Destination:
     """The MX step (RFC 7672 §2.1, §2.2.1; RFC 7505 for null MX; RFC 5321 §5.1 implicit MX)."""
     domain = normalize_name(domain)
     canonical_name = normalize_name(mx.canonical_name) if mx.canonical_name else None
@@ -224,7 +203,7 @@ def resolve_destination(domain: str, mx: MxLookup) -> Destination:
     secure = mx.security is LookupSecurity.SECURE
     if not mx.domain_exists:
         return Destination(domain, f"{domain} does not exist.", Verdict.DOMAIN_NOT_FOUND)
-    exchanges = [normalize_name(record.exchange) for record in mx.records]
+    exchanges = [normalize_name(record.host) for record in mx.records]
     if exchanges == [""]:
         return Destination(domain, f"{domain} publishes a null MX.", Verdict.NULL_MX)
     if not mx.records:
@@ -254,7 +233,7 @@ def resolve_destination(domain: str, mx: MxLookup) -> Destination:
 
 
 def tlsa_base_candidates(
-    destination: Destination, host: str, addresses: AddressLookup
+    destination: Destination, host: str, addresses: HostAddresses
 ) -> tuple[str, ...]:
     """The names, in order, at which to look up TLSA records for ``host`` (RFC 7672 §2.2.2).
 
@@ -298,7 +277,7 @@ def select_tlsa_rrset(lookups: Iterable[tuple[str, TlsaLookup]]) -> TlsaSelectio
 def plan_host(
     destination: Destination,
     host: str,
-    addresses: AddressLookup,
+    addresses: HostAddresses,
     tlsa: TlsaSelection | None = None,
 ) -> HostPlan:
     """What the session with ``host`` must achieve (RFC 7672 §2.1.2, §2.2, §2.2.2, §3.1.3).

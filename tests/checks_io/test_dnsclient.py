@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
-from dnsops.checks.lookups import LookupStatus
-from dnsops.dnsclient import MX, TXT, A, Answer, ResolverClient
+from dnsops.dns.client import ResolverClient
+from dnsops.dns.types import MX, TXT, A, Answer, LookupStatus
 from tests.dnsnet import DnsTestNetwork
 
 pytestmark = pytest.mark.dns

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dnsops.checks.lookups import AddressLookup, LookupStatus, MxLookup, MxRecord, TxtLookup
 from dnsops.checks.mx import ProviderNamespace
+from dnsops.dns.types import AddressLookup, LookupStatus, MxLookup, MxRecord, TxtLookup
 
 VECTORS = Path(__file__).parent / "vectors"
 

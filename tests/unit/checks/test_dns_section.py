@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dnsops.checks.lookups import (
+from dnsops.checks.mx import dns_mx_findings
+from dnsops.dns.types import (
     AddressLookup,
     ExtendedDnsError,
     LookupStatus,
     MxLookup,
 )
-from dnsops.checks.mx import dns_mx_findings
 from tests.unit.checks.support import DOMAIN, EXPECTED, LEGACY, addresses, mx_answer
 
 SIGNED = {EXPECTED: (addresses("192.0.2.25"), addresses("2001:db8::25"))}

@@ -15,7 +15,7 @@ from dnsops.checks.dnssec import (
     classify_zone,
     diagnose_zone,
 )
-from dnsops.checks.lookups import EDE_NAMES, ExtendedDnsError, Lookup, LookupStatus
+from dnsops.dns.types import EDE_NAMES, ExtendedDnsError, Lookup, LookupStatus
 from tests.unit.checks.support import DOMAIN, NOW, load_vectors
 
 PARAMETERS = load_vectors("dnssec-parameters.json")

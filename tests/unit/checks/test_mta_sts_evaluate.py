@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from dnsops.checks.findings import SectionStatus, Severity
-from dnsops.checks.lookups import LookupStatus, TxtLookup
 from dnsops.checks.mta_sts import (
     POLICY_SIZE_LIMIT,
     FetchOutcome,
@@ -13,6 +12,7 @@ from dnsops.checks.mta_sts import (
     evaluate_mta_sts,
     is_text_plain,
 )
+from dnsops.dns.types import LookupStatus, TxtLookup
 from tests.unit.checks.support import (
     DOMAIN,
     EXPECTED,

@@ -6,8 +6,8 @@ import pytest
 
 from dnsops.checks.catalogue import CATALOGUE
 from dnsops.checks.findings import SectionStatus
-from dnsops.checks.lookups import ExtendedDnsError, LookupStatus, MxLookup, MxRecord
 from dnsops.checks.mx import evaluate_mx_section, mx_table_finding
+from dnsops.dns.types import ExtendedDnsError, LookupStatus, MxLookup, MxRecord
 from tests.unit.checks.support import DOMAIN, EXPECTED, LEGACY, OTHER, PROVIDER, mx_answer
 
 LEGACY_EO = "contoso-example.mail.eo.provider.test"

@@ -10,9 +10,9 @@ import pytest
 
 from dnsops.checks.dnssec import ZoneDnssecEvidence
 from dnsops.checks.findings import SectionStatus
-from dnsops.checks.lookups import ExtendedDnsError, LookupStatus, MxLookup, TxtLookup
 from dnsops.checks.mta_sts import FetchOutcome, PolicyFetch
 from dnsops.checks.status import DomainGate, Observations, evaluate
+from dnsops.dns.types import ExtendedDnsError, LookupStatus, MxLookup, TxtLookup
 from tests.unit.checks.support import (
     DOMAIN,
     EXPECTED,

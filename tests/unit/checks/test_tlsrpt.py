@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dnsops.checks.findings import Severity
-from dnsops.checks.lookups import LookupStatus, TxtLookup
 from dnsops.checks.tlsrpt import evaluate_tlsrpt, read_tlsrpt_txt
+from dnsops.dns.types import LookupStatus, TxtLookup
 from tests.unit.checks.support import DOMAIN, load_vectors, txt_answer
 
 VECTORS = load_vectors("tlsrpt-txt.json")["cases"]

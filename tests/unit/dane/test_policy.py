@@ -16,15 +16,13 @@ import pytest
 from cryptography import x509
 
 from dnsops.dane.policy import (
-    AddressLookup,
     Destination,
     DestinationDecision,
+    DestinationMx,
     Disposition,
+    HostAddresses,
     HostOutcome,
     HostPlan,
-    LookupSecurity,
-    MxLookup,
-    MxRecord,
     Requirement,
     SessionOutcome,
     TlsaLookup,
@@ -41,6 +39,7 @@ from dnsops.dane.retry import status_code_for
 from dnsops.dane.tlsa import TlsaRecord, tlsa_for_certificate
 from dnsops.dane.verdicts import Verdict
 from dnsops.dane.verify import verify_chain
+from dnsops.dns.types import LookupSecurity, MxRecord
 from tests.unit.dane.pki import NOW, Pki, ca, leaf, load_vector, mox_pki, standard_pki
 
 SECURE = LookupSecurity.SECURE
@@ -50,7 +49,7 @@ FAILED = LookupSecurity.FAILED
 DOMAIN = "example.com"
 MX1 = "mx1.example.com"
 MX2 = "mx2.example.com"
-ADDRESSES = AddressLookup(SECURE, ("192.0.2.25",))
+ADDRESSES = HostAddresses(SECURE, ("192.0.2.25",))
 
 
 def tlsa(certificate: x509.Certificate, parameters: str) -> TlsaRecord:
@@ -59,9 +58,9 @@ def tlsa(certificate: x509.Certificate, parameters: str) -> TlsaRecord:
     return tlsa_for_certificate(certificate, usage, selector, matching_type)
 
 
-def mx(*hosts: str, security: LookupSecurity = SECURE) -> MxLookup:
+def mx(*hosts: str, security: LookupSecurity = SECURE) -> DestinationMx:
     """An MX answer listing ``hosts`` at preferences 10, 20, ..."""
-    return MxLookup(
+    return DestinationMx(
         security, tuple(MxRecord(10 * (index + 1), host) for index, host in enumerate(hosts))
     )
 
@@ -70,7 +69,7 @@ def mx(*hosts: str, security: LookupSecurity = SECURE) -> MxLookup:
 class Host:
     """What the network would say about one host: addresses, TLSA answers, the session."""
 
-    addresses: AddressLookup = ADDRESSES
+    addresses: HostAddresses = ADDRESSES
     tlsa: Mapping[str, TlsaLookup] = field(default_factory=dict)
     session: SessionOutcome = SessionOutcome.TLS_ESTABLISHED
     chain: Sequence[x509.Certificate] = ()
@@ -86,7 +85,7 @@ class Analysis:
     decision: DestinationDecision
 
 
-def analyze(mx_lookup: MxLookup, hosts: Mapping[str, Host], domain: str = DOMAIN) -> Analysis:
+def analyze(mx_lookup: DestinationMx, hosts: Mapping[str, Host], domain: str = DOMAIN) -> Analysis:
     """Run the policy steps for ``domain`` over canned lookups and sessions."""
     destination = resolve_destination(domain, mx_lookup)
     plans: list[HostPlan] = []
@@ -167,7 +166,7 @@ def decision(case_id: str) -> Callable[[Callable[[Pki], Verdict]], Callable[[Pki
 
 @decision("mx-fail")
 def _mx_fail(pki: Pki) -> Verdict:
-    analysis = analyze(MxLookup(FAILED), {})
+    analysis = analyze(DestinationMx(FAILED), {})
     assert analysis.destination.hosts == ()
     assert analysis.decision.disposition is Disposition.DEFERRED
     return analysis.decision.verdict
@@ -175,7 +174,7 @@ def _mx_fail(pki: Pki) -> Verdict:
 
 @decision("mx-bogus")
 def _mx_bogus(pki: Pki) -> Verdict:
-    analysis = analyze(MxLookup(BOGUS, (MxRecord(10, MX1),)), {})
+    analysis = analyze(DestinationMx(BOGUS, (MxRecord(10, MX1),)), {})
     assert analysis.destination.hosts == ()
     assert analysis.decision.disposition is Disposition.DEFERRED
     return analysis.decision.verdict
@@ -203,7 +202,7 @@ def _mx_nodata(pki: Pki) -> Verdict:
         tlsa={DOMAIN: secure_tlsa(tlsa(pki.intermediate.certificate, "2 0 1"))},
         chain=[domain_leaf, pki.intermediate.certificate],
     )
-    analysis = analyze(MxLookup(SECURE), {DOMAIN: host})
+    analysis = analyze(DestinationMx(SECURE), {DOMAIN: host})
     assert analysis.destination.implicit_mx
     assert analysis.destination.hosts == (DOMAIN,)
     assert analysis.plans[0].tlsa_base == DOMAIN
@@ -213,7 +212,7 @@ def _mx_nodata(pki: Pki) -> Verdict:
 
 @decision("null-mx")
 def _null_mx(pki: Pki) -> Verdict:
-    analysis = analyze(MxLookup(SECURE, (MxRecord(0, "."),)), {})
+    analysis = analyze(DestinationMx(SECURE, (MxRecord(0, "."),)), {})
     assert analysis.decision.disposition is Disposition.BOUNCED
     assert status_code_for(analysis.decision.verdict, NOW, NOW) == "5.1.10"
     return analysis.decision.verdict
@@ -224,7 +223,7 @@ def _mx_pref(pki: Pki) -> Verdict:
     without_tlsa = Host()
     with_tlsa = dane_host(pki, tlsa(pki.leaf.certificate, "3 1 1"))
     analysis = analyze(
-        MxLookup(SECURE, (MxRecord(20, MX2), MxRecord(10, MX1))),
+        DestinationMx(SECURE, (MxRecord(20, MX2), MxRecord(10, MX1))),
         {MX1: without_tlsa, MX2: with_tlsa},
     )
     assert analysis.destination.hosts == (MX1, MX2)
@@ -235,7 +234,7 @@ def _mx_pref(pki: Pki) -> Verdict:
 
 @decision("host-addr-fail")
 def _host_addr_fail(pki: Pki) -> Verdict:
-    failing = Host(addresses=AddressLookup(FAILED))
+    failing = Host(addresses=HostAddresses(FAILED))
     analysis = analyze(mx(MX1, MX2), {MX1: failing, MX2: Host()})
     assert [outcome.verdict for outcome in analysis.outcomes] == [
         Verdict.DNS_QUERY_FAILED,
@@ -250,7 +249,7 @@ def _host_addr_fail(pki: Pki) -> Verdict:
 @decision("host-addr-insecure")
 def _host_addr_insecure(pki: Pki) -> Verdict:
     insecure = Host(
-        addresses=AddressLookup(INSECURE, ("192.0.2.25",)),
+        addresses=HostAddresses(INSECURE, ("192.0.2.25",)),
         tlsa={MX1: secure_tlsa(TlsaRecord(3, 1, 1, bytes(32)))},
     )
     destination = resolve_destination(DOMAIN, mx(MX1))
@@ -260,7 +259,7 @@ def _host_addr_insecure(pki: Pki) -> Verdict:
 
 @decision("host-noaddr")
 def _host_noaddr(pki: Pki) -> Verdict:
-    return single_host_verdict(pki, Host(addresses=AddressLookup(SECURE)))
+    return single_host_verdict(pki, Host(addresses=HostAddresses(SECURE)))
 
 
 @decision("tlsa-usable")
@@ -436,7 +435,7 @@ def _malformed_plus_good(pki: Pki) -> Verdict:
 def _sni(pki: Pki) -> Verdict:
     target = "smtp.provider.example"
     aliased = Host(
-        addresses=AddressLookup(SECURE, ("192.0.2.25",), target, canonical_name_secure=True),
+        addresses=HostAddresses(SECURE, ("192.0.2.25",), target, canonical_name_secure=True),
         tlsa={target: secure_tlsa(tlsa(pki.leaf.certificate, "3 1 1"))},
         chain=pki.chain,
     )
@@ -531,7 +530,7 @@ def test_the_canned_tlsa_dns_is_the_vectors() -> None:
 )
 def test_mox_tlsa_base_domain_cases(case: Any) -> None:
     destination = resolve_destination(DOMAIN, mx(case["host"]))
-    addresses = AddressLookup(
+    addresses = HostAddresses(
         SECURE, ("192.0.2.1",), case["expanded"], canonical_name_secure=case["expanded_secure"]
     )
     candidates = tlsa_base_candidates(destination, case["host"], addresses)
@@ -572,24 +571,26 @@ def test_an_error_at_the_expanded_name_makes_the_host_unusable() -> None:
 
 # --- destinations (mox GatherDestinations) -----------------------------------------------------
 
-GATHER_EXPECTED: dict[str, tuple[MxLookup, Verdict | None, tuple[str, ...], bool]] = {
+GATHER_EXPECTED: dict[str, tuple[DestinationMx, Verdict | None, tuple[str, ...], bool]] = {
     "basic.example": (
-        MxLookup(SECURE, (MxRecord(10, "mail.basic.example"),)),
+        DestinationMx(SECURE, (MxRecord(10, "mail.basic.example"),)),
         None,
         ("mail.basic.example",),
         True,
     ),
-    "justhost.example": (MxLookup(SECURE), None, ("justhost.example",), True),
+    "justhost.example": (DestinationMx(SECURE), None, ("justhost.example",), True),
     "cname.example": (
-        MxLookup(SECURE, (MxRecord(10, "mail.basic.example"),), canonical_name="basic.example"),
+        DestinationMx(
+            SECURE, (MxRecord(10, "mail.basic.example"),), canonical_name="basic.example"
+        ),
         None,
         ("mail.basic.example",),
         True,
     ),
-    "nullmx.example": (MxLookup(SECURE, (MxRecord(0, "."),)), Verdict.NULL_MX, (), False),
-    "temperror-mx.example": (MxLookup(FAILED), Verdict.DNS_QUERY_FAILED, (), False),
+    "nullmx.example": (DestinationMx(SECURE, (MxRecord(0, "."),)), Verdict.NULL_MX, (), False),
+    "temperror-mx.example": (DestinationMx(FAILED), Verdict.DNS_QUERY_FAILED, (), False),
     "cname-to-inauthentic.example": (
-        MxLookup(INSECURE, (MxRecord(10, "mail.basic.example"),)),
+        DestinationMx(INSECURE, (MxRecord(10, "mail.basic.example"),)),
         None,
         ("mail.basic.example",),
         False,
@@ -648,7 +649,7 @@ def test_expanded_next_hop_is_a_reference_identifier() -> None:
 
 
 def test_nxdomain_bounces_at_once() -> None:
-    destination = resolve_destination(DOMAIN, MxLookup(SECURE, domain_exists=False))
+    destination = resolve_destination(DOMAIN, DestinationMx(SECURE, domain_exists=False))
     decision = decide_destination(destination, [])
 
     assert destination.verdict is Verdict.DOMAIN_NOT_FOUND
@@ -665,7 +666,7 @@ def test_mx_hosts_are_ordered_by_preference_and_deduplicated() -> None:
         MxRecord(0, "."),
     )
 
-    destination = resolve_destination("Example.COM.", MxLookup(SECURE, records))
+    destination = resolve_destination("Example.COM.", DestinationMx(SECURE, records))
 
     assert destination.domain == "example.com"
     assert destination.hosts == ("c.example.com", "b.example.com", "a.example.com")
@@ -674,7 +675,7 @@ def test_mx_hosts_are_ordered_by_preference_and_deduplicated() -> None:
 def test_equal_preferences_keep_the_answer_order() -> None:
     records = (MxRecord(10, "b.example.com"), MxRecord(10, "a.example.com"))
 
-    assert resolve_destination(DOMAIN, MxLookup(SECURE, records)).hosts == (
+    assert resolve_destination(DOMAIN, DestinationMx(SECURE, records)).hosts == (
         "b.example.com",
         "a.example.com",
     )
@@ -686,14 +687,14 @@ def test_equal_preferences_keep_the_answer_order() -> None:
 def test_bogus_address_records_skip_the_host() -> None:
     destination = resolve_destination(DOMAIN, mx(MX1))
 
-    plan = plan_host(destination, MX1, AddressLookup(BOGUS))
+    plan = plan_host(destination, MX1, HostAddresses(BOGUS))
 
     assert (plan.requirement, plan.verdict) == (Requirement.SKIP, Verdict.DNSSEC_INVALID)
 
 
 def test_insecure_alias_expansion_leaves_only_the_original_name() -> None:
     destination = resolve_destination(DOMAIN, mx(MX1))
-    addresses = AddressLookup(SECURE, ("192.0.2.1",), "target.example.net", False)
+    addresses = HostAddresses(SECURE, ("192.0.2.1",), "target.example.net", False)
 
     assert tlsa_base_candidates(destination, MX1, addresses) == (MX1,)
 
@@ -773,7 +774,7 @@ MOX_DNS_SCENARIOS: dict[str, tuple[Host, Verdict, str | None]] = {
     ),
     "host CNAME insecure": (
         Host(
-            addresses=AddressLookup(INSECURE, ("127.0.0.1",), "example"),
+            addresses=HostAddresses(INSECURE, ("127.0.0.1",), "example"),
             tlsa={"localhost": secure_tlsa(MOX_CORRECT)},
             chain=MOX_CHAIN,
         ),
@@ -784,7 +785,7 @@ MOX_DNS_SCENARIOS: dict[str, tuple[Host, Verdict, str | None]] = {
     "localhost CNAME example1 (insecure) CNAME example2; TLSA at both original (3 1 1 "
     "correct) and example2 (2 0 1 zeros)": (
         Host(
-            addresses=AddressLookup(SECURE, ("127.0.0.1",), "example2", False),
+            addresses=HostAddresses(SECURE, ("127.0.0.1",), "example2", False),
             tlsa={
                 "localhost": secure_tlsa(MOX_CORRECT),
                 "example2": secure_tlsa(TlsaRecord(2, 0, 1, bytes(32))),
@@ -796,7 +797,7 @@ MOX_DNS_SCENARIOS: dict[str, tuple[Host, Verdict, str | None]] = {
     ),
     "localhost CNAME example (secure); TLSA only at _port._tcp.example = 2 0 1 sha256(CA)": (
         Host(
-            addresses=AddressLookup(SECURE, ("127.0.0.1",), "example", True),
+            addresses=HostAddresses(SECURE, ("127.0.0.1",), "example", True),
             tlsa={"example": secure_tlsa(tlsa(MOX.ca.certificate, "2 0 1"))},
             chain=MOX_CHAIN,
         ),
@@ -805,7 +806,7 @@ MOX_DNS_SCENARIOS: dict[str, tuple[Host, Verdict, str | None]] = {
     ),
     "localhost CNAME example (secure); TLSA only at original name": (
         Host(
-            addresses=AddressLookup(SECURE, ("127.0.0.1",), "example", True),
+            addresses=HostAddresses(SECURE, ("127.0.0.1",), "example", True),
             tlsa={"localhost": secure_tlsa(tlsa(MOX.ca.certificate, "2 0 1"))},
             chain=MOX_CHAIN,
         ),
@@ -846,7 +847,7 @@ def test_dane_ta_at_a_cname_target_still_checks_names() -> None:
     other_ca = ca("other ca")
     server = leaf(other_ca, "unrelated.example").certificate
     host = Host(
-        addresses=AddressLookup(SECURE, ("127.0.0.1",), "example", True),
+        addresses=HostAddresses(SECURE, ("127.0.0.1",), "example", True),
         tlsa={"example": secure_tlsa(tlsa(other_ca.certificate, "2 0 1"))},
         chain=[server, other_ca.certificate],
     )

@@ -1,14 +1,31 @@
-"""Plain descriptions of DNS lookups, as the resolver layer hands them to the checks.
+"""The types of the DNS client layer: answers, how a lookup ended, its security state.
 
-The resolver module (built elsewhere) queries the validating resolver with DO set and fills
-these in: the outcome class, the AD bit, the records, and any Extended DNS Errors
-(RFC 8914). Host names are compared case-insensitively and without the trailing root dot.
+:class:`Answer` is what :mod:`dnsops.dns.client` (or :mod:`dnsops.dns.wire`) reads from one
+response; :class:`LookupStatus` how a lookup ended; :class:`LookupSecurity` what it says about
+DNSSEC; :data:`DNSSEC_EDE_CODES` the Extended DNS Errors (RFC 8914) that mean a DNSSEC
+failure. The ``*Lookup`` classes describe one lookup as the status checks read it. Host names
+are compared case-insensitively and without the trailing root dot.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any, NamedTuple
+
+import dns.rdatatype
+
+A = dns.rdatatype.A
+AAAA = dns.rdatatype.AAAA
+CNAME = dns.rdatatype.CNAME
+SOA = dns.rdatatype.SOA
+MX = dns.rdatatype.MX
+TXT = dns.rdatatype.TXT
+DS = dns.rdatatype.DS
+RRSIG = dns.rdatatype.RRSIG
+DNSKEY = dns.rdatatype.DNSKEY
+TLSA = dns.rdatatype.TLSA
 
 #: RFC 8914 §5 Extended DNS Error info codes (IANA "Extended DNS Error Codes").
 EDE_NAMES: dict[int, str] = {
@@ -39,6 +56,11 @@ EDE_NAMES: dict[int, str] = {
     24: "Invalid Data",
 }
 
+#: Extended DNS Errors that mean a DNSSEC failure: unsupported DNSKEY algorithm or DS digest,
+#: indeterminate, bogus, signature expired or not yet valid, DNSKEY/RRSIG/NSEC missing, no
+#: zone key bit (RFC 8914 §4), as opposed to plain resolution problems.
+DNSSEC_EDE_CODES = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 11, 12})
+
 
 class LookupStatus(StrEnum):
     """How a lookup ended."""
@@ -60,6 +82,20 @@ RESOLVER_FAILURES = frozenset({LookupStatus.SERVFAIL, LookupStatus.TIMEOUT, Look
 FAILED_LOOKUPS = RESOLVER_FAILURES | {LookupStatus.UNREADABLE, LookupStatus.ERROR}
 
 
+class LookupSecurity(StrEnum):
+    """How the validating resolver answered one lookup (RFC 4035 §4.3, RFC 7672 §2.1.1).
+
+    ``BOGUS`` covers answers that failed validation and RFC 4035 "indeterminate" ones;
+    ``FAILED`` is SERVFAIL without evidence of a DNSSEC failure, a timeout, a refusal or an
+    unreadable answer.
+    """
+
+    SECURE = "secure"
+    INSECURE = "insecure"
+    BOGUS = "bogus"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class ExtendedDnsError:
     """One EDNS Extended DNS Error option (RFC 8914): INFO-CODE and EXTRA-TEXT."""
@@ -72,6 +108,79 @@ class ExtendedDnsError:
         name = EDE_NAMES.get(self.info_code, "unassigned")
         text = f"EDE {self.info_code} ({name})"
         return f"{text}: {printable(self.extra_text)}" if self.extra_text else text
+
+
+def is_dnssec_failure(errors: tuple[ExtendedDnsError, ...]) -> bool:
+    """True if one of ``errors`` says DNSSEC validation failed (:data:`DNSSEC_EDE_CODES`)."""
+    return any(error.info_code in DNSSEC_EDE_CODES for error in errors)
+
+
+class Signature(NamedTuple):
+    """The parts of an RRSIG the checks use."""
+
+    covered: int
+    expiration: datetime
+    signer: str
+
+
+class Tlsa(NamedTuple):
+    """The data of one TLSA record (RFC 6698 §2.1)."""
+
+    usage: int
+    selector: int
+    mtype: int
+    cert: bytes
+
+    def to_text(self) -> str:
+        """Presentation form, as dnspython writes it (hex in chunks of 128 digits)."""
+        digits = self.cert.hex()
+        chunks = " ".join(digits[start : start + 128] for start in range(0, len(digits), 128))
+        return f"{self.usage} {self.selector} {self.mtype} {chunks}"
+
+
+class Record(NamedTuple):
+    """One resource record of an answer: its owner (read for SOA and CNAME records only;
+    empty otherwise), type and decoded data.
+
+    ``data``: A/AAAA the address text; MX ``(preference, host)``; TXT a tuple of strings;
+    CNAME the target; RRSIG a :class:`Signature`; DNSKEY ``(flags, algorithm)``; DS
+    ``(key tag, algorithm, digest type)``; TLSA a :class:`Tlsa`; None for other types.
+    """
+
+    owner: str
+    rdtype: int
+    data: object
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The resolver's reply to one query, or why there was none (``status`` says which)."""
+
+    status: LookupStatus
+    authenticated: bool = False
+    answer: tuple[Record, ...] = ()
+    authority: tuple[Record, ...] = ()
+    extended_errors: tuple[ExtendedDnsError, ...] = ()
+    detail: str = ""
+
+    def records(self, rdtype: int) -> list[Any]:
+        """The data of the answer section's records of ``rdtype``."""
+        return [record.data for record in self.answer if record.rdtype == rdtype]
+
+    def signatures(self) -> list[Signature]:
+        """The RRSIGs of the answer and authority sections."""
+        sections = (*self.answer, *self.authority)
+        return [record.data for record in sections if record.rdtype == RRSIG]  # type: ignore[misc]
+
+    def zone_apex(self) -> str | None:
+        """The zone the answer came from: the signer of its RRSIGs, else the owner of an SOA
+        in the answer or authority section; None when the answer does not say."""
+        for signature in self.signatures():
+            return signature.signer
+        for record in (*self.answer, *self.authority):
+            if record.rdtype == SOA:
+                return record.owner
+        return None
 
 
 @dataclass(frozen=True)

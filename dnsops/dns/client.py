@@ -1,9 +1,10 @@
 """Async client of the DNSSEC-validating resolver (``DANE_RESOLVER``), built for sweeps.
 
-Every query has DO set (and RD; CD on request), the AD bit and the Extended DNS Errors
-(RFC 8914) of the answer are read, and every query ends within ``timeout`` seconds: it is
-retransmitted every ``retry_after`` seconds on UDP and answered TIMEOUT at the deadline; a
-truncated answer is asked again over TCP within the same deadline.
+Every query has DO set (and RD and AD; CD on request), the AD bit and the Extended DNS Errors
+(RFC 8914) of the answer are read, and every query ends within ``timeout`` seconds (the
+client's, or the query's own): it is retransmitted every ``retry_after`` seconds on UDP and
+answered TIMEOUT at the deadline; a truncated answer is asked again over TCP within the same
+deadline.
 
 Built for throughput from one process: a small pool of connected UDP sockets (several
 source ports, so the resolver spreads them over its threads), a random message ID per query
@@ -16,11 +17,8 @@ default socket buffers starts dropping datagrams at a few hundred outstanding qu
 (dnsperf loses 1.7 % at 500, 11 % at 2,000), and every lost datagram costs a retransmission
 wait; 128 per process kept losses at zero with no loss of throughput.
 
-dnspython supplies the constants and the slow-path name handling; the hot path reads and
-writes the DNS wire format directly, because building and parsing a dnspython message costs
-about 200 µs, more than the resolver spends answering from its cache (the parser here
-takes about 10 µs). The answers come back as the plain types of
-:mod:`dnsops.checks.lookups`.
+Messages are written and read by :mod:`dnsops.dns.wire`; the answers come back as the plain
+types of :mod:`dnsops.dns.types`.
 """
 
 from __future__ import annotations
@@ -29,290 +27,26 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-import re
 import secrets
 import socket
-import struct
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
 
-import dns.exception
-import dns.name
-import dns.rcode
-import dns.rdatatype
-
-from dnsops.checks.lookups import (
+from dnsops.dns.types import (
+    MX,
+    TXT,
     AddressLookup,
-    ExtendedDnsError,
+    Answer,
     LookupStatus,
     MxLookup,
     MxRecord,
     TxtLookup,
 )
+from dnsops.dns.wire import encode_name, make_query, parse_answer, same_question
 
-A = dns.rdatatype.A
-AAAA = dns.rdatatype.AAAA
-CNAME = dns.rdatatype.CNAME
-SOA = dns.rdatatype.SOA
-MX = dns.rdatatype.MX
-TXT = dns.rdatatype.TXT
-DS = dns.rdatatype.DS
-RRSIG = dns.rdatatype.RRSIG
-DNSKEY = dns.rdatatype.DNSKEY
-_OPT = dns.rdatatype.OPT
-_EDE_OPTION = 15  # RFC 8914
-
-_FLAG_TC = 0x0200
-_FLAG_AD = 0x0020
-_FLAG_RD = 0x0100
-_FLAG_CD = 0x0010
-_UDP_PAYLOAD = 1232  # the DNS Flag Day 2020 size: no IP fragmentation
-# Root owner, type OPT, class = payload size, TTL = extended rcode 0, version 0, DO; no options.
-_OPT_RR = b"\x00" + struct.pack("!HHIH", _OPT, _UDP_PAYLOAD, 0x8000, 0)
-_PLAIN_NAME = re.compile(rb"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*")
-_RCODE_STATUS = {
-    dns.rcode.SERVFAIL: LookupStatus.SERVFAIL,
-    dns.rcode.REFUSED: LookupStatus.REFUSED,
-    dns.rcode.NXDOMAIN: LookupStatus.NXDOMAIN,
-}
 _SOCKET_BUFFER = 4 * 1024 * 1024
-_RECEIVE_SIZE = 4096  # answers over UDP are at most _UDP_PAYLOAD octets
+_RECEIVE_SIZE = 4096  # answers over UDP are at most wire.UDP_PAYLOAD octets
 _READS_PER_WAKEUP = 512
-
-
-class Signature(NamedTuple):
-    """The parts of an RRSIG the checks use."""
-
-    covered: int
-    expiration: datetime
-    signer: str
-
-
-class Record(NamedTuple):
-    """One resource record of an answer: its owner (read for SOA records only, the zone
-    apex; empty otherwise), type and decoded data.
-
-    ``data``: A/AAAA the address text; MX ``(preference, host)``; TXT a tuple of strings;
-    CNAME the target; RRSIG a :class:`Signature`; DNSKEY ``(flags, algorithm)``; DS
-    ``(key tag, algorithm, digest type)``; None for other types.
-    """
-
-    owner: str
-    rdtype: int
-    data: object
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The resolver's reply to one query, or why there was none (``status`` says which)."""
-
-    status: LookupStatus
-    authenticated: bool = False
-    answer: tuple[Record, ...] = ()
-    authority: tuple[Record, ...] = ()
-    extended_errors: tuple[ExtendedDnsError, ...] = ()
-    detail: str = ""
-
-    def records(self, rdtype: int) -> list[Any]:
-        """The data of the answer section's records of ``rdtype``."""
-        return [record.data for record in self.answer if record.rdtype == rdtype]
-
-    def signatures(self) -> list[Signature]:
-        """The RRSIGs of the answer and authority sections."""
-        sections = (*self.answer, *self.authority)
-        return [record.data for record in sections if record.rdtype == RRSIG]  # type: ignore[misc]
-
-    def zone_apex(self) -> str | None:
-        """The zone the answer came from: the signer of its RRSIGs, else the owner of an SOA
-        in the answer or authority section; None when the answer does not say."""
-        for signature in self.signatures():
-            return signature.signer
-        for record in (*self.answer, *self.authority):
-            if record.rdtype == SOA:
-                return record.owner
-        return None
-
-
-class _Malformed(Exception):
-    """The message cannot be read."""
-
-
-def encode_name(name: str) -> bytes:
-    """``name`` (presentation form, final dot optional) in wire form.
-
-    Raises ``ValueError`` for a name that is not valid in DNS.
-    """
-    raw = name.removesuffix(".").encode("ascii", "replace")
-    if len(raw) < 254 and _PLAIN_NAME.fullmatch(raw):
-        return b"".join(bytes((len(label),)) + label for label in raw.split(b".")) + b"\x00"
-    try:
-        wire = dns.name.from_text(name, origin=dns.name.root).to_wire()
-    except (dns.exception.DNSException, UnicodeError) as exc:
-        raise ValueError(f"{name!r} is not a valid DNS name: {exc}") from exc
-    assert wire is not None
-    return wire
-
-
-def _labels_text(labels: list[bytes]) -> str:
-    """Presentation form of ``labels`` without the final dot (``"."`` for the root)."""
-    if not labels:
-        return "."
-    joined = b".".join(labels)
-    if _PLAIN_NAME.fullmatch(joined) and joined.count(b".") == len(labels) - 1:
-        return joined.decode("ascii")
-    return dns.name.Name(labels).to_text(omit_final_dot=True)
-
-
-def _read_name(wire: bytes, offset: int) -> tuple[str, int]:
-    """The name at ``offset`` (following compression pointers) and the offset after it."""
-    labels: list[bytes] = []
-    after = -1
-    jumps = 0
-    while True:
-        length = wire[offset]
-        if length == 0:
-            offset += 1
-            break
-        if length >= 0xC0:
-            if after < 0:
-                after = offset + 2
-            offset = ((length & 0x3F) << 8) | wire[offset + 1]
-            jumps += 1
-            if jumps > 127:
-                raise _Malformed("compression loop")
-            continue
-        if length > 63:
-            raise _Malformed("bad label length")
-        offset += 1
-        labels.append(wire[offset : offset + length])
-        offset += length
-    return _labels_text(labels), after if after >= 0 else offset
-
-
-def _skip_name(wire: bytes, offset: int) -> int:
-    """The offset after the name at ``offset``."""
-    while True:
-        length = wire[offset]
-        if length == 0:
-            return offset + 1
-        if length >= 0xC0:
-            return offset + 2
-        offset += length + 1
-
-
-def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> object:
-    """Decode the rdata of the types the checks read; None for the others."""
-    if rdtype == A:
-        if end - start != 4:
-            raise _Malformed("A rdata is not 4 octets")
-        return socket.inet_ntop(socket.AF_INET, wire[start:end])
-    if rdtype == AAAA:
-        if end - start != 16:
-            raise _Malformed("AAAA rdata is not 16 octets")
-        return socket.inet_ntop(socket.AF_INET6, wire[start:end])
-    if rdtype == MX:
-        host, after = _read_name(wire, start + 2)
-        if after != end:
-            raise _Malformed("MX rdata length mismatch")
-        return (int.from_bytes(wire[start : start + 2]), host)
-    if rdtype == TXT:
-        strings = []
-        offset = start
-        while offset < end:
-            length = wire[offset]
-            strings.append(wire[offset + 1 : offset + 1 + length].decode("utf-8", "replace"))
-            offset += 1 + length
-        if offset != end:
-            raise _Malformed("TXT rdata length mismatch")
-        return tuple(strings)
-    if rdtype == CNAME:
-        return _read_name(wire, start)[0]
-    if rdtype == RRSIG:
-        covered, _, _, _, expiration, _, _ = struct.unpack_from("!HBBIIIH", wire, start)
-        signer, _ = _read_name(wire, start + 18)
-        return Signature(covered, datetime.fromtimestamp(expiration, UTC), signer)
-    if rdtype == DNSKEY:
-        flags, _, algorithm = struct.unpack_from("!HBB", wire, start)
-        return (flags, algorithm)
-    if rdtype == DS:
-        return struct.unpack_from("!HBB", wire, start)
-    return None
-
-
-def _extended_errors(wire: bytes, start: int, end: int) -> list[ExtendedDnsError]:
-    """The EDE options in the OPT rdata between ``start`` and ``end``."""
-    errors = []
-    offset = start
-    while offset + 4 <= end:
-        code, length = struct.unpack_from("!HH", wire, offset)
-        offset += 4
-        if code == _EDE_OPTION and length >= 2:
-            info = int.from_bytes(wire[offset : offset + 2])
-            text = wire[offset + 2 : offset + length].decode("utf-8", "replace").rstrip("\x00")
-            errors.append(ExtendedDnsError(info, text))
-        offset += length
-    return errors
-
-
-def parse_answer(wire: bytes, rdtype: int) -> tuple[Answer, bool]:
-    """Read a response to a query for ``rdtype``; also whether it was truncated (TC).
-
-    A message that cannot be read gives an UNREADABLE answer.
-    """
-    try:
-        _, flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!HHHHHH", wire)
-        offset = 12
-        for _ in range(qdcount):
-            offset = _skip_name(wire, offset) + 4
-        sections: list[list[Record]] = [[], [], []]
-        extended: list[ExtendedDnsError] = []
-        rcode = flags & 0xF
-        for section, count in zip(sections, (ancount, nscount, arcount), strict=True):
-            for _ in range(count):
-                start = offset
-                offset = _skip_name(wire, offset)
-                rrtype, _, ttl, rdlength = struct.unpack_from("!HHIH", wire, offset)
-                offset += 10
-                end = offset + rdlength
-                if end > len(wire):
-                    raise _Malformed("record runs past the end of the message")
-                if rrtype == _OPT:
-                    rcode |= (ttl >> 24) << 4
-                    extended.extend(_extended_errors(wire, offset, end))
-                else:
-                    owner = _read_name(wire, start)[0] if rrtype == SOA else ""
-                    section.append(Record(owner, rrtype, _rdata(wire, rrtype, offset, end)))
-                offset = end
-    except (_Malformed, IndexError, struct.error, ValueError, dns.exception.DNSException) as exc:
-        return Answer(LookupStatus.UNREADABLE, detail=f"malformed answer: {exc}"), False
-    truncated = bool(flags & _FLAG_TC)
-    if rcode == dns.rcode.NOERROR:
-        wanted = any(record.rdtype == rdtype for record in sections[0])
-        status = LookupStatus.OK if wanted else LookupStatus.NODATA
-    else:
-        status = _RCODE_STATUS.get(rcode, LookupStatus.ERROR)
-    detail = "" if status is not LookupStatus.ERROR else f"rcode {dns.rcode.to_text(rcode)}"
-    answer = Answer(
-        status,
-        bool(flags & _FLAG_AD),
-        tuple(sections[0]),
-        tuple(sections[1]),
-        tuple(extended),
-        detail,
-    )
-    return answer, truncated
-
-
-def _same_question(wire: bytes, question: bytes) -> bool:
-    """True if the message ``wire`` asks ``question`` (name compared case-insensitively)."""
-    split = len(question) - 4
-    return (
-        wire[12 : 12 + split].lower() == question[:split]
-        and wire[12 + split : 16 + split] == question[split:]
-    )
 
 
 class _Query:
@@ -326,14 +60,23 @@ class _Query:
         "question",
         "rdtype",
         "socket",
+        "timeout",
         "wire",
     )
 
-    def __init__(self, question: bytes, rdtype: int, wire: bytes, future: asyncio.Future[Answer]):
+    def __init__(
+        self,
+        question: bytes,
+        rdtype: int,
+        wire: bytes,
+        future: asyncio.Future[Answer],
+        timeout: float,
+    ):
         self.question = question
         self.rdtype = rdtype
         self.wire = wire
         self.future = future
+        self.timeout = timeout
         self.qid = -1
         self.socket: _UdpSocket | None = None
         self.deadline = 0.0
@@ -384,7 +127,7 @@ class _UdpSocket:
             except OSError:
                 continue  # an ICMP error for an earlier datagram: the query times out
             query = self.pending.get(int.from_bytes(data[:2]))
-            if query is None or not _same_question(data, query.question):
+            if query is None or not same_question(data, query.question):
                 continue
             del self.pending[query.qid]
             self.client._received(query, data)
@@ -466,8 +209,11 @@ class ResolverClient:
     def _tick_interval(self) -> float:
         return max(0.01, min(0.1, self.retry_after / 4))
 
-    def query(self, name: str, rdtype: int, *, cd: bool = False) -> asyncio.Future[Answer]:
-        """Ask for ``name``/``rdtype`` (DO set; CD when ``cd``); the future never raises."""
+    def query(
+        self, name: str, rdtype: int, *, cd: bool = False, timeout: float | None = None
+    ) -> asyncio.Future[Answer]:
+        """Ask for ``name``/``rdtype`` (DO set; CD when ``cd``) within ``timeout`` seconds
+        (the client's when None); the future never raises."""
         assert self._loop is not None, "use the client as an async context manager"
         future: asyncio.Future[Answer] = self._loop.create_future()
         self.sent += 1
@@ -478,10 +224,8 @@ class ResolverClient:
         except ValueError as exc:
             future.set_result(Answer(LookupStatus.ERROR, detail=str(exc)))
             return future
-        flags = _FLAG_RD | (_FLAG_CD if cd else 0)
-        question = qname.lower() + struct.pack("!HH", rdtype, 1)
-        header = struct.pack("!HHHHHH", 0, flags, 1, 0, 0, 1)
-        query = _Query(question, rdtype, header + question + _OPT_RR, future)
+        question, wire = make_query(qname, rdtype, cd=cd)
+        query = _Query(question, rdtype, wire, future, self.timeout if timeout is None else timeout)
         if self._in_flight < self.max_in_flight:
             self._send(query)
         else:
@@ -490,7 +234,7 @@ class ResolverClient:
 
     def _send(self, query: _Query) -> None:
         self._in_flight += 1
-        query.deadline = self._now() + self.timeout
+        query.deadline = self._now() + query.timeout
         query.attempts = 1
         next(self._next_socket).send(query)
         self._schedule(query)
@@ -520,7 +264,7 @@ class ResolverClient:
                     query,
                     Answer(
                         LookupStatus.TIMEOUT,
-                        detail=f"no answer within {self.timeout:g} s ({query.attempts} attempts)",
+                        detail=f"no answer within {query.timeout:g} s ({query.attempts} attempts)",
                     ),
                 )
                 continue
@@ -561,7 +305,7 @@ class ResolverClient:
         except (OSError, asyncio.IncompleteReadError) as exc:
             self._finish(query, Answer(LookupStatus.ERROR, detail=f"TCP retry failed: {exc}"))
             return
-        if wire[:2] != query.wire[:2] or not _same_question(wire, query.question):
+        if wire[:2] != query.wire[:2] or not same_question(wire, query.question):
             self._finish(query, Answer(LookupStatus.ERROR, detail="TCP answer does not match"))
             return
         self._finish(query, parse_answer(wire, query.rdtype)[0])
