@@ -289,3 +289,15 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Refuse: an audit event is never deleted by the application."""
         raise ValueError("Audit events are append-only.")
+
+
+# The TLS-RPT models live in their subpackage; importing them here registers them in this app.
+from domains.tlsrpt.models import (  # noqa: E402, F401
+    TlsFailureDetail,
+    TlsReport,
+    TlsReportPolicy,
+    TlsRptDaily,
+    TlsRptEndpoint,
+    TlsRptOrganizationDaily,
+    TlsRptRefusal,
+)

@@ -22,3 +22,11 @@ def sweep_due_checks() -> int:
 def check_domains(domain_ids: list[int]) -> int:
     """Check one chunk of claimed domains concurrently and store their runs."""
     return checks.check_domains(domain_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=250, time_limit=290)
+def purge_tls_reports() -> int:
+    """Delete TLS-RPT reports and aggregates past ``TLSRPT_RETENTION_DAYS`` (hourly beat)."""
+    from domains.tlsrpt import services as tlsrpt_services
+
+    return tlsrpt_services.purge_expired_reports()
