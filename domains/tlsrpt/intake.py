@@ -7,6 +7,8 @@ read (Content-Length) and while it is decompressed (see ``dnsops.tlsrpt.report``
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +18,7 @@ from dnsops.tlsrpt.report import MEDIA_TYPES, ReportRejected
 from domains.tlsrpt import services
 from domains.tlsrpt.models import Channel
 
+logger = logging.getLogger(__name__)
 ERROR_BY_REASON = {
     "unsupported-media-type": (415, "UnsupportedMediaType"),
     "too-large": (413, "RequestTooLarge"),
@@ -24,8 +27,12 @@ ERROR_BY_REASON = {
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
-    """``{"code", "detail"}`` with ``status``."""
-    return JsonResponse({"code": code, "detail": detail}, status=status)
+    """``{"code", "detail"}`` with ``status``, logged without the path (the token in it is a
+    secret: whoever knows it can post reports for the domain)."""
+    response = JsonResponse({"code": code, "detail": detail}, status=status)
+    logger.info("TLS-RPT report refused", extra={"status_code": status, "code": code})
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's log_response
+    return response
 
 
 @csrf_exempt

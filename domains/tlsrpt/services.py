@@ -95,7 +95,8 @@ def tlsrpt_record(domain: AcceptedDomain) -> str:
 def rotate_token(domain: AcceptedDomain, *, actor: Actor) -> TlsRptEndpoint:
     """A new report token for ``domain`` (the old URI stops working at once); audited."""
     with transaction.atomic():
-        endpoint = TlsRptEndpoint.objects.select_for_update().get(pk=endpoint_for(domain).pk)
+        endpoint = endpoint_for(domain)  # the domain's cached one, so the caller sees the new
+        TlsRptEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
         endpoint.token = new_tlsrpt_token()
         endpoint.rotated_at = timezone.now()
         endpoint.save(update_fields=["token", "rotated_at"])
