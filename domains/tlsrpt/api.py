@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from domains import selectors as domain_selectors
 from domains.api.serializers import ErrorSerializer
 from domains.api.views import principal_of
-from domains.errors import ServiceError
+from domains.errors import DomainNotFound
 from domains.models import AcceptedDomain
 from domains.tlsrpt import selectors, services
 from domains.tlsrpt.models import TlsReport
@@ -33,8 +33,8 @@ NAME = OpenApiParameter(
 REPORT = OpenApiParameter("report_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
-class TlsReportNotFound(ServiceError):
-    """No such report for this domain."""
+class TlsReportNotFound(DomainNotFound):
+    """No such report for this domain (a 404, like a domain that is not the caller's)."""
 
     code = "TlsReportNotFound"
 

@@ -24,6 +24,7 @@ from domains.tlsrpt.models import (
 #: Result types that, reported for the provider's own MX host, mean a fault senders see.
 OWN_MX_FAULTS = ("tlsa-invalid", "dnssec-invalid", "validation-failure")
 OWN_MX_FAULT_PREFIX = "certificate-"
+MAX_ID = 2**63 - 1  # a larger id in the URL is simply not found
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def reports_of(
 
 def report_of(domain: AcceptedDomain, report_pk: int) -> TlsReport | None:
     """One report of the domain with its policies and failure details, or None."""
+    if not 0 < report_pk <= MAX_ID:
+        return None
     return (
         TlsReport.objects.filter(domain=domain, pk=report_pk)
         .defer("raw_gzip")
@@ -75,6 +78,8 @@ def report_of(domain: AcceptedDomain, report_pk: int) -> TlsReport | None:
 
 def raw_report(domain: AcceptedDomain, report_pk: int) -> tuple[TlsReport, bytes] | None:
     """(the report, its JSON as received, gzipped) or None."""
+    if not 0 < report_pk <= MAX_ID:
+        return None
     report = TlsReport.objects.filter(domain=domain, pk=report_pk).first()
     if report is None:
         return None
