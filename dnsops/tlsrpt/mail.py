@@ -75,7 +75,7 @@ def verify_report_signature(message: bytes, submitter: str | None, dnsfunc: DnsF
     """
     if submitter is None:
         raise ReportRejected("no-submitter", "The message has no TLS-Report-Submitter header.")
-    checker = dkim.DKIM(message)
+    checker = dkim.DKIM(message, tlsrpt=True)  # keys with s=tlsrpt or s=*; l= not honoured
     signatures = [value for name, value in checker.headers if name.lower() == b"dkim-signature"]
     if not signatures:
         raise ReportRejected("dkim-missing", "The message carries no DKIM signature.")
