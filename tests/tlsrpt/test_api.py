@@ -51,7 +51,9 @@ def base(domain: AcceptedDomain) -> str:
     return f"/api/v1/domains/{domain.name}/tls-reports/"
 
 
-def test_domain_json_says_which_txt_to_publish(api: APIClient, domain: AcceptedDomain, settings) -> None:  # type: ignore[no-untyped-def]
+def test_domain_json_says_which_txt_to_publish(
+    api: APIClient, domain: AcceptedDomain, settings
+) -> None:
     settings.DANE_PUBLIC_URL = "https://reports.provider.example:8443/some/path"
     body = api.get(f"/api/v1/domains/{domain.name}/").json()
     token = services.endpoint_for(domain).token
@@ -105,7 +107,9 @@ def test_summary_per_day_with_rfc_field_names(api: APIClient, reports: AcceptedD
     assert api.get(base(reports) + "summary/", {"days": "x"}).json()["code"] == "InvalidRequest"
 
 
-def test_one_report_with_failure_details_and_the_raw_download(api: APIClient, reports: AcceptedDomain) -> None:
+def test_one_report_with_failure_details_and_the_raw_download(
+    api: APIClient, reports: AcceptedDomain
+) -> None:
     listed = api.get(base(reports), {"result_type": "validation-failure"}).json()["results"]
     report_pk = listed[0]["id"]
     detail = api.get(f"{base(reports)}{report_pk}/").json()
@@ -133,7 +137,9 @@ def test_one_report_with_failure_details_and_the_raw_download(api: APIClient, re
     assert missing.json()["code"] == "TlsReportNotFound"
 
 
-def test_other_tenants_get_404_everywhere(other_api: APIClient, reports: AcceptedDomain, api: APIClient) -> None:
+def test_other_tenants_get_404_everywhere(
+    other_api: APIClient, reports: AcceptedDomain, api: APIClient
+) -> None:
     report_pk = api.get(base(reports)).json()["results"][0]["id"]
     for path in (
         base(reports),
@@ -148,7 +154,9 @@ def test_other_tenants_get_404_everywhere(other_api: APIClient, reports: Accepte
     assert APIClient().get(base(reports)).status_code in (401, 403)
 
 
-def test_rotating_the_token_retires_the_old_uri_and_is_audited(api: APIClient, domain: AcceptedDomain) -> None:
+def test_rotating_the_token_retires_the_old_uri_and_is_audited(
+    api: APIClient, domain: AcceptedDomain
+) -> None:
     old = api.get(f"/api/v1/domains/{domain.name}/").json()["tlsrpt_record"]
     response = api.post(f"/api/v1/domains/{domain.name}/tlsrpt-token/rotate/")
     assert response.status_code == 200
@@ -158,9 +166,15 @@ def test_rotating_the_token_retires_the_old_uri_and_is_audited(api: APIClient, d
     assert api.get(f"/api/v1/domains/{domain.name}/").json()["tlsrpt_record"] == new
     old_path = "/" + old.split("/", 3)[3]
     body = vector_bytes("rfc8460-appendix-b.json")
-    assert Client().post(old_path, data=body, content_type="application/tlsrpt+json").status_code == 404
+    assert (
+        Client().post(old_path, data=body, content_type="application/tlsrpt+json").status_code
+        == 404
+    )
     new_path = "/" + new.split("/", 3)[3]
-    assert Client().post(new_path, data=body, content_type="application/tlsrpt+json").status_code == 201
+    assert (
+        Client().post(new_path, data=body, content_type="application/tlsrpt+json").status_code
+        == 201
+    )
     event = AuditEvent.objects.get(action="domain.tlsrpt_token_rotated")
     assert (event.target_id, event.tenant_id) == (domain.name, domain.tenant_id)
     assert new.split("/")[-2] not in json.dumps(event.data)

@@ -32,14 +32,16 @@ def url_of(domain: AcceptedDomain) -> str:
     return f"/tlsrpt/{services.endpoint_for(domain).token}/"
 
 
-def post(domain: AcceptedDomain, body: bytes, content_type: str, **extra: str):  # type: ignore[no-untyped-def]
+def post(domain: AcceptedDomain, body: bytes, content_type: str):
     return Client(enforce_csrf_checks=True).post(
-        url_of(domain), data=body, content_type=content_type, **extra
+        url_of(domain), data=body, content_type=content_type
     )
 
 
 def refusals(reason: str) -> int:
-    return sum(TlsRptRefusal.objects.filter(channel="https", reason=reason).values_list("count", flat=True))
+    return sum(
+        TlsRptRefusal.objects.filter(channel="https", reason=reason).values_list("count", flat=True)
+    )
 
 
 @pytest.mark.parametrize("name", ACCEPTED_REPORTS)
@@ -74,7 +76,10 @@ def test_vector_reports_are_stored_with_their_counts(
 
 
 def test_appendix_b_aggregates_per_day_policy_and_result_type(domain: AcceptedDomain) -> None:
-    assert post(domain, vector_bytes("rfc8460-appendix-b.json"), "application/tlsrpt+json").status_code == 201
+    assert (
+        post(domain, vector_bytes("rfc8460-appendix-b.json"), "application/tlsrpt+json").status_code
+        == 201
+    )
     rows = {
         (row.policy_type, row.result_type): (row.successful_sessions, row.failed_sessions)
         for row in TlsRptDaily.objects.filter(domain=domain)
@@ -126,7 +131,9 @@ def test_malformed_reports_are_400_saying_why_and_kept_nowhere(
     assert TlsRptRefusal.objects.filter(channel="https").count() == 1
 
 
-def test_oversized_upload_is_413_before_reading(domain: AcceptedDomain, settings: SettingsWrapper) -> None:
+def test_oversized_upload_is_413_before_reading(
+    domain: AcceptedDomain, settings: SettingsWrapper
+) -> None:
     settings.TLSRPT_MAX_UPLOAD_BYTES = 1000
     response = post(domain, b"{" + b" " * 2000 + b"}", "application/tlsrpt+json")
     assert response.status_code == 413
@@ -143,24 +150,35 @@ def test_gzip_bomb_is_413_at_the_decompressed_limit(domain: AcceptedDomain) -> N
 
 def test_rate_limit_per_token(
     domain: AcceptedDomain,
-    other_tenant,  # type: ignore[no-untyped-def]
+    other_tenant,
     settings: SettingsWrapper,
     unique_report: Callable[[str], bytes],
 ) -> None:
     settings.TLSRPT_RATE_PER_TOKEN = "3/min"
     codes = [
-        post(domain, unique_report("peer-stalwart-rpt03.json"), "application/tlsrpt+json").status_code
+        post(
+            domain, unique_report("peer-stalwart-rpt03.json"), "application/tlsrpt+json"
+        ).status_code
         for _ in range(4)
     ]
     assert codes[:3] == [201, 201, 201]
     assert codes[3] == 429
     other = other_tenant.domains.get(is_initial=True)
-    assert post(other, unique_report("peer-stalwart-rpt03.json"), "application/tlsrpt+json").status_code == 201
+    assert (
+        post(
+            other, unique_report("peer-stalwart-rpt03.json"), "application/tlsrpt+json"
+        ).status_code
+        == 201
+    )
 
 
-def test_default_rate_takes_a_burst_of_60(domain: AcceptedDomain, unique_report: Callable[[str], bytes]) -> None:
+def test_default_rate_takes_a_burst_of_60(
+    domain: AcceptedDomain, unique_report: Callable[[str], bytes]
+) -> None:
     for _ in range(60):
-        response = post(domain, unique_report("peer-stalwart-rpt03.json"), "application/tlsrpt+json")
+        response = post(
+            domain, unique_report("peer-stalwart-rpt03.json"), "application/tlsrpt+json"
+        )
         assert response.status_code == 201
     assert TlsReport.objects.filter(domain=domain).count() == 60
 
@@ -168,11 +186,19 @@ def test_default_rate_takes_a_burst_of_60(domain: AcceptedDomain, unique_report:
 def test_unknown_or_rotated_token_is_404(domain: AcceptedDomain) -> None:
     old = url_of(domain)
     services.rotate_token(domain, actor=Actor.cli())
-    response = Client().post(old, data=vector_bytes("rfc8460-appendix-b.json"), content_type="application/tlsrpt+json")
+    response = Client().post(
+        old, data=vector_bytes("rfc8460-appendix-b.json"), content_type="application/tlsrpt+json"
+    )
     assert response.status_code == 404
     assert response.json() == {"code": "NotFound", "detail": "No report endpoint here."}
-    assert Client().post("/tlsrpt/x/", data=b"{}", content_type="application/tlsrpt+json").status_code == 404
-    assert post(domain, vector_bytes("rfc8460-appendix-b.json"), "application/tlsrpt+json").status_code == 201
+    assert (
+        Client().post("/tlsrpt/x/", data=b"{}", content_type="application/tlsrpt+json").status_code
+        == 404
+    )
+    assert (
+        post(domain, vector_bytes("rfc8460-appendix-b.json"), "application/tlsrpt+json").status_code
+        == 201
+    )
 
 
 def test_no_session_no_csrf_nothing_else(domain: AcceptedDomain) -> None:
@@ -180,12 +206,22 @@ def test_no_session_no_csrf_nothing_else(domain: AcceptedDomain) -> None:
     assert response.status_code == 201
     assert "Set-Cookie" not in response.headers
     assert Client().get(url_of(domain)).status_code == 405
-    assert Client().post(url_of(domain) + "x/", data=b"{}", content_type="application/tlsrpt+json").status_code == 404
+    assert (
+        Client()
+        .post(url_of(domain) + "x/", data=b"{}", content_type="application/tlsrpt+json")
+        .status_code
+        == 404
+    )
 
 
-def test_refusals_do_not_log_the_token(domain: AcceptedDomain, caplog: pytest.LogCaptureFixture) -> None:
+def test_refusals_do_not_log_the_token(
+    domain: AcceptedDomain, caplog: pytest.LogCaptureFixture
+) -> None:
     token = services.endpoint_for(domain).token
     post(domain, b"nope", "application/tlsrpt+json")
     post(domain, b"{}", "text/plain")
     assert caplog.records, "the refusals are logged"
-    assert all(token not in record.getMessage() and token not in str(record.__dict__) for record in caplog.records)
+    assert all(
+        token not in record.getMessage() and token not in str(record.__dict__)
+        for record in caplog.records
+    )

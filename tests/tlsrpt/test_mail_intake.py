@@ -36,7 +36,9 @@ def ingest_stdin(message: bytes, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def mail_refusals(reason: str) -> int:
-    return sum(TlsRptRefusal.objects.filter(channel="mail", reason=reason).values_list("count", flat=True))
+    return sum(
+        TlsRptRefusal.objects.filter(channel="mail", reason=reason).values_list("count", flat=True)
+    )
 
 
 @pytest.mark.parametrize("name", ACCEPTED_REPORTS)
@@ -79,7 +81,10 @@ def test_tampered_message_fails_dkim(
 ) -> None:
     raw = vector_bytes("rfc8460-appendix-b.json")
     signed = reporter.sign(reporter.message(raw, report_domain=domain.name, gzipped=False))
-    for old, new in ((b"aggregate TLS report", b"aggregate TLS r3port"), (b"Report-ID:", b"Report-Id:")):
+    for old, new in (
+        (b"aggregate TLS report", b"aggregate TLS r3port"),
+        (b"Report-ID:", b"Report-Id:"),
+    ):
         tampered = signed.replace(old, new)
         assert tampered != signed
         assert ingest_stdin(tampered, monkeypatch).startswith("refused: dkim-failed")
@@ -110,7 +115,9 @@ def test_report_for_no_verified_domain_is_refused(
     assert mail_refusals("unknown-domain") == 1
 
 
-def test_real_eml_vectors(domain: AcceptedDomain, reporter: Reporter, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_eml_vectors(
+    domain: AcceptedDomain, reporter: Reporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Google's real message: the report part decodes with the vector's counts ...
     google = vector_bytes("peer-parsedmarc-google-2024.eml")
     mail = read_report_mail(google, 2 * 1024 * 1024)
@@ -126,17 +133,26 @@ def test_real_eml_vectors(domain: AcceptedDomain, reporter: Reporter, monkeypatc
     # mox's message is unsigned: refused; re-addressed and signed by our reporter: stored.
     mox = vector_bytes("peer-mox-tlsrpt-message.eml")
     assert ingest_stdin(mox, monkeypatch).startswith("refused: dkim-missing")
-    readdressed = mox.replace(b"TLS-Report-Domain: example.net", f"TLS-Report-Domain: {domain.name}".encode())
+    readdressed = mox.replace(
+        b"TLS-Report-Domain: example.net", f"TLS-Report-Domain: {domain.name}".encode()
+    )
     readdressed = readdressed.replace(b"mail.sender.example.com", reporter.domain.encode())
     assert ingest_stdin(reporter.sign(readdressed), monkeypatch).startswith("stored: Company-X")
     assert TlsReport.objects.get(domain=domain).total_failure_session_count == 303
 
 
-def test_maildir(domain: AcceptedDomain, reporter: Reporter, unique_report: Callable[[str], bytes], tmp_path: Path) -> None:
+def test_maildir(
+    domain: AcceptedDomain,
+    reporter: Reporter,
+    unique_report: Callable[[str], bytes],
+    tmp_path: Path,
+) -> None:
     for sub in ("new", "cur", "tmp"):
         (tmp_path / sub).mkdir()
     (tmp_path / "new" / "1.msg").write_bytes(
-        reporter.sign(reporter.message(unique_report("peer-stalwart-rpt02.json"), report_domain=domain.name))
+        reporter.sign(
+            reporter.message(unique_report("peer-stalwart-rpt02.json"), report_domain=domain.name)
+        )
     )
     (tmp_path / "new" / "2.msg").write_bytes(
         reporter.message(unique_report("peer-stalwart-rpt02.json"), report_domain=domain.name)
@@ -165,7 +181,9 @@ def lmtp_port() -> Iterator[int]:
         holder["server"] = await serve_lmtp("127.0.0.1", 0)
         started.set()
 
-    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
+    thread = threading.Thread(
+        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
+    )
     thread.start()
     assert started.wait(10)
     server = holder["server"]
@@ -177,10 +195,15 @@ def lmtp_port() -> Iterator[int]:
 
 @pytest.mark.django_db(transaction=True)
 def test_lmtp_listener(
-    lmtp_port: int, tenant, reporter: Reporter, unique_report: Callable[[str], bytes]  # type: ignore[no-untyped-def]
+    lmtp_port: int,
+    tenant,
+    reporter: Reporter,
+    unique_report: Callable[[str], bytes],
 ) -> None:
     domain = tenant.domains.get(is_initial=True)
-    signed = reporter.sign(reporter.message(unique_report("rfc8460-appendix-b.json"), report_domain=domain.name))
+    signed = reporter.sign(
+        reporter.message(unique_report("rfc8460-appendix-b.json"), report_domain=domain.name)
+    )
     unsigned = reporter.message(unique_report("rfc8460-appendix-b.json"), report_domain=domain.name)
     with smtplib.LMTP("127.0.0.1", lmtp_port, timeout=30) as client:
         # smtplib reads one reply after DATA, so one recipient (the server answers one each).

@@ -35,7 +35,9 @@ def test_finding_says_which_txt_to_publish(
     assert finding["action"] == f'Publish a TXT record at _smtp._tls.{zone}: "{record}".'
 
 
-def test_the_published_record_passes(api: APIClient, tenant: Tenant, dnsnet: DnsTestNetwork) -> None:
+def test_the_published_record_passes(
+    api: APIClient, tenant: Tenant, dnsnet: DnsTestNetwork
+) -> None:
     zone = verified_zone(tenant, dnsnet)
     record = api.get(f"/api/v1/domains/{zone}/").json()["tlsrpt_record"]
     dnsnet.update(("replace", f"_smtp._tls.{zone}", "TXT", 1, f'"{record}"'), zone=zone)
