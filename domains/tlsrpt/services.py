@@ -147,34 +147,36 @@ def count_refusal(channel: str, reason: str) -> None:
     _increment(
         TlsRptRefusal._meta.db_table,
         ("day", "channel", "reason"),
-        (timezone.now().date(), channel, reason[:32]),
-        {"count": 1},
+        ("count",),
+        [(timezone.now().date(), channel, reason[:32], 1)],
     )
 
 
 def _increment(
-    table: str, key_columns: tuple[str, ...], key: tuple[Any, ...], amounts: dict[str, int]
+    table: str,
+    key_columns: tuple[str, ...],
+    amount_columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
 ) -> None:
-    """``INSERT ... ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`` (PostgreSQL, SQLite)."""
+    """One ``INSERT ... VALUES (...), ... ON CONFLICT (key) DO UPDATE SET c = c + excluded.c``
+    (PostgreSQL and SQLite) adding ``rows`` (key values, then amounts; keys distinct and in a
+    fixed order, so concurrent reports lock the rows in the same order)."""
     quote = connection.ops.quote_name
-    columns = [*key_columns, *amounts]
-    placeholders = ", ".join(["%s"] * len(columns))
+    columns = ", ".join(quote(c) for c in (*key_columns, *amount_columns))
+    row = "(" + ", ".join(["%s"] * (len(key_columns) + len(amount_columns))) + ")"
     updates = ", ".join(
-        f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in amounts
+        f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in amount_columns
     )
     sql = (
-        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - names from models
-        f"VALUES ({placeholders}) ON CONFLICT ({', '.join(quote(c) for c in key_columns)}) "
-        f"DO UPDATE SET {updates}"
+        f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([row] * len(rows))} "  # noqa: S608 - names from models
+        f"ON CONFLICT ({', '.join(quote(c) for c in key_columns)}) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*key, *amounts.values()])
+        cursor.execute(sql, [value for values in rows for value in values])
 
 
 def _aggregate(domain: AcceptedDomain, day: date, parsed: ParsedReport) -> None:
-    """Add the report's counts to the domain's daily aggregates."""
-    daily = TlsRptDaily._meta.db_table
-    key = ("domain_id", "day", "policy_type", "result_type")
+    """Add the report's counts to the domain's daily aggregates (two statements)."""
     totals: dict[tuple[str, str], list[int]] = {}
     for policy in parsed.policies:
         summary = totals.setdefault((policy.policy_type, ""), [0, 0])
@@ -184,22 +186,65 @@ def _aggregate(domain: AcceptedDomain, day: date, parsed: ParsedReport) -> None:
             totals.setdefault((policy.policy_type, failure.result_type), [0, 0])[1] += (
                 failure.failed_session_count
             )
-    for (policy_type, result_type), (successful, failed) in sorted(totals.items()):
-        _increment(
-            daily,
-            key,
-            (domain.pk, day, policy_type, result_type),
-            {"successful_sessions": successful, "failed_sessions": failed, "reports": 1},
-        )
+    _increment(
+        TlsRptDaily._meta.db_table,
+        ("domain_id", "day", "policy_type", "result_type"),
+        ("successful_sessions", "failed_sessions", "reports"),
+        [
+            (domain.pk, day, policy_type, result_type, successful, failed, 1)
+            for (policy_type, result_type), (successful, failed) in sorted(totals.items())
+        ],
+    )
     _increment(
         TlsRptOrganizationDaily._meta.db_table,
         ("domain_id", "day", "organization_name"),
-        (domain.pk, day, parsed.organization_name),
-        {
-            "reports": 1,
-            "successful_sessions": parsed.total_successful_session_count,
-            "failed_sessions": parsed.total_failure_session_count,
-        },
+        ("reports", "successful_sessions", "failed_sessions"),
+        [
+            (
+                domain.pk,
+                day,
+                parsed.organization_name,
+                1,
+                parsed.total_successful_session_count,
+                parsed.total_failure_session_count,
+            )
+        ],
+    )
+
+
+FAILURE_COLUMNS = (
+    "policy_id",
+    "report_id",
+    "domain_id",
+    "day",
+    "policy_type",
+    "result_type",
+    "failed_session_count",
+    "sending_mta_ip",
+    "receiving_mx_hostname",
+    "receiving_mx_helo",
+    "receiving_ip",
+    "additional_information",
+    "failure_reason_code",
+)
+
+
+def _insert_failures(rows: list[tuple[Any, ...]]) -> None:
+    """Insert failure-detail rows (``FAILURE_COLUMNS``): COPY on PostgreSQL (a large report
+    has thousands), a multi-row INSERT elsewhere."""
+    if not rows:
+        return
+    table = TlsFailureDetail._meta.db_table
+    if connection.vendor == "postgresql":
+        columns = ", ".join(FAILURE_COLUMNS)
+        copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    TlsFailureDetail.objects.bulk_create(
+        (TlsFailureDetail(**dict(zip(FAILURE_COLUMNS, row, strict=True))) for row in rows),
+        batch_size=500,
     )
 
 
@@ -243,27 +288,26 @@ def store_report(
                 )
                 for policy in parsed.policies
             )
-            TlsFailureDetail.objects.bulk_create(
-                (
-                    TlsFailureDetail(
-                        policy=row,
-                        report=report,
-                        domain=domain,
-                        day=day,
-                        policy_type=policy.policy_type,
-                        result_type=failure.result_type,
-                        failed_session_count=failure.failed_session_count,
-                        sending_mta_ip=failure.sending_mta_ip,
-                        receiving_mx_hostname=failure.receiving_mx_hostname or "",
-                        receiving_mx_helo=failure.receiving_mx_helo or "",
-                        receiving_ip=failure.receiving_ip,
-                        additional_information=failure.additional_information or "",
-                        failure_reason_code=failure.failure_reason_code or "",
+            _insert_failures(
+                [
+                    (
+                        row.pk,
+                        report.pk,
+                        domain.pk,
+                        day,
+                        policy.policy_type,
+                        failure.result_type,
+                        failure.failed_session_count,
+                        failure.sending_mta_ip,
+                        failure.receiving_mx_hostname or "",
+                        failure.receiving_mx_helo or "",
+                        failure.receiving_ip,
+                        failure.additional_information or "",
+                        failure.failure_reason_code or "",
                     )
                     for row, policy in zip(policies, parsed.policies, strict=True)
                     for failure in policy.failure_details
-                ),
-                batch_size=1000,
+                ]
             )
             _aggregate(domain, day, parsed)
     except IntegrityError:

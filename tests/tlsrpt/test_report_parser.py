@@ -220,3 +220,37 @@ def test_parser_refuses_the_bomb_quickly() -> None:
         read_report(gzip_bomb(), MEDIA_TYPE_GZIP, LIMITS)
     assert refused.value.reason == "decompressed-too-large"
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ({"failed-session-count": -1}, "failed-session-count: -1 is less than the minimum of 0"),
+        ({"failed-session-count": 1.5}, "1.5 is not of type 'integer'"),
+        ({"failed-session-count": True}, "True is not of type 'integer'"),
+        ({"receiving-ip": "1" * 1025}, "receiving-ip"),
+        ({"result-type": ""}, "should be non-empty"),
+        ({"sending-mta-ip": None}, "None is not of type 'string'"),
+    ],
+)
+def test_an_error_deep_in_a_large_report_names_the_reporters_entry(
+    bad: dict[str, object], says: str
+) -> None:
+    document = json.loads(vector_bytes("rfc8460-appendix-b.json"))
+    template = document["policies"][0]["failure-details"][2]
+    failures = [dict(template) for _ in range(500)]
+    failures[437] = {**template, **bad}
+    document["policies"][0]["failure-details"] = failures
+    with pytest.raises(ReportRejected) as refused:
+        read_report(json.dumps(document).encode(), MEDIA_TYPE_JSON, LIMITS)
+    assert refused.value.detail.startswith("policies[0].failure-details[437]")
+    assert says in refused.value.detail
+
+
+def test_repeated_valid_failures_are_all_kept() -> None:
+    document = json.loads(vector_bytes("rfc8460-appendix-b.json"))
+    template = document["policies"][0]["failure-details"][2]
+    document["policies"][0]["failure-details"] = [dict(template) for _ in range(300)]
+    report, _ = read_report(json.dumps(document).encode(), MEDIA_TYPE_JSON, LIMITS)
+    assert len(report.policies[0].failure_details) == 300
+    assert sum(f.failed_session_count for f in report.policies[0].failure_details) == 900
