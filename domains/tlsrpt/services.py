@@ -322,12 +322,12 @@ def store_report(
     return Ingested(report, created=True)
 
 
-def accept_https_report(token: str, body: bytes, media_type: str) -> Ingested:
-    """A report POSTed to ``/tlsrpt/<token>/``: checked, limited, stored once.
-
-    Raises EndpointNotFound, RateLimited, or ReportRejected (counted, nothing stored).
-    """
-    domain = domain_of_token(token)
+def accept_https_report(
+    domain: AcceptedDomain, token: str, body: bytes, media_type: str
+) -> Ingested:
+    """A report POSTed to ``/tlsrpt/<token>/`` (``domain``: ``domain_of_token(token)``):
+    checked, limited, stored once. Raises RateLimited, or ReportRejected (counted, nothing
+    stored)."""
     check_rate(token)
     try:
         parsed, raw_json = read_report(body, media_type, report_limits())
