@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "refresh-signatures": {"task": "dnsops.tasks.refresh_signatures", "schedule": 6 * 3600.0},
     # Status checks of domains in pending_mx / enabled whose next_check_at has come.
     "check-due-domains": {"task": "domains.tasks.sweep_due_checks", "schedule": 15.0},
+    # TLS-RPT reports and aggregates past TLSRPT_RETENTION_DAYS.
+    "purge-tls-reports": {"task": "domains.tasks.purge_tls_reports", "schedule": 3600.0},
 }
 
 # Provider settings (SPEC §2).
@@ -208,6 +210,16 @@ DANE_BUILTIN_KEY_DIR = Path(env.str("DANE_BUILTIN_KEY_DIR", default=str(VAR_DIR 
 DANE_BUILTIN_ZONE_DIR = Path(env.str("DANE_BUILTIN_ZONE_DIR", default=str(VAR_DIR / "zones")))
 DANE_TSIG_KEY_FILE = env.str("DANE_TSIG_KEY_FILE", default="")
 DANE_RESOLVER = env.str("DANE_RESOLVER", default="127.0.0.1:5301")
+# TLS-RPT (RFC 8460): the service's public base URL (the host of the rua=https://<host>/tlsrpt/
+# <token>/ URI tenants publish), the limits on one report (upload, decompressed, JSON depth,
+# a mailed message), the reports one token may send a minute, and how long reports are kept.
+DANE_PUBLIC_URL = env.str("DANE_PUBLIC_URL", default="https://dane-admin.provider.test")
+TLSRPT_MAX_UPLOAD_BYTES = env.int("TLSRPT_MAX_UPLOAD_BYTES", default=1024 * 1024)
+TLSRPT_MAX_REPORT_BYTES = env.int("TLSRPT_MAX_REPORT_BYTES", default=5 * 1024 * 1024)
+TLSRPT_MAX_JSON_DEPTH = env.int("TLSRPT_MAX_JSON_DEPTH", default=16)
+TLSRPT_MAX_MAIL_BYTES = env.int("TLSRPT_MAX_MAIL_BYTES", default=2 * 1024 * 1024)
+TLSRPT_RATE_PER_TOKEN = env.str("TLSRPT_RATE_PER_TOKEN", default="120/min")
+TLSRPT_RETENTION_DAYS = env.int("TLSRPT_RETENTION_DAYS", default=400)
 DANE_DNS_TIMEOUT = env.float("DANE_DNS_TIMEOUT", default=3.0)
 # Status checks (Get-DnssecStatusForVerifiedDomain): the MTA-STS policy fetch, time limits,
 # the schedule (backoff from DANE_CHECK_INTERVAL up to DANE_CHECK_MAX_INTERVAL while nothing

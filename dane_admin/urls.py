@@ -8,6 +8,7 @@ from dane_admin.health import healthz, readyz
 
 urlpatterns = [
     path("api/v1/", include("domains.api.urls")),
+    path("tlsrpt/", include("domains.tlsrpt.urls")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(
         "api/docs/",

@@ -50,6 +50,7 @@ from domains.audit import Actor
 from domains.choices import DnssecState
 from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
 from domains.names import DomainNameError, parse_domain_name
+from domains.tlsrpt import services as tlsrpt_services
 from domains.transitions import Move, enqueue, move_states
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def target_of(domain: AcceptedDomain) -> CheckTarget:
         domain=domain.name,
         dnssec_state=domain.dnssec_state,
         expected_host=domain.dnssec_mx_value,
+        tlsrpt_rua=tlsrpt_services.rua_for(domain),
     )
 
 
@@ -381,7 +383,7 @@ def check_domains(domain_ids: Sequence[int]) -> int:
     """
     domains = AcceptedDomain.objects.filter(
         pk__in=list(domain_ids), dnssec_state__in=DNSSEC_CHECKED_STATES, verified_at__isnull=False
-    ).select_related("partition")
+    ).select_related("partition", "tlsrpt_endpoint")
     targets = [target_of(domain) for domain in domains]
     if not targets:
         return 0

@@ -25,6 +25,8 @@ class AuditAction(models.TextChoices):
     PARTITION_STATUS_CHANGED = "partition.status", "Partition status changed"
     PARTITION_ADDED = "partition.added", "Partition added"
     PARTITION_PROVISIONED = "partition.provisioned", "Partition zone created, signed, delegated"
+    TLSRPT_TOKEN_ROTATED = "domain.tlsrpt_token_rotated", "TLS-RPT report URI rotated"
+    TLSRPT_REPORTS_PURGED = "tlsrpt.reports_purged", "TLS-RPT reports past retention deleted"
 
 
 class DnssecState(models.TextChoices):

@@ -331,3 +331,15 @@ class DaneValidation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain}: {self.verdict}"
+
+
+# The TLS-RPT models live in their subpackage; importing them here registers them in this app.
+from domains.tlsrpt.models import (  # noqa: E402, F401
+    TlsFailureDetail,
+    TlsReport,
+    TlsReportPolicy,
+    TlsRptDaily,
+    TlsRptEndpoint,
+    TlsRptOrganizationDaily,
+    TlsRptRefusal,
+)

@@ -5,6 +5,7 @@ from celery import shared_task
 
 from dnsops.backends.base import DnsBackendError
 from domains import checks, inbound_keys, operations
+from domains.tlsrpt import services as tlsrpt_services
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=200, time_limit=230)
@@ -38,3 +39,9 @@ def check_domains(domain_ids: list[int]) -> int:
 def republish_tlsa_records() -> int:
     """Publish the current TLSA set for every DANE-enabled domain (after a key change)."""
     return inbound_keys.republish_tlsa_records()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=250, time_limit=290)
+def purge_tls_reports() -> int:
+    """Delete TLS-RPT reports and aggregates past ``TLSRPT_RETENTION_DAYS`` (hourly beat)."""
+    return tlsrpt_services.purge_expired_reports()

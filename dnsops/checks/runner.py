@@ -102,6 +102,7 @@ class CheckTarget:
     domain: str
     dnssec_state: str
     expected_host: str | None
+    tlsrpt_rua: str | None = None  # the provider's report URI for the domain, for ET001/ET002
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ class Checker:
             expected_host=target.expected_host,
             observations=observations,
             provider=self.config.provider,
+            tlsrpt_rua_hint=target.tlsrpt_rua,
         )
         return CheckOutcome(
             target, result, started_at, datetime.now(UTC), time.monotonic() - start, session.queries

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from domains.models import AcceptedDomain, Operation
+from domains.tlsrpt import services as tlsrpt_services
 
 
 class StrictSerializer(serializers.Serializer):
@@ -29,6 +30,9 @@ class DomainSerializer(serializers.ModelSerializer):
     verified = serializers.BooleanField(source="is_verified", read_only=True)
     verification_record = serializers.CharField(read_only=True)
     verification_record_name = serializers.CharField(source="name", read_only=True)
+    tlsrpt_record = serializers.SerializerMethodField(
+        help_text="The TXT value to publish at _smtp._tls.<name> for TLS-RPT reports."
+    )
 
     class Meta:
         model = AcceptedDomain
@@ -41,10 +45,15 @@ class DomainSerializer(serializers.ModelSerializer):
             "verified_at",
             "verification_record_name",
             "verification_record",
+            "tlsrpt_record",
             "version",
             "created_at",
         )
         read_only_fields = fields
+
+    def get_tlsrpt_record(self, domain: AcceptedDomain) -> str:
+        """``v=TLSRPTv1; rua=https://<public host>/tlsrpt/<token>/``."""
+        return tlsrpt_services.tlsrpt_record(domain)
 
 
 class DomainCreateSerializer(StrictSerializer):

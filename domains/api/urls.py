@@ -1,6 +1,6 @@
 """Routes of the domains API under /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import SimpleRouter
 
@@ -25,4 +25,5 @@ operation_by_location = OperationByLocation.as_view({"get": "retrieve"})
 urlpatterns = [
     *router.urls,
     path("operations/<str:pk>", operation_by_location, name="operation-location"),
+    path("", include("domains.tlsrpt.api_urls")),
 ]

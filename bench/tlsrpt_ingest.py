@@ -1,0 +1,297 @@
+"""Benchmark: TLS-RPT reports of 5-50 KB (JSON; posted gzipped, as RFC 8460 §5.2 says they
+SHOULD be) by concurrent clients to a real server process (gunicorn, sync workers, on the
+stack's PostgreSQL): reports stored per second; then the summary endpoint on a domain holding
+1 million failure-detail rows: latency percentiles over HTTP.
+
+    python3 deploy/stack.py up && set -a && . var/stack/stack.env && set +a
+    SECRET_KEY=bench .venv/bin/python manage.py migrate
+    SECRET_KEY=bench .venv/bin/python bench/tlsrpt_ingest.py --reports 10000 --clients 8
+
+The reports go to ``--domains`` domains (one token each), so no token passes the default
+rate limit of ``TLSRPT_RATE_PER_TOKEN``; gunicorn is a dev dependency for this bench only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dane_admin.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from dnsops.tlsrpt.report import MEDIA_TYPE_JSON, ReportLimits, read_report  # noqa: E402
+from domains import services  # noqa: E402
+from domains.audit import Actor  # noqa: E402
+from domains.models import AcceptedDomain  # noqa: E402
+from domains.tlsrpt import services as tlsrpt_services  # noqa: E402
+from domains.tlsrpt.models import Channel, TlsFailureDetail, TlsRptDaily  # noqa: E402
+
+RESULT_TYPES = (
+    "starttls-not-supported",
+    "certificate-host-mismatch",
+    "certificate-expired",
+    "certificate-not-trusted",
+    "validation-failure",
+    "tlsa-invalid",
+    "dnssec-invalid",
+    "dane-required",
+)
+HOST = "127.0.0.1"
+
+
+def make_report(rng: random.Random, domain: str, target_size: int, day: date) -> bytes:
+    """A ``tlsa`` report for ``domain`` on ``day`` whose JSON is about ``target_size`` bytes."""
+
+    def failure() -> dict[str, Any]:
+        return {
+            "result-type": rng.choice(RESULT_TYPES),
+            "sending-mta-ip": f"198.51.100.{rng.randrange(1, 255)}",
+            "receiving-mx-hostname": f"mx{rng.randrange(1, 4)}.{domain}",
+            "receiving-ip": f"203.0.113.{rng.randrange(1, 255)}",
+            "failed-session-count": rng.randrange(1, 50),
+            "failure-reason-code": rng.choice(("X509_V_ERR_CERT_HAS_EXPIRED", "TLSA_MISMATCH")),
+        }
+
+    document: dict[str, Any] = {
+        "organization-name": f"Reporter {rng.randrange(20)}",
+        "date-range": {
+            "start-datetime": f"{day}T00:00:00Z",
+            "end-datetime": f"{day}T23:59:59Z",
+        },
+        "contact-info": "tlsrpt@reporter.example",
+        "report-id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "policies": [
+            {
+                "policy": {
+                    "policy-type": "tlsa",
+                    "policy-string": ["3 1 1 " + "AB" * 32],
+                    "policy-domain": domain,
+                    "mx-host": [f"mx1.{domain}"],
+                },
+                "summary": {
+                    "total-successful-session-count": rng.randrange(1000, 100000),
+                    "total-failure-session-count": 0,
+                },
+                "failure-details": [],
+            }
+        ],
+    }
+    policy = document["policies"][0]
+    base = len(json.dumps(document))
+    per_failure = len(json.dumps(failure())) + 2
+    details = [failure() for _ in range(max(1, (target_size - base) // per_failure))]
+    policy["failure-details"] = details
+    policy["summary"]["total-failure-session-count"] = sum(
+        d["failed-session-count"] for d in details
+    )
+    return json.dumps(document).encode()
+
+
+def prepare(domains: int) -> tuple[str, list[tuple[str, str]], AcceptedDomain]:
+    """A tenant with ``domains`` verified domains: its API key, (name, token) of each, and one
+    more domain for the summary measurement."""
+    tenant = services.create_tenant(f"bench-{uuid.uuid4().hex[:8]}", actor=Actor.cli())
+    names = [f"d{i:05d}-{tenant.slug}.example" for i in range(domains + 1)]
+    AcceptedDomain.objects.bulk_create(
+        AcceptedDomain(tenant=tenant, name=name, display_name=name, verified_at=timezone.now())
+        for name in names
+    )
+    rows = list(AcceptedDomain.objects.filter(name__in=names).order_by("name"))
+    targets = [(d.name, tlsrpt_services.endpoint_for(d).token) for d in rows[:-1]]
+    _, raw_key = services.create_api_key(tenant, name="bench", actor=Actor.cli())
+    return raw_key, targets, rows[-1]
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+    """gunicorn with ``workers`` sync workers on the stack's database; waits until it answers."""
+    log = (ROOT / "var" / "bench-gunicorn.log").open("wb")
+    env = {**os.environ, "ALLOWED_HOSTS": HOST, "DEBUG": "0"}
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "dane_admin.wsgi",
+            f"--workers={workers}",
+            f"--bind={HOST}:{port}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start: see var/bench-gunicorn.log")
+
+
+def _post_chunk(job: tuple[int, list[tuple[str, bytes]]]) -> Counter[int]:
+    """One client: POST each (path, gzip body) in turn; the count of each status."""
+    port, bodies = job
+    statuses: Counter[int] = Counter()
+    for path, body in bodies:
+        conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        conn.request("POST", path, body, {"Content-Type": "application/tlsrpt+gzip"})
+        response = conn.getresponse()
+        response.read()
+        statuses[response.status] += 1
+        conn.close()
+    return statuses
+
+
+def ingest(port: int, bodies: list[tuple[str, bytes]], clients: int) -> tuple[float, Counter[int]]:
+    """Post every body from ``clients`` processes; (seconds, statuses)."""
+    jobs = [(port, bodies[i::clients]) for i in range(clients)]
+    connection.close()  # no database connection shared across fork
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        results = pool.map(_post_chunk, jobs)
+    elapsed = time.perf_counter() - start
+    return elapsed, sum(results, Counter())
+
+
+def load_failure_rows(domain: AcceptedDomain, rows: int, rng: random.Random) -> int:
+    """Give ``domain`` ``rows`` failure-detail rows over the last 30 days: 30 reports (one a
+    day) stored through the service layer, then their failure rows multiplied in SQL, and the
+    daily aggregates rebuilt from the rows by GROUP BY (as ingestion would have summed them).
+    The rows stored."""
+    limits = ReportLimits(1 << 24, 1 << 24, 16)
+    today = timezone.now().date()
+    for index in range(30):
+        raw = make_report(rng, domain.name, 52_000, today - timedelta(days=index))
+        parsed, _ = read_report(raw, MEDIA_TYPE_JSON, limits)
+        tlsrpt_services.store_report(domain, parsed, raw, channel=Channel.HTTPS)
+    failures = TlsFailureDetail._meta.db_table
+    daily = TlsRptDaily._meta.db_table
+    stored = TlsFailureDetail.objects.filter(domain=domain).count()
+    columns = ", ".join(tlsrpt_services.FAILURE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {failures} ({columns}) SELECT {columns} FROM {failures}, "  # noqa: S608 - names from models
+            "generate_series(1, %s) WHERE domain_id = %s",
+            [max(1, rows // stored - 1), domain.pk],
+        )
+        cursor.execute(
+            f"DELETE FROM {daily} WHERE domain_id = %s AND result_type <> ''",  # noqa: S608
+            [domain.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {daily} (domain_id, day, policy_type, result_type, successful_sessions, "  # noqa: S608
+            f"failed_sessions, reports) SELECT domain_id, day, policy_type, result_type, 0, "
+            f"SUM(failed_session_count), COUNT(DISTINCT report_id) FROM {failures} "
+            "WHERE domain_id = %s GROUP BY domain_id, day, policy_type, result_type",
+            [domain.pk],
+        )
+        cursor.execute("ANALYZE")
+    return TlsFailureDetail.objects.filter(domain=domain).count()
+
+
+def summary_latencies(port: int, raw_key: str, domain: str, requests: int) -> list[float]:
+    """Milliseconds of each ``GET .../tls-reports/summary/?days=30``, one connection each."""
+    latencies = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        conn.request(
+            "GET",
+            f"/api/v1/domains/{domain}/tls-reports/summary/?days=30",
+            headers={"Authorization": f"Api-Key {raw_key}"},
+        )
+        response = conn.getresponse()
+        body = response.read()
+        latencies.append((time.perf_counter() - start) * 1000)
+        assert response.status == 200, body[:300]
+        conn.close()
+    return latencies
+
+
+def main() -> None:
+    """Prepare, measure and print."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--reports", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--domains", type=int, default=200)
+    parser.add_argument("--failure-rows", type=int, default=1_000_000)
+    parser.add_argument("--summary-requests", type=int, default=200)
+    parser.add_argument("--port", type=int, default=18631)
+    args = parser.parse_args()
+
+    rng = random.Random(8460)  # noqa: S311 - reproducible test data
+    raw_key, targets, summary_domain = prepare(args.domains)
+    today = timezone.now().date()
+    bodies = []
+    json_sizes = []
+    for i in range(args.reports):
+        name, token = targets[i % len(targets)]
+        raw = make_report(rng, name, rng.randrange(5_000, 50_001), today - timedelta(days=i % 30))
+        json_sizes.append(len(raw))
+        bodies.append((f"/tlsrpt/{token}/", gzip.compress(raw, 6)))
+    upload = sum(len(body) for _, body in bodies)
+    print(
+        f"{args.reports} reports: JSON {min(json_sizes)}-{max(json_sizes)} bytes "
+        f"(mean {statistics.mean(json_sizes):.0f}), gzip {upload / args.reports:.0f} bytes mean"
+    )
+
+    server = start_server(args.port, args.workers)
+    try:
+        elapsed, statuses = ingest(args.port, bodies, args.clients)
+        print(
+            f"ingest: {args.reports} reports in {elapsed:.1f} s = {args.reports / elapsed:.0f} "
+            f"reports/s ({args.clients} clients, {args.workers} gunicorn workers); "
+            f"statuses {dict(statuses)}"
+        )
+        started = time.perf_counter()
+        rows = load_failure_rows(summary_domain, args.failure_rows, rng)
+        print(
+            f"summary domain: {rows} failure-detail rows over 30 days "
+            f"(loaded in {time.perf_counter() - started:.0f} s)"
+        )
+        latencies = sorted(
+            summary_latencies(args.port, raw_key, summary_domain.name, args.summary_requests)
+        )
+        p50 = latencies[len(latencies) // 2]
+        p95 = latencies[int(len(latencies) * 0.95) - 1]
+        print(
+            f"summary ?days=30: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms "
+            f"over {len(latencies)} requests (reads TlsRptDaily by its unique index "
+            "(domain, day, policy_type, result_type), not the failure rows)"
+        )
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+if __name__ == "__main__":
+    main()

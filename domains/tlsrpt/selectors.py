@@ -1,0 +1,219 @@
+"""Reads of TLS-RPT data for the API and the pages, each scoped to one domain (which the
+caller got through ``domains.selectors.get_domain``, so tenant isolation holds) or, for the
+operators' views, across all domains."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
+
+from domains.models import AcceptedDomain
+from domains.tlsrpt.models import (
+    TlsFailureDetail,
+    TlsReport,
+    TlsRptDaily,
+    TlsRptOrganizationDaily,
+    TlsRptRefusal,
+)
+
+#: Result types that, reported for the provider's own MX host, mean a fault senders see.
+OWN_MX_FAULTS = ("tlsa-invalid", "dnssec-invalid", "validation-failure")
+OWN_MX_FAULT_PREFIX = "certificate-"
+MAX_ID = 2**63 - 1  # a larger id in the URL is simply not found
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """Sessions of one UTC day, with RFC 8460's field names."""
+
+    date: date
+    total_successful_session_count: int
+    total_failure_session_count: int
+    result_types: dict[str, int]
+
+
+def first_day(days: int) -> date:
+    """The first UTC day of the ``days`` days ending today."""
+    return timezone.now().date() - timedelta(days=days - 1)
+
+
+def reports_of(
+    domain: AcceptedDomain,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    result_type: str | None = None,
+) -> QuerySet[TlsReport]:
+    """The domain's reports, newest first; by UTC day and by a result type they contain."""
+    reports = TlsReport.objects.filter(domain=domain).defer("raw_gzip")
+    if since is not None:
+        reports = reports.filter(day__gte=since)
+    if until is not None:
+        reports = reports.filter(day__lte=until)
+    if result_type:
+        reports = reports.filter(
+            pk__in=TlsFailureDetail.objects.filter(domain=domain, result_type=result_type).values(
+                "report_id"
+            )
+        )
+    return reports
+
+
+def report_of(domain: AcceptedDomain, report_pk: int) -> TlsReport | None:
+    """One report of the domain with its policies and failure details, or None."""
+    if not 0 < report_pk <= MAX_ID:
+        return None
+    return (
+        TlsReport.objects.filter(domain=domain, pk=report_pk)
+        .defer("raw_gzip")
+        .prefetch_related("policies__failure_details")
+        .first()
+    )
+
+
+def raw_report(domain: AcceptedDomain, report_pk: int) -> tuple[TlsReport, bytes] | None:
+    """(the report, its JSON as received, gzipped) or None."""
+    if not 0 < report_pk <= MAX_ID:
+        return None
+    report = TlsReport.objects.filter(domain=domain, pk=report_pk).first()
+    if report is None:
+        return None
+    return report, bytes(report.raw_gzip)
+
+
+def raw_json(report: TlsReport) -> bytes:
+    """The report's JSON as received (decompressed; its size was bounded at intake)."""
+    return gzip.decompress(bytes(report.raw_gzip))
+
+
+def daily_summary(domain: AcceptedDomain, days: int) -> list[DaySummary]:
+    """Every UTC day of the last ``days`` (oldest first, zero when no report came), from the
+    daily aggregates: a few rows per day however many failure details were reported."""
+    start = first_day(days)
+    rows = TlsRptDaily.objects.filter(domain=domain, day__gte=start).values_list(
+        "day", "result_type", "successful_sessions", "failed_sessions"
+    )
+    days_in_range = [start + timedelta(days=n) for n in range(days)]
+    totals = {day: [0, 0] for day in days_in_range}
+    result_types: dict[date, dict[str, int]] = {day: {} for day in days_in_range}
+    for day, result_type, successful, failed in rows:
+        if day not in totals:
+            continue  # a report dated in the future
+        if result_type:
+            result_types[day][result_type] = result_types[day].get(result_type, 0) + failed
+        else:
+            totals[day][0] += successful
+            totals[day][1] += failed
+    return [
+        DaySummary(day, totals[day][0], totals[day][1], dict(sorted(result_types[day].items())))
+        for day in days_in_range
+    ]
+
+
+def policy_result_types(domain: AcceptedDomain, days: int) -> list[dict[str, Any]]:
+    """Failed sessions per policy type and result type over the last ``days``."""
+    return list(
+        TlsRptDaily.objects.filter(domain=domain, day__gte=first_day(days))
+        .exclude(result_type="")
+        .values("policy_type", "result_type")
+        .annotate(failed_sessions=Sum("failed_sessions"))
+        .order_by("-failed_sessions", "policy_type", "result_type")
+    )
+
+
+def reporting_organizations(domain: AcceptedDomain, days: int) -> list[dict[str, Any]]:
+    """Reports and sessions per reporting organization over the last ``days``."""
+    return list(
+        TlsRptOrganizationDaily.objects.filter(domain=domain, day__gte=first_day(days))
+        .values("organization_name")
+        .annotate(
+            reports=Sum("reports"),
+            successful_sessions=Sum("successful_sessions"),
+            failed_sessions=Sum("failed_sessions"),
+        )
+        .order_by("-reports", "organization_name")
+    )
+
+
+def failure_groups(domain: AcceptedDomain, days: int, limit: int = 100) -> list[dict[str, Any]]:
+    """Failed sessions grouped by result type, sending MTA, receiving MX and IP and reason."""
+    return list(
+        TlsFailureDetail.objects.filter(domain=domain, day__gte=first_day(days))
+        .values(
+            "result_type",
+            "sending_mta_ip",
+            "receiving_mx_hostname",
+            "receiving_ip",
+            "failure_reason_code",
+        )
+        .annotate(
+            failed_sessions=Sum("failed_session_count"), reports=Count("report", distinct=True)
+        )
+        .order_by("-failed_sessions")[:limit]
+    )
+
+
+def own_mx_faults(domain: AcceptedDomain, days: int) -> QuerySet[TlsFailureDetail]:
+    """Failures reported for the domain's MX host at the provider whose result type means a
+    fault of ours (tlsa-invalid, dnssec-invalid, certificate-*, validation-failure), for the
+    domain's history beside its check runs."""
+    host = domain.dnssec_mx_value
+    if host is None:
+        return TlsFailureDetail.objects.none()
+    faults = TlsFailureDetail.objects.filter(
+        domain=domain, day__gte=first_day(days), receiving_mx_hostname=host.lower()
+    )
+    return faults.filter(result_type__in=OWN_MX_FAULTS) | faults.filter(
+        result_type__startswith=OWN_MX_FAULT_PREFIX
+    )
+
+
+def reports_received_per_day(days: int) -> list[dict[str, Any]]:
+    """Operators: reports stored per UTC day of receipt, all domains."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        TlsReport.objects.filter(received_at__gte=since)
+        .values("day")
+        .annotate(reports=Count("id"))
+        .order_by("day")
+    )
+
+
+def refusals_per_day(days: int) -> list[dict[str, Any]]:
+    """Operators: reports refused per day, channel and reason."""
+    refusals = TlsRptRefusal.objects.filter(day__gte=first_day(days)).order_by(
+        "day", "channel", "reason"
+    )
+    return [
+        {"day": row.day, "channel": row.channel, "reason": row.reason, "count": row.count}
+        for row in refusals
+    ]
+
+
+def top_failing_domains(days: int, limit: int = 20) -> list[dict[str, Any]]:
+    """Operators: the domains with the most failed sessions over the last ``days``."""
+    return list(
+        TlsRptDaily.objects.filter(day__gte=first_day(days), result_type="")
+        .values("domain__name")
+        .annotate(
+            failed_sessions=Sum("failed_sessions"), successful_sessions=Sum("successful_sessions")
+        )
+        .filter(failed_sessions__gt=0)
+        .order_by("-failed_sessions")[:limit]
+    )
+
+
+def result_types_over_time(days: int) -> list[dict[str, Any]]:
+    """Operators: failed sessions per day and result type, all domains."""
+    return list(
+        TlsRptDaily.objects.filter(day__gte=first_day(days))
+        .exclude(result_type="")
+        .values("day", "result_type")
+        .annotate(failed_sessions=Sum("failed_sessions"))
+        .order_by("day", "result_type")
+    )
