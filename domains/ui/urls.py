@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
-from domains.ui.views import account, domains
+from domains.ui.views import account, commands, domains
 
 app_name = "ui"
 
@@ -70,6 +70,20 @@ ACCOUNT = [
 
 TENANT = [
     path("t/<slug:slug>/", domains.domain_list, name="domains"),
+    path("t/<slug:slug>/domains/add/", domains.add_domain, name="domain_add"),
+    path("t/<slug:slug>/domains/<str:name>/", domains.domain_detail, name="domain"),
+    path("t/<slug:slug>/domains/<str:name>/verify/", domains.verify_domain, name="domain_verify"),
+    path("t/<slug:slug>/domains/<str:name>/recheck/", domains.recheck, name="domain_recheck"),
+    path(
+        "t/<slug:slug>/domains/<str:name>/run/<str:command>/",
+        commands.confirm_command,
+        name="command",
+    ),
+    path(
+        "t/<slug:slug>/operations/<uuid:operation_id>/progress/",
+        commands.operation_progress,
+        name="operation_progress",
+    ),
 ]
 
 urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT]
