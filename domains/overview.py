@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.db.models.fields.json import KT
 
 from domains.migration import STEPS, MigrationStep, RunEvidence, migration_step
@@ -78,14 +78,32 @@ class DomainTable:
 def domain_rows(tenant: Tenant, *, search: str = "") -> list[DomainRow]:
     """Every domain of the tenant (matching ``search``), with its latest run and step."""
     latest = CheckRun.objects.filter(domain=OuterRef("pk")).order_by("-started_at", "-id")
-    domains = AcceptedDomain.objects.filter(tenant=tenant).select_related("partition")
+    domains = AcceptedDomain.objects.filter(tenant=tenant)
     if search:
-        domains = domains.filter(name__icontains=search.strip().lower()) | domains.filter(
-            display_name__icontains=search.strip()
+        needle = search.strip()
+        domains = domains.filter(
+            Q(name__icontains=needle.lower()) | Q(display_name__icontains=needle)
         )
-    domains = domains.annotate(latest_run_id=Subquery(latest.values("id")[:1])).order_by("name")
-    listed = list(domains)
-    run_ids = [d.latest_run_id for d in listed if d.latest_run_id is not None]
+    listed = list(
+        domains.annotate(
+            latest_run_id=Subquery(latest.values("id")[:1]),
+            verified=ExpressionWrapper(Q(verified_at__isnull=False), output_field=BooleanField()),
+        )
+        .order_by("name")
+        .values(
+            "name",
+            "display_name",
+            "verified",
+            "is_initial",
+            "is_self_service",
+            "dnssec_state",
+            "dane_state",
+            "mx_token",
+            "partition__zone",
+            "latest_run_id",
+        )
+    )
+    run_ids = [d["latest_run_id"] for d in listed if d["latest_run_id"] is not None]
     runs: dict[int, dict[str, Any]] = {
         run["id"]: dict(run)
         for run in CheckRun.objects.filter(id__in=run_ids).values(
@@ -99,10 +117,10 @@ def domain_rows(tenant: Tenant, *, search: str = "") -> list[DomainRow]:
             sts_mode=KT("result__MtaStsValidation__Policy__Mode"),
         )
     }
-    return [_row(domain, runs.get(domain.latest_run_id)) for domain in listed]
+    return [_row(domain, runs.get(domain["latest_run_id"])) for domain in listed]
 
 
-def _row(domain: AcceptedDomain, run: dict[str, Any] | None) -> DomainRow:
+def _row(domain: dict[str, Any], run: dict[str, Any] | None) -> DomainRow:
     evidence = None
     if run is not None and run["mx_status"] is not None:
         evidence = RunEvidence(
@@ -111,23 +129,27 @@ def _row(domain: AcceptedDomain, run: dict[str, Any] | None) -> DomainRow:
             mta_sts_codes=tuple(c for c in (run["sts_code_0"], run["sts_code_1"]) if c),
             mta_sts_mode=run["sts_mode"],
         )
+    verified = bool(domain["verified"])
+    host = None
+    if domain["mx_token"] and domain["partition__zone"]:
+        host = f"{domain['mx_token']}.{domain['partition__zone']}"
     step = None
-    if not domain.is_initial and not domain.is_self_service:
+    if not domain["is_initial"] and not domain["is_self_service"]:
         step = migration_step(
-            domain=domain.name,
-            verified=domain.is_verified,
-            dnssec_state=domain.dnssec_state,
-            dane_state=domain.dane_state,
-            expected_host=domain.dnssec_mx_value,
+            domain=domain["name"],
+            verified=verified,
+            dnssec_state=domain["dnssec_state"],
+            dane_state=domain["dane_state"],
+            expected_host=host,
             evidence=evidence,
         )
     return DomainRow(
-        name=domain.name,
-        display_name=domain.display_name,
-        verified=domain.is_verified,
-        is_initial=domain.is_initial,
-        dnssec_state=domain.dnssec_state,
-        dane_state=domain.dane_state,
+        name=domain["name"],
+        display_name=domain["display_name"],
+        verified=verified,
+        is_initial=domain["is_initial"],
+        dnssec_state=domain["dnssec_state"],
+        dane_state=domain["dane_state"],
         last_status=None if run is None else run["overall_status"],
         last_checked_at=None if run is None else run["started_at"],
         step=step,
