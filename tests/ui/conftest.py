@@ -48,6 +48,16 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 _axe = Axe()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, and ``asyncio.run()`` (the DNS and SMTP clients
+    other tests call in that thread) refuses to start inside it."""
+    uses_browser = [item for item in items if "playwright" in getattr(item, "fixturenames", ())]
+    if uses_browser:
+        chosen = set(uses_browser)
+        items[:] = [item for item in items if item not in chosen] + uses_browser
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium, never a downloaded browser."""
