@@ -122,3 +122,40 @@ class InboundStatusQuerySerializer(serializers.Serializer):
     each address of the MX host and matches the certificate it serves."""
 
     probe = serializers.BooleanField(default=False)
+
+
+class MigrationRecordSerializer(serializers.Serializer):
+    """A DNS record the customer publishes at their domain for the current migration step."""
+
+    Name = serializers.CharField()
+    Type = serializers.CharField()
+    Preference = serializers.IntegerField()
+    Value = serializers.CharField(help_text="The MX host, with its final dot.")
+    Ttl = serializers.IntegerField(allow_null=True)
+
+
+class MigrationStepSerializer(serializers.Serializer):
+    """Where the domain is in the MX migration of SPEC §4 (``domains/migration.py``)."""
+
+    Number = serializers.IntegerField(min_value=1, max_value=9)
+    Of = serializers.IntegerField(help_text="Always 9.")
+    Title = serializers.CharField()
+    Action = serializers.CharField(help_text="What to change now, naming records and values.")
+    Record = MigrationRecordSerializer(allow_null=True, help_text="The record to publish.")
+    Code = serializers.CharField(
+        allow_null=True, help_text="The finding (EX006, ES001...) that decided the step."
+    )
+    InProgress = serializers.BooleanField(help_text="A command is changing the domain now.")
+    Done = serializers.BooleanField(help_text="Step 9: SMTP DANE inbound is enabled.")
+
+
+class DnssecStatusSerializer(serializers.Serializer):
+    """Get-DnssecStatusForVerifiedDomain (the sections are described in
+    docs/status-codes.md), with ``MigrationStep``."""
+
+    Result = serializers.ChoiceField(choices=["Success", "Error"])
+    Domain = serializers.CharField()
+    DnssecFeatureStatus = serializers.CharField(allow_null=True)
+    MigrationStep = MigrationStepSerializer(
+        allow_null=True, help_text="null while the domain's ownership is not verified."
+    )

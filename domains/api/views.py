@@ -18,10 +18,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains import checks, commands, inbound_status, selectors, services
+from domains import commands, inbound_status, migration, selectors, services
 from domains.api.serializers import (
     CommandRequestSerializer,
     DnssecStatusQuerySerializer,
+    DnssecStatusSerializer,
     DomainCreateSerializer,
     DomainSerializer,
     ErrorSerializer,
@@ -246,7 +247,11 @@ class DomainViewSet(
     @extend_schema(
         parameters=[DnssecStatusQuerySerializer],
         responses={
-            200: OpenApiResponse(dict, "The latest check run (EG002: the domain is unverified)."),
+            200: OpenApiResponse(
+                DnssecStatusSerializer,
+                "The latest check run (EG002: the domain is unverified), with the domain's "
+                "MigrationStep.",
+            ),
             404: OpenApiResponse(ErrorSerializer, "EG001, with the status document."),
             422: ErrorSerializer,
             503: OpenApiResponse(ErrorSerializer, "CheckTimedOut: the refresh did not finish."),
@@ -259,7 +264,8 @@ class DomainViewSet(
         query = DnssecStatusQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         refresh = query.validated_data["refresh"]
-        return Response(checks.dnssec_status(principal_of(request).tenant, name, refresh=refresh))
+        tenant = principal_of(request).tenant
+        return Response(migration.dnssec_status_with_step(tenant, name, refresh=refresh))
 
     @extend_schema(
         parameters=[InboundStatusQuerySerializer],

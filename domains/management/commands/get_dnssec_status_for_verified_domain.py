@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from domains import checks, results
+from domains import checks, migration, results
 from domains.errors import ServiceError
 from domains.models import Tenant
 
@@ -30,7 +30,9 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"No tenant {options['tenant']!r}.")
         try:
-            document = checks.dnssec_status(tenant, options["domain"], refresh=options["refresh"])
+            document = migration.dnssec_status_with_step(
+                tenant, options["domain"], refresh=options["refresh"]
+            )
         except checks.DomainNotInService as exc:
             document = exc.details
         except ServiceError as exc:
