@@ -93,6 +93,7 @@ def served_certificates(host: str) -> dict[str, Any]:
                 "Matches": False,
                 "Verdict": "not-tried",
                 "MatchedTlsaRecord": None,
+                "MatchedDepth": None,
                 "Detail": "Not tried within the probe's time and address limits.",
             }
         for session in checked.sessions:
@@ -102,6 +103,7 @@ def served_certificates(host: str) -> dict[str, Any]:
                 "Matches": session.outcome.verdict is Verdict.PASS,
                 "Verdict": session.outcome.verdict.value,
                 "MatchedTlsaRecord": match.record.to_text().lower() if match else None,
+                "MatchedDepth": match.depth if match else None,
                 "Detail": session.outcome.reason,
             }
     addresses = sorted(entries.values(), key=lambda entry: str(entry["Address"]))
