@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from dnsops import resolver
 from domains.choices import DaneState
 from domains.errors import DomainNotFound
-from domains.models import AcceptedDomain, AuditEvent, Tenant
+from domains.models import AcceptedDomain, AuditEvent, Membership, Tenant, TenantAPIKey
 from domains.names import DomainNameError, parse_domain_name
 
 
@@ -117,3 +117,15 @@ def served_certificates(host: str) -> dict[str, Any]:
 def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:
     """The tenant's audit trail, newest first."""
     return AuditEvent.objects.filter(tenant=tenant)
+
+
+def api_keys_of(tenant: Tenant) -> QuerySet[TenantAPIKey]:
+    """The tenant's API keys (active and revoked), newest first; never their secrets."""
+    return TenantAPIKey.objects.filter(tenant=tenant).order_by("-created")
+
+
+def members_of(tenant: Tenant) -> QuerySet[Membership]:
+    """The tenant's memberships with their users, by user name."""
+    return Membership.objects.filter(tenant=tenant).select_related("user", "tenant").order_by(
+        "user__username"
+    )
