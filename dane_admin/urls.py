@@ -1,4 +1,5 @@
-"""URL configuration: the REST API, its OpenAPI document, health probes and the admin."""
+"""URL configuration: the web UI, the REST API, its OpenAPI document, health probes and the
+admin."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -18,4 +19,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("", include("domains.ui.urls")),
 ]

@@ -10,10 +10,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from domains import services
 from domains.audit import Actor
+from domains.choices import MemberRole
 from domains.models import AcceptedDomain, AuditEvent, Membership, Tenant, TenantAPIKey
 
 
@@ -50,8 +52,16 @@ class TenantAdmin(ServiceLayerOnlyAdmin):
 class MembershipAdmin(ServiceLayerOnlyAdmin):
     """Which user acts for which tenant; adding one goes through ``services.add_member``."""
 
-    list_display = ("user", "tenant", "created_at")
+    list_display = ("user", "tenant", "role", "created_at")
     actions = ("remove",)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        """The role may be left out: a member is an admin of its tenant unless set."""
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["role"].required = False
+        return form
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Operators holding the add permission add members here (staff status alone is not
@@ -60,7 +70,9 @@ class MembershipAdmin(ServiceLayerOnlyAdmin):
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         """Through the service layer, with its audit event."""
-        membership = services.add_member(obj.tenant, obj.user, actor=admin_actor(request))
+        membership = services.add_member(
+            obj.tenant, obj.user, actor=admin_actor(request), role=obj.role or MemberRole.ADMIN
+        )
         obj.pk = membership.pk
 
     def has_remove_permission(self, request: HttpRequest) -> bool:

@@ -6,14 +6,15 @@ Both resolve to a :class:`TenantPrincipal`, from which every view takes its tena
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from domains.audit import Actor
-from domains.models import Tenant, TenantAPIKey
+from domains.models import Membership, Tenant, TenantAPIKey
 
 API_KEY_SCHEME = "Api-Key"
 
@@ -53,6 +54,21 @@ class TenantApiKeyAuthentication(authentication.BaseAuthentication):
         return API_KEY_SCHEME
 
 
+SESSION_TENANT_KEY = "ui_tenant"
+
+
+def session_membership(request: HttpRequest | Request, user: Any) -> Membership | None:
+    """The membership a signed-in user acts through: the tenant last chosen in the UI (kept
+    in the session), else the user's first tenant; None for a user of no tenant."""
+    memberships = Membership.objects.filter(user=user).select_related("tenant")
+    chosen = request.session.get(SESSION_TENANT_KEY)
+    if chosen:
+        membership = memberships.filter(tenant__slug=chosen).first()
+        if membership is not None:
+            return membership
+    return memberships.first()
+
+
 class TenantSessionAuthentication(authentication.SessionAuthentication):
     """A logged-in Django user who is a member of a tenant (CSRF enforced, as in DRF)."""
 
@@ -62,7 +78,7 @@ class TenantSessionAuthentication(authentication.SessionAuthentication):
         if result is None:
             return None
         user = result[0]
-        membership = getattr(user, "membership", None)
+        membership = session_membership(request, user)
         if membership is None:
             return None
         principal = TenantPrincipal(

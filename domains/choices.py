@@ -9,6 +9,8 @@ class AuditAction(models.TextChoices):
     TENANT_CREATED = "tenant.created", "Tenant created"
     MEMBER_ADDED = "tenant.member_added", "Member added"
     MEMBER_REMOVED = "tenant.member_removed", "Member removed"
+    MEMBER_ROLE_CHANGED = "tenant.member_role_changed", "Member's role changed"
+    MEMBER_PASSWORD_SET = "user.password_set", "Member's password set by an operator"
     API_KEY_CREATED = "api_key.created", "API key created"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     DOMAIN_ADDED = "domain.added", "Domain added"
@@ -25,6 +27,13 @@ class AuditAction(models.TextChoices):
     PARTITION_STATUS_CHANGED = "partition.status", "Partition status changed"
     PARTITION_ADDED = "partition.added", "Partition added"
     PARTITION_PROVISIONED = "partition.provisioned", "Partition zone created, signed, delegated"
+
+
+class MemberRole(models.TextChoices):
+    """What a member may do in its tenant: admins change things, viewers only read."""
+
+    ADMIN = "admin", "Admin"
+    VIEWER = "viewer", "Viewer"
 
 
 class DnssecState(models.TextChoices):

@@ -20,6 +20,7 @@ from domains.choices import (
     DaneState,
     DnssecState,
     Feature,
+    MemberRole,
     OperationKind,
     OperationState,
 )
@@ -47,16 +48,29 @@ class Tenant(models.Model):
 
 
 class Membership(models.Model):
-    """A Django user's membership of one tenant (the tenant the user acts for in the UI)."""
+    """A Django user's membership of one tenant, with its role there (a user may belong to
+    several tenants and picks the one to act for in the UI)."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MemberRole.choices, default=MemberRole.ADMIN)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        ordering = ("tenant__slug",)
+        constraints = [
+            models.UniqueConstraint(fields=("user", "tenant"), name="membership_unique_per_tenant")
+        ]
+
     def __str__(self) -> str:
-        return f"{self.user} @ {self.tenant}"
+        return f"{self.user} @ {self.tenant} ({self.role})"
+
+    @property
+    def can_write(self) -> bool:
+        """True for admins: they may add, verify and delete domains and run the commands."""
+        return self.role == MemberRole.ADMIN
 
 
 class TenantAPIKey(AbstractAPIKey):

@@ -8,6 +8,7 @@ changes these models directly.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from typing import cast
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 from dnsops import resolver
 from dnsops.partitions import reopen_partition_if_room
 from domains.audit import Actor, record_audit_event
-from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState
+from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState, MemberRole
 from domains.errors import (
     DnsLookupFailed,
     DomainAlreadyExists,
@@ -84,18 +85,69 @@ def create_tenant(slug: str, *, name: str = "", actor: Actor) -> Tenant:
     return tenant
 
 
-def add_member(tenant: Tenant, user: User, *, actor: Actor) -> Membership:
-    """Make ``user`` a member of ``tenant`` (a user belongs to one tenant)."""
+def add_member(
+    tenant: Tenant, user: User, *, actor: Actor, role: str = MemberRole.ADMIN
+) -> Membership:
+    """Make ``user`` a member of ``tenant`` with ``role`` (a user may belong to several)."""
     with transaction.atomic():
-        membership = Membership.objects.create(tenant=tenant, user=user)
+        membership = Membership.objects.create(tenant=tenant, user=user, role=MemberRole(role))
         record_audit_event(
             AuditAction.MEMBER_ADDED,
             actor=actor,
             tenant=tenant,
             target_type="user",
             target_id=user.get_username(),
+            data={"role": membership.role},
         )
     return membership
+
+
+def change_member_role(membership: Membership, role: str, *, actor: Actor) -> Membership:
+    """Give a member another role in its tenant (no change, no audit event)."""
+    new_role = MemberRole(role)
+    with transaction.atomic():
+        updated = (
+            Membership.objects.filter(pk=membership.pk).exclude(role=new_role).update(role=new_role)
+        )
+        if updated:
+            record_audit_event(
+                AuditAction.MEMBER_ROLE_CHANGED,
+                actor=actor,
+                tenant=membership.tenant,
+                target_type="user",
+                target_id=membership.user.get_username(),
+                data={"from": membership.role, "to": new_role.value},
+            )
+    membership.refresh_from_db()
+    return membership
+
+
+def provision_member(
+    tenant: Tenant, username: str, *, role: str, actor: Actor
+) -> tuple[Membership, str]:
+    """Create (or find) the user ``username``, make it a member of ``tenant`` with ``role``
+    and give it a new generated password, returned once (only its hash is stored)."""
+    new_role = MemberRole(role)
+    if not username or len(username) > 150:
+        raise InvalidRequest("A user name has 1 to 150 characters.")
+    password = secrets.token_urlsafe(18)
+    with transaction.atomic():
+        user, _ = User.objects.get_or_create(username=username)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_audit_event(
+            AuditAction.MEMBER_PASSWORD_SET,
+            actor=actor,
+            tenant=tenant,
+            target_type="user",
+            target_id=username,
+        )
+        membership = Membership.objects.filter(tenant=tenant, user=user).first()
+        if membership is None:
+            membership = add_member(tenant, user, actor=actor, role=new_role)
+        else:
+            membership = change_member_role(membership, new_role, actor=actor)
+    return membership, password
 
 
 def remove_member(membership: Membership, *, actor: Actor) -> None:

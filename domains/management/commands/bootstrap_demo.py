@@ -1,4 +1,5 @@
-"""``manage.py bootstrap_demo``: make sure a demo tenant exists and print a fresh API key."""
+"""``manage.py bootstrap_demo``: make sure a demo tenant exists and print a fresh API key and
+the sign-in of its demo admin (a new generated password each time)."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from domains import services
 from domains.audit import Actor
+from domains.choices import MemberRole
 from domains.models import Tenant
 
 
@@ -18,6 +20,7 @@ class Command(BaseCommand):
         """The tenant slug and the URL the service will listen on."""
         parser.add_argument("--slug", default="demo")
         parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument("--username", default="demo-admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Create what is missing and print how to call the API."""
@@ -26,10 +29,15 @@ class Command(BaseCommand):
         if tenant is None:
             tenant = services.create_tenant(options["slug"], name="Demo tenant", actor=actor)
         _, raw_key = services.create_api_key(tenant, name="demo", actor=actor)
+        membership, password = services.provision_member(
+            tenant, options["username"], role=MemberRole.ADMIN, actor=actor
+        )
         url = options["url"].rstrip("/")
         self.stdout.write(
             f"DANE Admin is starting at {url}/ (API docs: {url}/api/docs/)\n"
             f"Demo tenant: {tenant.slug}\n"
+            f"Sign in at {url}/accounts/login/ as {membership.user.get_username()} "
+            f"with the password {password}\n"
             f"Try: curl -H 'Authorization: Api-Key {raw_key}' {url}/api/v1/domains/\n"
             f"API key (shown once):\n{raw_key}"
         )
