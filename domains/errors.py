@@ -80,3 +80,15 @@ class TenantAlreadyExists(ServiceError):
     """A tenant with this slug exists."""
 
     code = "TenantAlreadyExists"
+
+
+class MemberAlreadyExists(ServiceError):
+    """The user is already a member of the tenant."""
+
+    code = "MemberAlreadyExists"
+
+
+class LastAdminRequired(ServiceError):
+    """The change would leave the tenant without an admin."""
+
+    code = "LastAdminRequired"

@@ -126,6 +126,8 @@ def api_keys_of(tenant: Tenant) -> QuerySet[TenantAPIKey]:
 
 def members_of(tenant: Tenant) -> QuerySet[Membership]:
     """The tenant's memberships with their users, by user name."""
-    return Membership.objects.filter(tenant=tenant).select_related("user", "tenant").order_by(
-        "user__username"
+    return (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user", "tenant")
+        .order_by("user__username")
     )

@@ -26,7 +26,7 @@ from tests.dane_io.servers import Credentials, LoopbackServers, next_address, se
 from tests.dnsnet import DnsTestNetwork
 from tests.ui.conftest import MakeMember, check_page, tenant_url
 
-pytestmark = [pytest.mark.dns]
+pytestmark = [pytest.mark.dns, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -102,7 +102,9 @@ def test_the_status_report_history_and_permalink_follow_the_mx_change(
     expect(changes.locator("tbody tr").last).to_contain_text("The first run shown.")
     check_page(page, "history", phone=True)
 
-    page.goto(tenant_url(live_server, ui_tenant, f"domains/{name}/status/runs/{first['CheckRun']['Id']}/"))
+    page.goto(
+        tenant_url(live_server, ui_tenant, f"domains/{name}/status/runs/{first['CheckRun']['Id']}/")
+    )
     expect(mx).to_contain_text("EX007")  # the permalink keeps showing that run
 
 
@@ -125,7 +127,10 @@ def test_inbound_status_shows_expected_and_returned_tlsa_and_probes_each_address
     settings.DANE_INBOUND_SMTP_PORT = servers.port
     pem = registered.certificate.public_bytes(serialization.Encoding.PEM).decode()
     register_certificate(
-        pem, name=f"inbound-{uuid.uuid4().hex[:6]}", state=InboundKeyState.CURRENT, actor=Actor.cli()
+        pem,
+        name=f"inbound-{uuid.uuid4().hex[:6]}",
+        state=InboundKeyState.CURRENT,
+        actor=Actor.cli(),
     )
     name, _ = dnssec_domain(ui_tenant, dnsnet)
     commands.enable_smtp_dane_inbound(ui_tenant, name, actor=Actor.cli())
@@ -170,4 +175,5 @@ def test_another_tenants_domain_reports_are_404(
 
     for path in ("status/", "inbound/", "history/", "status/runs/1/"):
         response = page.goto(tenant_url(live_server, ui_tenant, f"domains/{theirs.name}/{path}"))
-        assert response is not None and response.status == 404, path
+        assert response is not None
+        assert response.status == 404, path

@@ -23,7 +23,7 @@ from tests.dane_io.servers import LoopbackServers, self_signed
 from tests.dnsnet import DnsTestNetwork
 from tests.ui.conftest import MakeMember, check_page, tenant_url
 
-pytestmark = [pytest.mark.dns]
+pytestmark = [pytest.mark.dns, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -115,7 +115,8 @@ def test_bad_input_is_refused_and_viewers_see_no_test_form(
         duration_ms=1,
     )
     response = page.goto(tenant_url(live_server, ui_tenant, f"outbound/{theirs.pk}/"))
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
 
     page.context.clear_cookies()
     viewer, _ = make_member(ui_tenant, "viewer")

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -18,6 +19,8 @@ from domains.audit import Actor
 from domains.choices import Feature, OperationKind
 from domains.models import AuditEvent, Membership, Operation, Tenant
 from tests.ui.conftest import MakeMember, check_page, tenant_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def api_status(raw_key: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -12,10 +14,13 @@ from domains import reports
 from domains.choices import AuditAction, OperationKind, OperationState
 from domains.ui.access import Member, tenant_page
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PAGE_SIZE = 50
 
 
-def _any(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _any(choices: list[tuple[str, str]]) -> list[tuple[str, StrOrPromise]]:
     return [("", gettext_lazy("Any")), *choices]
 
 

@@ -87,7 +87,9 @@ def status_report(request: HttpRequest, member: Member, name: str) -> HttpRespon
     unverified domain shows the EG002 document)."""
     domain = domain_of(member, name)
     if domain.is_initial or domain.is_self_service:
-        return _report(request, domain, {}, unavailable=_("DNSSEC and DANE are not offered for this domain."))
+        return _report(
+            request, domain, {}, unavailable=_("DNSSEC and DANE are not offered for this domain.")
+        )
     if not domain.is_verified:
         return _report(request, domain, checks.dnssec_status(member.tenant, domain.name))
     run = checks.latest_run(domain)

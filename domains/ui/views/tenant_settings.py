@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 
 from domains import errors, selectors, services
 from domains.choices import MemberRole
-from domains.models import Membership, TenantAPIKey
+from domains.models import Membership
 from domains.ui.access import Member, tenant_page
-
 
 #: The roles, with the names the pages show.
 ROLES = (
@@ -136,14 +135,19 @@ def change_role(request: HttpRequest, member: Member, membership_id: int) -> Htt
         messages.error(request, _("Choose a role: admin or viewer."))
         return redirect("ui:settings", member.tenant.slug)
     try:
-        services.change_member_role(membership, form.cleaned_data["role"], actor=member.actor)
+        services.change_member_role(
+            membership, form.cleaned_data["role"], actor=member.actor, keep_an_admin=True
+        )
     except errors.ServiceError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(
             request,
             _("%(user)s is now %(role)s.")
-            % {"user": membership.user.get_username(), "role": dict(ROLES)[form.cleaned_data["role"]]},
+            % {
+                "user": membership.user.get_username(),
+                "role": dict(ROLES)[form.cleaned_data["role"]],
+            },
         )
     return redirect("ui:settings", member.tenant.slug)
 
@@ -154,7 +158,7 @@ def remove_member(request: HttpRequest, member: Member, membership_id: int) -> H
     """End a membership (the tenant keeps at least one admin)."""
     membership = _membership(member, membership_id)
     try:
-        services.remove_member(membership, actor=member.actor)
+        services.remove_member(membership, actor=member.actor, keep_an_admin=True)
     except errors.ServiceError as exc:
         messages.error(request, exc.message)
     else:
