@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 from rest_framework.test import APIClient
@@ -204,3 +206,38 @@ def test_operations_and_audit_trail_are_the_tenants_and_filter(
     page.get_by_role("button", name="Filter").click()
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.locator("tbody tr")).to_contain_text("DnssecOperationFailed")
+
+
+def test_the_pages_render_in_traditional_chinese(
+    browser: Any,
+    live_server: Any,
+    ui_tenant: Tenant,
+    make_member: MakeMember,
+) -> None:
+    user, _ = make_member(ui_tenant, "admin")
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 860})
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    try:
+        for path, heading in (
+            ("settings/", "設定"),
+            ("audit/", "作業與稽核"),
+            ("outbound/", "外寄 DANE 測試"),
+        ):
+            page.goto(tenant_url(live_server, ui_tenant, path))
+            expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+            expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+            check_page(page, f"{path.strip('/')}-zh-hant")
+        expect(page.get_by_role("button", name="執行測試")).to_be_visible()
+    finally:
+        context.close()
