@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import translation
 
+from dnsops.checks.catalogue import CATALOGUE, finding
 from dnsops.models import DaneValidation
 from domains import reports, services
 from domains.audit import Actor
 from domains.models import AcceptedDomain, CheckRun, Tenant
+from domains.templatetags.findings import finding_action, finding_message
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +138,37 @@ def test_the_retry_schedule_of_a_deferred_message() -> None:
     )
     assert reports.retry_schedule(validation("pass", "delivered")) is None
     assert reports.retry_schedule(validation("null-mx", "bounced")) is None
+
+
+def test_a_finding_keeps_its_parameters_and_renders_in_the_readers_language() -> None:
+    found = finding("EX007", domain="contoso.example", expected_host="h.mx.provider.test")
+    document = found.to_dict()
+
+    assert document["params"] == {
+        "domain": "contoso.example",
+        "expected_host": "h.mx.provider.test",
+    }
+    assert finding_message(document) == document["message"]
+    with translation.override("zh-hant"):
+        assert (
+            finding_message(document) == "contoso.example 沒有任何 MX 記錄指向 h.mx.provider.test。"
+        )
+        assert "h.mx.provider.test 新增優先順序 20 的 MX 記錄" in finding_action(document)
+        stored_before = {key: value for key, value in document.items() if key != "params"}
+        assert finding_message(stored_before) == document["message"]  # no params: as stored
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_status_code_has_its_texts_in_traditional_chinese(code: str) -> None:
+    spec = CATALOGUE[code]
+    for template in (spec.message, spec.action):
+        with translation.override("zh-hant"):
+            translated = translation.gettext(template)
+        assert translated != template, f"{code}: not translated: {template}"
+        assert fields(translated) == fields(template), code
+        assert code not in translated  # codes are never translated (nor shown in the texts)
+
+
+def fields(template: str) -> set[str]:
+    """The ``str.format`` fields of ``template``."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
