@@ -131,3 +131,15 @@ class IdempotencyKeyReused(ServiceError):
     domain."""
 
     code = "IdempotencyKeyReused"
+
+
+class MemberAlreadyExists(ServiceError):
+    """The user is already a member of the tenant."""
+
+    code = "MemberAlreadyExists"
+
+
+class LastAdminRequired(ServiceError):
+    """The change would leave the tenant without an admin."""
+
+    code = "LastAdminRequired"

@@ -72,6 +72,7 @@ def probe_served_certificates(host: str) -> dict[str, Any]:
                 "Matches": False,
                 "Verdict": "not-tried",
                 "MatchedTlsaRecord": None,
+                "MatchedDepth": None,
                 "Detail": "Not tried within the probe's time and address limits.",
             }
         for session in checked.sessions:
@@ -81,6 +82,7 @@ def probe_served_certificates(host: str) -> dict[str, Any]:
                 "Matches": session.outcome.verdict is Verdict.PASS,
                 "Verdict": session.outcome.verdict.value,
                 "MatchedTlsaRecord": match.record.to_text().lower() if match else None,
+                "MatchedDepth": match.depth if match else None,
                 "Detail": session.outcome.reason,
             }
     addresses = sorted(entries.values(), key=lambda entry: str(entry["Address"]))

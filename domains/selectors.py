@@ -6,7 +6,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from domains.errors import DomainNotFound
-from domains.models import AcceptedDomain, AuditEvent, DaneValidation, Tenant
+from domains.models import (
+    AcceptedDomain,
+    AuditEvent,
+    DaneValidation,
+    Membership,
+    Tenant,
+    TenantAPIKey,
+)
 from domains.names import DomainNameError, parse_domain_name
 
 
@@ -38,3 +45,17 @@ def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:
 def validations_of(tenant: Tenant) -> QuerySet[DaneValidation]:
     """The tenant's stored outbound DANE validations, newest first."""
     return DaneValidation.objects.filter(tenant=tenant)
+
+
+def api_keys_of(tenant: Tenant) -> QuerySet[TenantAPIKey]:
+    """The tenant's API keys (active and revoked), newest first; never their secrets."""
+    return TenantAPIKey.objects.filter(tenant=tenant).order_by("-created")
+
+
+def members_of(tenant: Tenant) -> QuerySet[Membership]:
+    """The tenant's memberships with their users, by user name."""
+    return (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user", "tenant")
+        .order_by("user__username")
+    )

@@ -14,6 +14,7 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +31,8 @@ from domains.errors import (
     DomainReserved,
     DomainVerifiedElsewhere,
     InvalidRequest,
+    LastAdminRequired,
+    MemberAlreadyExists,
     TenantAlreadyExists,
     VerificationRecordNotFound,
     VersionConflict,
@@ -102,10 +105,30 @@ def add_member(
     return membership
 
 
-def change_member_role(membership: Membership, role: str, *, actor: Actor) -> Membership:
-    """Give a member another role in its tenant (no change, no audit event)."""
+def _keep_an_admin(membership: Membership) -> None:
+    """Refuse (LastAdminRequired) when ``membership`` is its tenant's only admin; the
+    tenant's admin memberships stay locked until the caller's transaction ends."""
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(tenant_id=membership.tenant_id, role=MemberRole.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if admins == [membership.pk]:
+        raise LastAdminRequired(
+            f"{membership.user.get_username()} is the only admin of {membership.tenant.slug}: "
+            "make another member an admin first."
+        )
+
+
+def change_member_role(
+    membership: Membership, role: str, *, actor: Actor, keep_an_admin: bool = False
+) -> Membership:
+    """Give a member another role in its tenant (no change, no audit event);
+    ``keep_an_admin`` refuses to demote the tenant's only admin (LastAdminRequired)."""
     new_role = MemberRole(role)
     with transaction.atomic():
+        if keep_an_admin and new_role != MemberRole.ADMIN:
+            _keep_an_admin(membership)
         updated = (
             Membership.objects.filter(pk=membership.pk).exclude(role=new_role).update(role=new_role)
         )
@@ -150,9 +173,42 @@ def provision_member(
     return membership, password
 
 
-def remove_member(membership: Membership, *, actor: Actor) -> None:
-    """End a user's membership of its tenant (their sessions no longer act for it)."""
+def invite_member(
+    tenant: Tenant, username: str, *, role: str, actor: Actor
+) -> tuple[Membership, str | None]:
+    """Make ``username`` a member of ``tenant`` with ``role``, as a tenant admin does it: a
+    new user gets a generated password, returned once; an existing user keeps theirs (a
+    tenant admin never sets the password of someone who may belong to other tenants).
+
+    Raises InvalidRequest for a malformed user name, MemberAlreadyExists for a member.
+    """
+    new_role = MemberRole(role)
+    malformed = InvalidRequest("A user name has 1 to 150 letters, digits and @ . + - _ signs.")
+    if len(username) > 150:
+        raise malformed
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise malformed from exc
+    password: str | None = None
+    try:
+        with transaction.atomic():
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                password = secrets.token_urlsafe(18)
+                user = User.objects.create_user(username=username, password=password)
+            membership = add_member(tenant, user, actor=actor, role=new_role)
+    except IntegrityError as exc:
+        raise MemberAlreadyExists(f"{username} is already a member of {tenant.slug}.") from exc
+    return membership, password
+
+
+def remove_member(membership: Membership, *, actor: Actor, keep_an_admin: bool = False) -> None:
+    """End a user's membership of its tenant (their sessions no longer act for it);
+    ``keep_an_admin`` refuses to remove the tenant's only admin (LastAdminRequired)."""
     with transaction.atomic():
+        if keep_an_admin and membership.role == MemberRole.ADMIN:
+            _keep_an_admin(membership)
         deleted, _ = Membership.objects.filter(pk=membership.pk).delete()
         if deleted:
             record_audit_event(

@@ -36,20 +36,26 @@ class Section(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing a check found: a stable code, what is wrong, and what to change."""
+    """One thing a check found: a stable code, what is wrong, and what to change.
+
+    ``params`` are the values filled into the code's message and action templates (see
+    ``catalogue``), kept so that the texts can be rendered again in another language.
+    """
 
     code: str
     severity: Severity
     message: str
     action: str
+    params: tuple[tuple[str, str], ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        """The finding as JSON: ``{code, severity, message, action}``."""
+    def to_dict(self) -> dict[str, object]:
+        """The finding as JSON: ``{code, severity, message, action, params}``."""
         return {
             "code": self.code,
             "severity": self.severity.value,
             "message": self.message,
             "action": self.action,
+            "params": dict(self.params),
         }
 
 

@@ -18,7 +18,14 @@ from dnsops.checks.findings import Finding, SectionResult
 from dnsops.checks.mta_sts import MtaStsResult, PolicyFetch, evaluate_mta_sts
 from dnsops.checks.mx import ProviderNamespace, dns_mx_findings, evaluate_mx_section
 from dnsops.checks.tlsrpt import TlsRptResult, evaluate_tlsrpt
-from dnsops.dns.types import AddressLookup, LookupStatus, MxLookup, TxtLookup, normalize_host
+from dnsops.dns.types import (
+    AddressLookup,
+    LookupStatus,
+    MxLookup,
+    TxtLookup,
+    normalize_host,
+    printable,
+)
 
 
 class DomainGate(StrEnum):
@@ -63,6 +70,7 @@ class StatusResult:
     mx: SectionResult | None
     mta_sts: MtaStsResult | None
     tlsrpt: TlsRptResult | None
+    mx_records: tuple[str, ...] = ()  # the MX RRset looked at: "<preference> <host>"
 
     @property
     def findings(self) -> list[Finding]:
@@ -90,7 +98,9 @@ class StatusResult:
             else {"Value": self.expected_host, "Preference": 0},
             "DomainValidation": self.domain_section.to_dict(),
             "DnsValidation": dns,
-            "MxValidation": None if self.mx is None else self.mx.to_dict(),
+            "MxValidation": None
+            if self.mx is None
+            else {**self.mx.to_dict(), "Records": list(self.mx_records)},
             "MtaStsValidation": None if self.mta_sts is None else self.mta_sts.to_dict(),
             "TlsRpt": None if self.tlsrpt is None else self.tlsrpt.to_dict(),
         }
@@ -143,5 +153,8 @@ def evaluate(
         ),
         tlsrpt=evaluate_tlsrpt(
             domain, observations.tlsrpt_txt, rua_hint=tlsrpt_rua_hint or f"mailto:tlsrpt@{domain}"
+        ),
+        mx_records=tuple(
+            f"{record.preference} {printable(record.host)}" for record in observations.mx.records
         ),
     )

@@ -7,7 +7,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
-from domains.ui.views import account, commands, domains
+from domains.ui.views import (
+    account,
+    activity,
+    commands,
+    domains,
+    outbound,
+    status,
+    tenant_settings,
+)
 
 app_name = "ui"
 
@@ -83,6 +91,42 @@ TENANT = [
         "t/<slug:slug>/operations/<uuid:operation_id>/progress/",
         commands.operation_progress,
         name="operation_progress",
+    ),
+]
+
+# Pages 5-10: a domain's reports, the outbound test, operations and audit, settings.
+D = "t/<slug:slug>/domains/<str:name>/"
+TENANT += [
+    path(f"{D}status/", status.status_report, name="status"),
+    path(f"{D}status/refresh/", status.status_refresh, name="status_refresh"),
+    path(f"{D}status/runs/<int:run_id>/", status.status_run, name="status_run"),
+    path(f"{D}inbound/", status.inbound_status, name="inbound"),
+    path(f"{D}history/", status.history, name="history"),
+    path("t/<slug:slug>/outbound/", outbound.outbound_index, name="outbound"),
+    path(
+        "t/<slug:slug>/outbound/<uuid:validation_id>/",
+        outbound.outbound_detail,
+        name="outbound_detail",
+    ),
+    path("t/<slug:slug>/operations/", activity.operations, name="operations"),
+    path("t/<slug:slug>/audit/", activity.audit, name="audit"),
+    path("t/<slug:slug>/settings/", tenant_settings.settings_page, name="settings"),
+    path("t/<slug:slug>/settings/keys/", tenant_settings.create_api_key, name="create_api_key"),
+    path(
+        "t/<slug:slug>/settings/keys/<str:prefix>/revoke/",
+        tenant_settings.revoke_api_key,
+        name="revoke_api_key",
+    ),
+    path("t/<slug:slug>/settings/members/", tenant_settings.add_member, name="add_member"),
+    path(
+        "t/<slug:slug>/settings/members/<int:membership_id>/role/",
+        tenant_settings.change_role,
+        name="change_role",
+    ),
+    path(
+        "t/<slug:slug>/settings/members/<int:membership_id>/remove/",
+        tenant_settings.remove_member,
+        name="remove_member",
     ),
 ]
 

@@ -38,7 +38,11 @@ def test_expected_host_alone_at_zero_passes_and_enables(
 
     assert document["Result"] == "Success"
     assert document["ExpectedMxRecord"] == {"Value": host, "Preference": 0}
-    assert document["MxValidation"] == {"Status": "Passed", "Findings": []}
+    assert document["MxValidation"] == {
+        "Status": "Passed",
+        "Findings": [],
+        "Records": [f"0 {host}"],
+    }
     assert document["DnsValidation"]["Status"] == "Passed", document["DnsValidation"]
     assert document["DnsValidation"]["Zone"]["Security"] == "secure"
     assert document["DnsValidation"]["Zone"]["DnskeyPublished"] is True
@@ -144,7 +148,7 @@ def test_a_domain_that_does_not_exist_is_nxdomain(
     document = status(api, name)
 
     assert codes(document["DnsValidation"]) == ["ED002"]
-    assert document["MxValidation"] == {"Status": "NotApplicable", "Findings": []}
+    assert document["MxValidation"] == {"Status": "NotApplicable", "Findings": [], "Records": []}
 
 
 def test_a_bogus_zone_is_servfail_explained_by_the_resolver(

@@ -78,11 +78,15 @@ def test_probe_matches_the_certificate_each_inbound_server_serves(
     assert served.keys() == {good_address, stale_address}
     assert served[good_address]["Matches"] is True
     assert served[good_address]["MatchedTlsaRecord"] == probed["TlsaRecords"][0]
+    assert served[good_address]["MatchedDepth"] == 0  # the server certificate itself
     assert (served[stale_address]["Matches"], served[stale_address]["Verdict"]) == (
         False,
         "tlsa-invalid",
     )
-    assert served[stale_address]["MatchedTlsaRecord"] is None
+    assert (served[stale_address]["MatchedTlsaRecord"], served[stale_address]["MatchedDepth"]) == (
+        None,
+        None,
+    )
 
     out = io.StringIO()
     call_command("get_smtp_dane_inbound_status", domain, tenant=tenant.slug, probe=True, stdout=out)

@@ -52,8 +52,8 @@ def test_section_result_keeps_order_and_serializes():
     assert section.to_dict() == {
         "Status": "Failed",
         "Findings": [
-            {"code": "ES011", "severity": "warning", "message": "m", "action": "a"},
-            {"code": "EX007", "severity": "error", "message": "m", "action": "a"},
+            {"code": "ES011", "severity": "warning", "message": "m", "action": "a", "params": {}},
+            {"code": "EX007", "severity": "error", "message": "m", "action": "a", "params": {}},
         ],
     }
 

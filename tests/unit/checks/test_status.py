@@ -103,7 +103,7 @@ def test_fully_migrated_domain_passes_everything():
                 "EarliestSignatureExpiration": "2025-06-21T12:00:00+00:00",
             },
         },
-        "MxValidation": {"Status": "Passed", "Findings": []},
+        "MxValidation": {"Status": "Passed", "Findings": [], "Records": [f"0 {EXPECTED}"]},
         "MtaStsValidation": {
             "Status": "Passed",
             "Findings": [],
