@@ -110,18 +110,18 @@ REST_FRAMEWORK = {
         "domains.authentication.TenantSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["domains.permissions.IsTenantPrincipal"],
-    "DEFAULT_PARSER_CLASSES": ["domains.api.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["dane_admin.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "domains.api.pagination.BoundedLimitOffsetPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["domains.api.throttling.TenantWorkThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "dane_admin.api.pagination.BoundedLimitOffsetPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["dane_admin.api.throttling.TenantWorkThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "status-refresh": env.str("DANE_RATE_STATUS_REFRESH", default="60/min"),
         "inbound-probe": env.str("DANE_RATE_INBOUND_PROBE", default="12/min"),
         "dane-validation": env.str("DANE_RATE_DANE_VALIDATION", default="60/min"),
     },
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "domains.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "dane_admin.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"

@@ -11,4 +11,4 @@ class DomainsConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the OpenAPI authentication extensions."""
-        from domains.api import schema  # noqa: F401
+        from dane_admin.api import schema  # noqa: F401
