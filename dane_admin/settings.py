@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",  # a request id in every log line and task
     "django.middleware.security.SecurityMiddleware",
+    "dane_admin.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,6 +57,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Database sessions that refuse keys Django never issues (a NUL byte must not reach a query).
+SESSION_ENGINE = "dane_admin.sessions"
 
 ROOT_URLCONF = "dane_admin.urls"
 WSGI_APPLICATION = "dane_admin.wsgi.application"
