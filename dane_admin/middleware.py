@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+from dane_admin.api.errors import api_error, is_api_request
 
 NUL = "\x00"
-
-
-def is_api_request(request: HttpRequest) -> bool:
-    """Whether the request is for the REST API (answers there are JSON)."""
-    return request.path_info.startswith("/api/")
-
-
-def api_error(status: int, code: str, detail: str) -> JsonResponse:
-    """An answer in the API's error shape, for code that runs outside DRF."""
-    return JsonResponse({"code": code, "detail": detail}, status=status)
 
 
 class RefuseNulBytesMiddleware:
