@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from dane_admin.api.fields import JsonStringField
 from domains.models import AcceptedDomain, Operation
 
 
@@ -50,7 +51,7 @@ class DomainSerializer(serializers.ModelSerializer):
 class DomainCreateSerializer(StrictSerializer):
     """Body of ``POST /api/v1/domains/``: the name as the customer writes it."""
 
-    name = serializers.CharField(max_length=1024, trim_whitespace=False)
+    name = JsonStringField(max_length=1024, trim_whitespace=False)
 
 
 class ErrorSerializer(serializers.Serializer):
