@@ -184,7 +184,9 @@ DANE_LEGACY_MX_SUFFIXES = env.list(
 DANE_INITIAL_DOMAIN_SUFFIX = (
     env.str("DANE_INITIAL_DOMAIN_SUFFIX", default="onprovider.test").strip(".").lower()
 )
-DANE_INBOUND_ADDRESSES = env.list("DANE_INBOUND_ADDRESSES", default=["192.0.2.25", "2001:db8::25"])
+# The provider's inbound SMTP servers (the MX hosts' A/AAAA records, what ?probe=true connects
+# to). None by default: no default may make the service connect anywhere unconfigured.
+DANE_INBOUND_ADDRESSES = env.list("DANE_INBOUND_ADDRESSES", default=[])
 DANE_INBOUND_CERTS = env.list("DANE_INBOUND_CERTS", default=[])
 DANE_DNS_BACKEND = env.str("DANE_DNS_BACKEND", default="builtin")
 # The servers a change must be visible on; the builtin driver's default is none (it writes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from dnsops import resolver
@@ -80,10 +81,18 @@ def served_certificates(host: str) -> dict[str, Any]:
     """What each address of the provider's MX ``host`` serves, matched against its TLSA
     records: ``ServedCertificateMatches`` is true only when every address was reached and
     serves a certificate that matches at least one record (an address left untried by the
-    probe's limits is listed as ``not-tried``)."""
+    probe's limits is listed as ``not-tried``). With no DANE_INBOUND_ADDRESSES configured it
+    connects nowhere and says so."""
     from dnsops.dane.services import probe_provider_mx_host
     from dnsops.dane.verdicts import Verdict
 
+    if not settings.DANE_INBOUND_ADDRESSES:
+        return {
+            "ServedCertificateMatches": None,
+            "ServedCertificates": [],
+            "ServedCertificateDetail": "Not probed: the provider's inbound servers are not "
+            "configured (DANE_INBOUND_ADDRESSES is empty).",
+        }
     report = probe_provider_mx_host(host)
     entries: dict[str, dict[str, Any]] = {}
     for checked in report.hosts:

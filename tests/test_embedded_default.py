@@ -60,6 +60,7 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         DANE_DNS_BACKEND="builtin",
         DANE_DNS_SERVERS="",  # nothing loads the zone files on a fresh machine
         DANE_MX_PARENT_MANAGED="0",
+        DANE_INBOUND_ADDRESSES="192.0.2.25",  # the operator's inbound servers (none by default)
     )
     env.pop("SECRET_KEY", None)
     env.pop("DEBUG", None)

@@ -118,3 +118,28 @@ def test_an_address_the_probe_did_not_reach_is_not_a_match(
     verdicts = sorted(entry["Verdict"] for entry in probed["ServedCertificates"])
     assert len(verdicts) == 2
     assert "not-tried" in verdicts
+
+
+def test_with_no_inbound_addresses_configured_the_probe_connects_nowhere(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    servers: LoopbackServers,
+    settings: SettingsWrapper,
+) -> None:
+    registered = self_signed("mx.provider.test")
+    address = next_address()
+    servers.smtp(address, Credentials.of([registered.certificate], registered.key))
+    settings.DANE_INBOUND_ADDRESSES = [address]
+    settings.DANE_INBOUND_SMTP_PORT = servers.port
+    domain = dane_enabled_domain(api, tenant, registered)  # its MX host has the address in DNS
+    url = f"/api/v1/domains/{domain}/smtp-dane-inbound/"
+    assert api.get(url, {"probe": "true"}).json()["ServedCertificateMatches"] is True
+
+    settings.DANE_INBOUND_ADDRESSES = []
+    probed = api.get(url, {"probe": "true"}).json()
+    assert probed["Result"] == "Success"
+    assert (probed["ServedCertificateMatches"], probed["ServedCertificates"]) == (None, [])
+    assert "DANE_INBOUND_ADDRESSES" in probed["ServedCertificateDetail"]
+    assert "not configured" in probed["ServedCertificateDetail"]
