@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from pytest_django.fixtures import Settings as SettingsWrapper
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,3 +37,56 @@ def fresh_settings(expression: str, **env: str) -> str:
 
 def test_no_default_names_an_address_off_the_machine() -> None:
     assert fresh_settings("settings.DANE_INBOUND_ADDRESSES") == "[]"
+
+
+def check_messages(capsys: pytest.CaptureFixture[str]) -> str:
+    """What ``manage.py check`` reports, failing or not."""
+    try:
+        call_command("check")
+    except SystemCheckError as exc:
+        return str(exc)
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "setting", ["DANE_MTA_STS_CA_BUNDLE", "DANE_TSIG_KEY_FILE", "DANE_POWERDNS_API_KEY_FILE"]
+)
+def test_a_setting_naming_a_missing_file_fails_the_start_up_check(
+    settings: SettingsWrapper, capsys: pytest.CaptureFixture[str], tmp_path: Path, setting: str
+) -> None:
+    missing = tmp_path / "nowhere.pem"
+    setattr(settings, setting, str(missing))
+    report = check_messages(capsys)
+    assert "dane_admin.E001" in report
+    assert f"{setting} names '{missing}', which cannot be read" in report
+
+
+def test_an_inbound_certificate_that_is_a_directory_fails_the_check(
+    settings: SettingsWrapper, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    settings.DANE_INBOUND_CERTS = [str(tmp_path)]
+    assert f"DANE_INBOUND_CERTS names '{tmp_path}'" in check_messages(capsys)
+
+
+def test_a_ca_bundle_without_certificates_fails_the_check(
+    settings: SettingsWrapper, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("not a certificate\n")
+    settings.DANE_MTA_STS_CA_BUNDLE = str(bundle)
+    report = check_messages(capsys)
+    assert "dane_admin.E002" in report
+    assert "DANE_MTA_STS_CA_BUNDLE" in report
+
+
+def test_a_backend_without_its_key_file_fails_the_check(
+    settings: SettingsWrapper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.DANE_DNS_BACKEND = "powerdns"
+    settings.DANE_POWERDNS_API_KEY_FILE = ""
+    assert "needs DANE_POWERDNS_API_KEY_FILE" in check_messages(capsys)
+
+
+def test_the_test_stacks_settings_pass_the_check(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("check")  # raises SystemCheckError on any error
+    assert "dane_admin.E" not in capsys.readouterr().err
