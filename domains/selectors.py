@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from dnsops import resolver
 from domains.choices import DaneState
-from domains.errors import DomainNotFound
+from domains.errors import DnsLookupFailed, DomainNotFound
 from domains.models import AcceptedDomain, AuditEvent, Tenant
 from domains.names import DomainNameError, parse_domain_name
 
@@ -37,7 +37,8 @@ def get_domain(tenant: Tenant, name: str) -> AcceptedDomain:
 def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> dict[str, Any]:
     """Get-SmtpDaneInboundStatus: the TLSA records the validating resolver returns for the
     domain's MX host, whether they are DNSSEC-authentic and the expected set, and (``probe``)
-    whether the certificate each of the host's addresses serves matches one of them."""
+    whether the certificate each of the host's addresses serves matches one of them.
+    DnsLookupFailed when the resolver gives no answer (docs/api-errors.md: "we could not look")."""
     from dnsops.inbound_keys import published_tlsa_records
 
     host = domain.dnssec_mx_value
@@ -60,12 +61,10 @@ def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> 
         return {**status, "Result": "Success", "ErrorData": None}
     try:
         answer = resolver.query(f"_25._tcp.{host}", "TLSA")
-    except resolver.ResolverUnavailable as exc:
-        return {
-            **status,
-            "Result": "Error",
-            "ErrorData": {"ErrorCode": "DnsLookupFailed", "ErrorDetails": str(exc)},
-        }
+    except resolver.ResolverUnavailable as exc:  # we could not look: a 503 to retry, as verify
+        raise DnsLookupFailed(
+            f"Could not look up the TLSA records of {host}: {exc} Try again later."
+        ) from exc
     records = sorted(rdata.to_text() for rdata in answer.records)
     status.update(
         TlsaRecords=records,
