@@ -140,7 +140,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["domains.permissions.IsTenantPrincipal"],
     "DEFAULT_PARSER_CLASSES": ["dane_admin.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dane_admin.api.schema.ApiAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "dane_admin.api.pagination.BoundedLimitOffsetPagination",
     "DEFAULT_THROTTLE_CLASSES": ["dane_admin.api.throttling.TenantWorkThrottle"],
     "DEFAULT_THROTTLE_RATES": {

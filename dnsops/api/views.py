@@ -30,6 +30,7 @@ class DaneValidationViewSet(
     """Outbound DANE validations of the caller's tenant (another tenant's are 404)."""
 
     lookup_value_regex = r"[0-9a-fA-F-]{36}"
+    throttled_actions = frozenset({"create"})
 
     def get_queryset(self) -> QuerySet[DaneValidation]:
         """Only the caller's tenant's validations."""

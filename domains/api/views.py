@@ -115,6 +115,7 @@ class DomainViewSet(
     """The caller's tenant's accepted domains (another tenant's domain is always a 404)."""
 
     serializer_class = DomainSerializer
+    throttled_actions = frozenset({"dnssec_status", "smtp_dane_inbound_status"})
     lookup_field = "name"
     lookup_value_regex = DOMAIN_NAME_PATTERN
 
@@ -150,7 +151,13 @@ class DomainViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
-        responses={204: None, 404: ErrorSerializer, 409: ErrorSerializer, 412: ErrorSerializer},
+        responses={
+            204: None,
+            400: OpenApiResponse(ErrorSerializer, 'A malformed If-Match (one ETag, e.g. "3").'),
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+            412: ErrorSerializer,
+        },
     )
     def destroy(self, request: Request, name: str) -> Response:
         """Remove a domain (not the tenant's initial domain)."""
@@ -246,6 +253,7 @@ class DomainViewSet(
         parameters=[DnssecStatusQuerySerializer],
         responses={
             200: OpenApiResponse(dict, "The latest check run (EG002: the domain is unverified)."),
+            400: OpenApiResponse(ErrorSerializer, "refresh is not a boolean."),
             404: OpenApiResponse(ErrorSerializer, "EG001, with the status document."),
             422: ErrorSerializer,
             503: OpenApiResponse(ErrorSerializer, "CheckTimedOut: the refresh did not finish."),
@@ -262,7 +270,17 @@ class DomainViewSet(
 
     @extend_schema(
         parameters=[InboundStatusQuerySerializer],
-        responses={200: dict, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            200: dict,
+            400: OpenApiResponse(ErrorSerializer, "probe is not a boolean."),
+            404: ErrorSerializer,
+            422: OpenApiResponse(
+                ErrorSerializer, "DomainNotSupported: an initial or self-service domain."
+            ),
+            503: OpenApiResponse(
+                ErrorSerializer, "DnsLookupFailed: the resolver did not answer; retry."
+            ),
+        },
     )
     @action(detail=True, methods=["get"], url_path="smtp-dane-inbound")
     def smtp_dane_inbound_status(self, request: Request, name: str) -> Response:
