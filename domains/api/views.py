@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -82,6 +83,68 @@ def command_response(request: Request, outcome: commands.CommandOutcome) -> Resp
     return response
 
 
+DOMAIN_EXAMPLE = {
+    "name": "xn--bcher-kva.example",
+    "display_name": "bücher.example",
+    "is_initial": False,
+    "is_self_service": False,
+    "verified": False,
+    "verified_at": None,
+    "verification_record_name": "xn--bcher-kva.example",
+    "verification_record": "dane-admin-verification=3q2-7w9FJbY0kq1l0yq0b8mQ5oXo7K2c",
+    "version": 1,
+    "created_at": "2026-12-01T09:30:00Z",
+}
+OPERATION_EXAMPLE = {
+    "id": "7f0c3f1e-5d0a-4c55-9a43-6b3c1d2e9f10",
+    "kind": "enable_dnssec",
+    "domain": "contoso.example",
+    "state": "pending",
+    "steps": [],
+    "attempts": 0,
+    "next_attempt_at": "2026-12-01T09:30:00Z",
+    "actor": "api-key:AbCd1234",
+    "created_at": "2026-12-01T09:30:00Z",
+    "updated_at": "2026-12-01T09:30:00Z",
+    "finished_at": None,
+    "result": None,
+    "error": None,
+}
+EXAMPLES = [
+    OpenApiExample("Add a domain", value={"name": "bücher.example"}, request_only=True),
+    OpenApiExample(
+        "The added domain", value=DOMAIN_EXAMPLE, response_only=True, status_codes=[201]
+    ),
+    OpenApiExample(
+        "A name that is not a domain",
+        value={
+            "code": "InvalidRequest",
+            "detail": "The request is invalid.",
+            "errors": {"name": ["Not a valid string."]},
+        },
+        response_only=True,
+        status_codes=[400],
+    ),
+]
+COMMAND_EXAMPLES = [
+    OpenApiExample("Accepted", value=OPERATION_EXAMPLE, response_only=True, status_codes=[202]),
+    OpenApiExample(
+        "Not verified",
+        value={
+            "code": "DomainNotFound",
+            "detail": "contoso.example is not verified yet: publish its verification TXT "
+            "record and verify it.",
+            "Result": "Error",
+            "ErrorData": {
+                "ErrorCode": "DomainNotFound",
+                "ErrorDetails": "contoso.example is not verified yet.",
+            },
+        },
+        response_only=True,
+        status_codes=[404],
+    ),
+]
+
 COMMAND_RESPONSES = {
     200: OpenApiResponse(OperationSerializer, "Already in place: a finished operation."),
     202: OpenApiResponse(OperationSerializer, "Accepted; follow Location."),
@@ -130,6 +193,7 @@ class DomainViewSet(
     @extend_schema(
         request=DomainCreateSerializer,
         responses={201: DomainSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+        examples=EXAMPLES,
     )
     def create(self, request: Request) -> Response:
         """Add a domain; publish its ``verification_record`` as TXT, then call verify."""
@@ -200,6 +264,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="dnssec/enable")
     def enable_dnssec(self, request: Request, name: str) -> Response:
@@ -210,6 +275,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="dnssec/disable")
     def disable_dnssec(self, request: Request, name: str) -> Response:
@@ -220,6 +286,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/enable")
     def enable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
@@ -230,6 +297,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/disable")
     def disable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
