@@ -203,7 +203,7 @@ def run_document(run: CheckRun) -> dict[str, Any]:
         "Result": "Success",
         **run.result,
         "CheckRun": {
-            "Id": run.pk,
+            "Id": str(run.public_id),
             "Trigger": run.trigger,
             "StartedAt": run.started_at.isoformat(),
             "FinishedAt": run.finished_at.isoformat(),
