@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from dane_admin.api.fields import JsonStringField
 from domains.models import AcceptedDomain, Operation
+from domains.names import lookalike_warning
 
 
 class StrictSerializer(serializers.Serializer):
@@ -30,12 +31,17 @@ class DomainSerializer(serializers.ModelSerializer):
     verified = serializers.BooleanField(source="is_verified", read_only=True)
     verification_record = serializers.CharField(read_only=True)
     verification_record_name = serializers.CharField(source="name", read_only=True)
+    lookalike = serializers.SerializerMethodField(
+        help_text="mixed-script or whole-script-confusable when display_name may imitate "
+        "another name (UTS #39); name is the A-label to compare. Null otherwise."
+    )
 
     class Meta:
         model = AcceptedDomain
         fields = (
             "name",
             "display_name",
+            "lookalike",
             "is_initial",
             "is_self_service",
             "verified",
@@ -46,6 +52,10 @@ class DomainSerializer(serializers.ModelSerializer):
             "created_at",
         )
         read_only_fields = fields
+
+    def get_lookalike(self, domain: AcceptedDomain) -> str | None:
+        """The look-alike warning of the domain's Unicode form, if any."""
+        return lookalike_warning(domain.display_name)
 
 
 class DomainCreateSerializer(StrictSerializer):
