@@ -301,6 +301,7 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
 
 CHECK_RUN_COLUMNS = (
     "domain_id",
+    "public_id",
     "trigger",
     "started_at",
     "finished_at",
@@ -326,6 +327,7 @@ def insert_check_runs(runs: list[CheckRun]) -> None:
             copy.write_row(
                 (
                     run.domain_id,
+                    run.public_id,
                     run.trigger,
                     run.started_at,
                     run.finished_at,
