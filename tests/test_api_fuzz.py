@@ -104,7 +104,8 @@ def test_generated_requests_get_only_documented_answers(
         ("/api/v1/dane-validations/{id}/", "get", {"401", "404", "406"}),
         ("/api/v1/dane-validations/", "post", {"400", "401", "413", "415", "429"}),
         ("/api/v1/domains/", "post", {"400", "401", "409", "413", "415"}),
-        ("/api/v1/domains/", "get", {"401", "406"}),
+        ("/api/v1/domains/", "get", {"400", "401", "406"}),
+        ("/api/v1/dane-validations/", "get", {"400", "401", "406"}),
     ],
 )
 def test_the_openapi_document_lists_the_error_answers(

@@ -42,7 +42,8 @@ class TenantSessionScheme(OpenApiAuthenticationExtension):
 
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema, with the error answers every operation can give documented
-    on each (in the API's error shape): 401 without a valid key, 406 for an Accept the API
+    on each (in the API's error shape): 400 for a malformed request (a NUL byte in the URL is
+    refused before any view), 401 without a valid key, 406 for an Accept the API
     cannot serve, 404 where the path names an object, 400/413/415 where a body is read, 429
     where the view rate-limits the action."""
 
@@ -62,13 +63,14 @@ class ApiAutoSchema(AutoSchema):
     def shared_error_answers(self) -> dict[str, str]:
         """Status code -> description of the errors this operation shares with others."""
         answers = {
+            "400": "A malformed request, e.g. a NUL byte in the URL (InvalidRequest).",
             "401": "No valid API key or session (not_authenticated / authentication_failed).",
             "406": "Accept names no media type the API serves (not_acceptable).",
         }
         if "{" in self.path:
             answers["404"] = "Not one of your tenant's objects, or not an id of this route."
         if self.method in ("POST", "PUT", "PATCH"):
-            answers["400"] = "A malformed body or header (InvalidRequest)."
+            answers["400"] = "A malformed body, header or URL (InvalidRequest)."
             answers["413"] = "The body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE (RequestTooLarge)."
             answers["415"] = "The body is not application/json in UTF-8 (unsupported_media_type)."
         action = getattr(self.view, "action", None)
