@@ -31,7 +31,31 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+# HTTPS: secure by default outside DEBUG (cookies only over HTTPS, HSTS, http redirected).
+# Behind a TLS-terminating proxy, SECURE_PROXY_SSL_HEADER names its header, e.g.
+# "HTTP_X_FORWARDED_PROTO,https". deploy/run and the test stack serve plain http on loopback
+# and say so by setting the insecure values explicitly.
+SECURE_BY_DEFAULT = not DEBUG
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_BY_DEFAULT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_BY_DEFAULT)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SECURE_BY_DEFAULT)
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if SECURE_BY_DEFAULT else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_BY_DEFAULT
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        'SECURE_PROXY_SSL_HEADER is "HEADER,value", e.g. HTTP_X_FORWARDED_PROTO,https.'
+    )
+SECURE_PROXY_SSL_HEADER = (
+    (_proxy_ssl_header[0], _proxy_ssl_header[1]) if _proxy_ssl_header else None
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +80,7 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",  # a request id in every log line and task
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files without a separate server
+    "dane_admin.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # Accept-Language, then the user's choice
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +97,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses while a sign-in is locked out
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Database sessions that refuse keys Django never issues (a NUL byte must not reach a query).
+SESSION_ENGINE = "dane_admin.sessions"
 
 ROOT_URLCONF = "dane_admin.urls"
 WSGI_APPLICATION = "dane_admin.wsgi.application"
@@ -129,15 +157,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True  # also without collectstatic (tests, a fresh checkout)
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# The web UI: session sign-in, its cookies, throttled failures, mail for password resets.
+# The web UI: session sign-in, its cookies (Secure: see above), throttled failures, mail for
+# password resets.
 LOGIN_URL = "ui:login"
 LOGIN_REDIRECT_URL = "ui:home"
 LOGOUT_REDIRECT_URL = "ui:login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -179,18 +206,18 @@ REST_FRAMEWORK = {
         "domains.authentication.TenantSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["domains.permissions.IsTenantPrincipal"],
-    "DEFAULT_PARSER_CLASSES": ["domains.api.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["dane_admin.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "domains.api.pagination.BoundedLimitOffsetPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["domains.api.throttling.TenantWorkThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "dane_admin.api.schema.ApiAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "dane_admin.api.pagination.BoundedLimitOffsetPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["dane_admin.api.throttling.TenantWorkThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "status-refresh": env.str("DANE_RATE_STATUS_REFRESH", default="60/min"),
         "inbound-probe": env.str("DANE_RATE_INBOUND_PROBE", default="12/min"),
         "dane-validation": env.str("DANE_RATE_DANE_VALIDATION", default="60/min"),
     },
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "domains.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "dane_admin.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
@@ -251,7 +278,9 @@ DANE_LEGACY_MX_SUFFIXES = env.list(
 DANE_INITIAL_DOMAIN_SUFFIX = (
     env.str("DANE_INITIAL_DOMAIN_SUFFIX", default="onprovider.test").strip(".").lower()
 )
-DANE_INBOUND_ADDRESSES = env.list("DANE_INBOUND_ADDRESSES", default=["192.0.2.25", "2001:db8::25"])
+# The provider's inbound SMTP servers (the MX hosts' A/AAAA records, what ?probe=true connects
+# to). None by default: no default may make the service connect anywhere unconfigured.
+DANE_INBOUND_ADDRESSES = env.list("DANE_INBOUND_ADDRESSES", default=[])
 DANE_INBOUND_CERTS = env.list("DANE_INBOUND_CERTS", default=[])
 DANE_DNS_BACKEND = env.str("DANE_DNS_BACKEND", default="builtin")
 # The servers a change must be visible on; the builtin driver's default is none (it writes

@@ -7,6 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dane_admin.health import healthz, readyz
 
+# Under /api/ these answer in the API's JSON error shape; elsewhere they are Django's pages.
+handler400 = "dane_admin.api.errors.bad_request"
+handler403 = "dane_admin.api.errors.permission_denied"
+handler404 = "dane_admin.api.errors.page_not_found"
+handler500 = "dane_admin.api.errors.server_error"
+
 urlpatterns = [
     path("api/v1/", include("domains.api.urls")),
     path("tlsrpt/", include("domains.tlsrpt.urls")),

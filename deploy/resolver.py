@@ -8,6 +8,9 @@
 ``deploy/run`` starts it when ``DANE_RESOLVER`` is not set, so ownership verification and the
 status checks work on a fresh machine; the real stack runs its own (``deploy/stack.py``).
 Data under ``var/resolver/`` (``DANE_RESOLVER_DIR``), loopback only. Standard library only.
+``DANE_RESOLVER_OFFLINE=1`` starts it with every upstream address forbidden (its own
+configuration otherwise): the test suite checks it that way, never sending a packet off
+loopback (Unbound would otherwise probe the root for its trust anchor at start-up).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from stack import HOST, ROOT, log, read_pid, run, stop_pid, wait_until
 BASE = Path(os.environ.get("DANE_RESOLVER_DIR", ROOT / "var" / "resolver"))
 PIDFILE = BASE / "unbound.pid"
 ROOT_KEY = Path("/usr/share/dns/root.key")  # package dns-root-data (a dependency of unbound)
+OFFLINE = os.environ.get("DANE_RESOLVER_OFFLINE", "") == "1"
 
 
 def conf(port: int) -> Path:
@@ -33,6 +37,9 @@ def conf(port: int) -> Path:
     if not anchor.exists():  # Unbound keeps it current itself (RFC 5011)
         shutil.copyfile(ROOT_KEY, anchor)
     path = BASE / "unbound.conf"
+    offline = (
+        "    do-not-query-address: 0.0.0.0/0\n    do-not-query-address: ::/0\n" if OFFLINE else ""
+    )
     path.write_text(f"""server:
     interface: {HOST}@{port}
     port: {port}
@@ -48,7 +55,7 @@ def conf(port: int) -> Path:
     auto-trust-anchor-file: "{anchor}"
     ede: yes
     val-log-level: 1
-remote-control:
+{offline}remote-control:
     control-enable: no
 """)
     return path

@@ -8,7 +8,8 @@
 Data lives under ``var/stack/`` (PostgreSQL falls back to a directory under /tmp when the
 checkout is not reachable by the ``postgres`` user that root must run it as). Every server
 listens on 127.0.0.1 only. ``up`` writes ``var/stack/stack.env`` with DATABASE_URL,
-CELERY_BROKER_URL, DANE_RESOLVER, DANE_DNS_SERVERS and DANE_TSIG_KEY_FILE.
+CELERY_BROKER_URL, DANE_RESOLVER, DANE_DNS_SERVERS, DANE_TSIG_KEY_FILE and the inbound
+addresses (loopback).
 
 The DNS part is the test network: Knot DNS serving the DNSSEC-signed top zone ``test.``
 (ECDSA P-256, automatic signing, RFC 2136 updates with TSIG) and Unbound validating with
@@ -449,6 +450,9 @@ def unbound_conf(
 ) -> Path:
     """Write ``<name>/unbound.conf``: validating, trusting only the test network's top zone.
 
+    It never recurses off loopback: every name outside the top zone is REFUSED locally (and
+    ``.`` is forwarded to the test Knot, which refuses it too, so nothing reaches the roots).
+
     ``test_caching`` keeps negative answers one second, so a test that adds a record it has
     just found missing sees it at once; off, the resolver caches as in production (what the
     benchmarks measure against).
@@ -469,7 +473,8 @@ def unbound_conf(
     use-syslog: no
     verbosity: 1
     do-not-query-localhost: no
-    local-zone: "{TOP_ZONE}" nodefault
+    local-zone: "." refuse
+    local-zone: "{TOP_ZONE}" transparent
     access-control: 127.0.0.0/8 allow
     module-config: "validator iterator"
     trust-anchor: "{trust_anchor}"
@@ -486,6 +491,9 @@ def unbound_conf(
     num-queries-per-thread: 2048
 forward-zone:
     name: "{TOP_ZONE}"
+    forward-addr: {HOST}@{KNOT_PORT}
+forward-zone:
+    name: "."
     forward-addr: {HOST}@{KNOT_PORT}
 remote-control:
     control-enable: no
@@ -597,6 +605,13 @@ def env_lines() -> list[str]:
         f"DANE_LEGACY_MX_SUFFIXES={LEGACY_MX_SUFFIX.rstrip('.')}",
         "DANE_DNS_BACKEND=rfc2136",
         "DANE_MX_PARENT_MANAGED=1",
+        # Plain http on loopback: the HTTPS-only defaults of DEBUG=0 are switched off.
+        "SECURE_SSL_REDIRECT=0",
+        "SESSION_COOKIE_SECURE=0",
+        "CSRF_COOKIE_SECURE=0",
+        "SECURE_HSTS_SECONDS=0",
+        # The MX hosts' A/AAAA records; loopback, so an inbound probe never leaves the machine.
+        "DANE_INBOUND_ADDRESSES=127.0.0.25,::1",
         f"DANE_KNOT_CONTROL_SOCKET={knot_socket()}",
         # The stack's own ports: a test that restarts one of its servers restarts it here.
         f"DANE_STACK_PG_PORT={PG_PORT}",

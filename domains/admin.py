@@ -17,6 +17,7 @@ from domains import services
 from domains.audit import Actor
 from domains.choices import MemberRole
 from domains.models import AcceptedDomain, AuditEvent, Membership, Tenant, TenantAPIKey
+from domains.names import lookalike_warning
 
 
 def admin_actor(request: HttpRequest) -> Actor:
@@ -116,10 +117,23 @@ class TenantAPIKeyAdmin(ServiceLayerOnlyAdmin):
 class AcceptedDomainAdmin(ServiceLayerOnlyAdmin):
     """Accepted domains; changes go through the API, the UI or the management commands."""
 
-    list_display = ("name", "tenant", "dnssec_state", "dane_state", "verified_at")
+    list_display = (
+        "name",
+        "display_name",
+        "lookalike",
+        "tenant",
+        "dnssec_state",
+        "dane_state",
+        "verified_at",
+    )
     list_filter = ("dnssec_state", "dane_state", "is_initial", "is_self_service")
     search_fields = ("name", "tenant__slug")
     exclude = ("verification_token",)
+
+    @admin.display(description="look-alike")
+    def lookalike(self, domain: AcceptedDomain) -> str:
+        """The UTS #39 warning of the Unicode name (shown beside the A-label), or nothing."""
+        return lookalike_warning(domain.display_name) or ""
 
 
 @admin.register(AuditEvent)

@@ -38,7 +38,7 @@ class TenantApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme.lower() != API_KEY_SCHEME.lower():  # auth schemes are case-insensitive
             return None
         raw_key = raw_key.strip()
-        if not raw_key or len(raw_key) > 200:
+        if not raw_key or len(raw_key) > 200 or not raw_key.isascii() or not raw_key.isprintable():
             raise exceptions.AuthenticationFailed("Invalid API key.")
         try:
             api_key = cast(TenantAPIKey, TenantAPIKey.objects.get_from_key(raw_key))

@@ -208,7 +208,7 @@ def run_document(run: CheckRun) -> dict[str, Any]:
         "Result": "Success",
         **run.result,
         "CheckRun": {
-            "Id": run.pk,
+            "Id": str(run.public_id),
             "Trigger": run.trigger,
             "StartedAt": run.started_at.isoformat(),
             "FinishedAt": run.finished_at.isoformat(),
@@ -291,6 +291,7 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
 
 CHECK_RUN_COLUMNS = (
     "domain_id",
+    "public_id",
     "trigger",
     "started_at",
     "finished_at",
@@ -316,6 +317,7 @@ def insert_check_runs(runs: list[CheckRun]) -> None:
             copy.write_row(
                 (
                     run.domain_id,
+                    run.public_id,
                     run.trigger,
                     run.started_at,
                     run.finished_at,

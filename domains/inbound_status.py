@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from django.conf import settings
+
 from dnsops.dane.analyzer import validate_host
 from dnsops.dane.config import inbound_probe_config
 from dnsops.dane.verdicts import Verdict
 from dnsops.dns import resolver
 from domains import publishing
 from domains.choices import DaneState
+from domains.errors import DnsLookupFailed
 from domains.inbound_keys import published_tlsa_records
 from domains.models import AcceptedDomain
 
@@ -20,7 +23,8 @@ from domains.models import AcceptedDomain
 def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> dict[str, Any]:
     """Get-SmtpDaneInboundStatus: the TLSA records the validating resolver returns for the
     domain's MX host, whether they are DNSSEC-authentic and the expected set, and (``probe``)
-    whether the certificate each of the host's addresses serves matches one of them."""
+    whether the certificate each of the host's addresses serves matches one of them.
+    DnsLookupFailed when the resolver gives no answer (docs/api-errors.md: "we could not look")."""
     host = domain.dnssec_mx_value
     status: dict[str, Any] = {
         "DomainName": domain.name,
@@ -41,12 +45,10 @@ def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> 
         return {**status, "Result": "Success", "ErrorData": None}
     try:
         answer = resolver.query(publishing.tlsa_owner_of(host), "TLSA")
-    except resolver.ResolverUnavailable as exc:
-        return {
-            **status,
-            "Result": "Error",
-            "ErrorData": {"ErrorCode": "DnsLookupFailed", "ErrorDetails": str(exc)},
-        }
+    except resolver.ResolverUnavailable as exc:  # we could not look: a 503 to retry, as verify
+        raise DnsLookupFailed(
+            f"Could not look up the TLSA records of {host}: {exc} Try again later."
+        ) from exc
     records = sorted(rdata.to_text() for rdata in answer.records)
     status.update(
         TlsaRecords=records,
@@ -62,7 +64,15 @@ def probe_served_certificates(host: str) -> dict[str, Any]:
     """What each address of the provider's MX ``host`` serves, matched against its TLSA
     records: ``ServedCertificateMatches`` is true only when every address was reached and
     serves a certificate that matches at least one record (an address left untried by the
-    probe's limits is listed as ``not-tried``)."""
+    probe's limits is listed as ``not-tried``). With no DANE_INBOUND_ADDRESSES configured it
+    connects nowhere and says so."""
+    if not settings.DANE_INBOUND_ADDRESSES:
+        return {
+            "ServedCertificateMatches": None,
+            "ServedCertificates": [],
+            "ServedCertificateDetail": "Not probed: the provider's inbound servers are not "
+            "configured (DANE_INBOUND_ADDRESSES is empty).",
+        }
     report = asyncio.run(validate_host(host, inbound_probe_config()))
     entries: dict[str, dict[str, Any]] = {}
     for checked in report.hosts:

@@ -182,6 +182,8 @@ class CheckRun(models.Model):
         REFRESH = "refresh", "Asked for (?refresh=true, first request, management command)"
 
     domain = models.ForeignKey(AcceptedDomain, on_delete=models.CASCADE, related_name="check_runs")
+    # The id the API shows: opaque, so a tenant cannot read the service-wide check rate from it.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()

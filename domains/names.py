@@ -134,3 +134,37 @@ def _check_bidi_domain(ulabel: str) -> None:
             raise DomainNameError(
                 f"Not a valid internationalized domain name (right-to-left rules): {exc}."
             ) from exc
+
+
+# Script sets a single label may mix (UTS #39 "highly restrictive"): Japanese, Chinese and
+# Korean writing combine Han with their own scripts, and Latin may join any of them.
+ALLOWED_SCRIPT_MIXES = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+
+
+def lookalike_warning(unicode_name: str) -> str | None:
+    """Why a name may imitate another (UTS #39, with confusable-homoglyphs' Unicode data):
+    ``"mixed-script"`` when a label mixes scripts (``paypal`` with a Cyrillic a, U+0430),
+    ``"whole-script-confusable"`` when a label in another script reads as Latin letters
+    (``scope`` written all in Cyrillic), None otherwise. Such names are accepted (ownership
+    verification protects the tenant); this only flags them."""
+    from confusable_homoglyphs import categories, confusables  # type: ignore[import-untyped]
+
+    for label in unicode_name.split("."):
+        scripts = {categories.alias(char) for char in label} - {"COMMON", "INHERITED"}
+        if len(scripts) > 1 and not any(scripts <= mix for mix in ALLOWED_SCRIPT_MIXES):
+            return "mixed-script"
+        letters = [char for char in label if char.isalpha()]
+        if (
+            scripts
+            and scripts != {"LATIN"}
+            and letters
+            and all(
+                confusables.is_confusable(char, preferred_aliases=["latin"]) for char in letters
+            )
+        ):
+            return "whole-script-confusable"
+    return None

@@ -9,6 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.utils import timezone
 
 from dnsops.choices import InboundKeyState
@@ -17,6 +18,14 @@ from domains import services
 from domains.audit import Actor
 from domains.inbound_keys import register_certificate
 from domains.models import AcceptedDomain, Tenant
+
+
+def inbound_addresses(version: int) -> list[str]:
+    """The provider's inbound addresses of one IP version (what an MX host's A/AAAA hold; the
+    test stack's stack.env names one of each)."""
+    addresses = [a for a in settings.DANE_INBOUND_ADDRESSES if (":" in a) == (version == 6)]
+    assert addresses, f"DANE_INBOUND_ADDRESSES names no IPv{version} address"
+    return addresses
 
 
 def make_verified_domain(tenant: Tenant) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import dns.exception
 import dns.message
 import dns.query
+import dns.rcode
 import pytest
 
 from tests.dnsnet import DnsTestNetwork
@@ -61,6 +62,7 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         DANE_DNS_BACKEND="builtin",
         DANE_DNS_SERVERS="",  # nothing loads the zone files on a fresh machine
         DANE_MX_PARENT_MANAGED="0",
+        DANE_INBOUND_ADDRESSES="192.0.2.25",  # the operator's inbound servers (none by default)
     )
     env.pop("SECRET_KEY", None)
     env.pop("DEBUG", None)
@@ -183,7 +185,11 @@ def test_the_run_command_starts_a_validating_resolver_of_its_own(tmp_path: Path)
     validating from the root with the IANA trust anchor, stopped with the service."""
     port = free_port()
     script = [sys.executable, str(ROOT / "deploy" / "resolver.py")]
-    env = {**os.environ, "DANE_RESOLVER_DIR": str(tmp_path)}  # never a developer's resolver
+    env = {
+        **os.environ,
+        "DANE_RESOLVER_DIR": str(tmp_path),  # never a developer's resolver
+        "DANE_RESOLVER_OFFLINE": "1",  # no packet off loopback (not even the root key probe)
+    }
     subprocess.run([*script, "up", str(port)], env=env, check=True, timeout=60, capture_output=True)
     try:
         query = dns.message.make_query("localhost.", "A")
@@ -193,6 +199,14 @@ def test_the_run_command_starts_a_validating_resolver_of_its_own(tmp_path: Path)
         assert f"interface: 127.0.0.1@{port}" in conf
         assert 'module-config: "validator iterator"' in conf
         assert "20326" in (tmp_path / "root.key").read_text()  # the root's KSK-2017
+        assert "do-not-query-address: 0.0.0.0/0" in conf
+        assert "do-not-query-address: ::/0" in conf
+        started = time.monotonic()
+        outside = dns.query.udp(
+            dns.message.make_query("example.com.", "A"), "127.0.0.1", port=port, timeout=5
+        )
+        assert outside.rcode() == dns.rcode.SERVFAIL  # it may not ask anyone
+        assert time.monotonic() - started < 2
     finally:
         subprocess.run([*script, "down"], env=env, check=True, timeout=60, capture_output=True)
     with pytest.raises(dns.exception.Timeout):

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from domains.api.throttling import TenantWorkThrottle
+from dane_admin.api.throttling import TenantWorkThrottle
 
 pytestmark = pytest.mark.django_db
 

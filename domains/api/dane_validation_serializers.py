@@ -3,34 +3,13 @@ values of the wrong JSON type."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
+from dane_admin.api.fields import JsonIntegerField, JsonStringField
 from dnsops.dane.config import port_choice_allowed
 from domains.api.serializers import StrictSerializer
 from domains.models import DaneValidation
 from domains.names import DomainNameError, parse_domain_name
-
-
-class JsonStringField(serializers.CharField):
-    """A JSON string, and only a string (a number is not turned into one)."""
-
-    def to_internal_value(self, data: Any) -> str:
-        """Refuse anything but a string."""
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
-
-
-class JsonIntegerField(serializers.IntegerField):
-    """A JSON integer, and only an integer (no string, float or boolean)."""
-
-    def to_internal_value(self, data: Any) -> int:
-        """Refuse anything but an integer."""
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return int(super().to_internal_value(data))
 
 
 class DaneValidationRequestSerializer(StrictSerializer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -30,6 +30,7 @@ class DaneValidationViewSet(
     """Outbound DANE validations of the caller's tenant (another tenant's are 404)."""
 
     lookup_value_regex = r"[0-9a-fA-F-]{36}"
+    throttled_actions = frozenset({"create"})
 
     def get_queryset(self) -> QuerySet[DaneValidation]:
         """Only the caller's tenant's validations."""
@@ -55,6 +56,11 @@ class DaneValidationViewSet(
     @extend_schema(
         request=DaneValidationRequestSerializer,
         responses={201: DaneValidationSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Validate a destination", value={"domain": "contoso.example"}, request_only=True
+            )
+        ],
     )
     def create(self, request: Request) -> Response:
         """Validate outbound DANE (RFC 7672) for ``domain`` now; the stored result."""

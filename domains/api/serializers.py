@@ -6,7 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from dane_admin.api.fields import JsonStringField
 from domains.models import AcceptedDomain, Operation
+from domains.names import lookalike_warning
 from domains.tlsrpt import services as tlsrpt_services
 
 
@@ -33,12 +35,17 @@ class DomainSerializer(serializers.ModelSerializer):
     tlsrpt_record = serializers.SerializerMethodField(
         help_text="The TXT value to publish at _smtp._tls.<name> for TLS-RPT reports."
     )
+    lookalike = serializers.SerializerMethodField(
+        help_text="mixed-script or whole-script-confusable when display_name may imitate "
+        "another name (UTS #39); name is the A-label to compare. Null otherwise."
+    )
 
     class Meta:
         model = AcceptedDomain
         fields = (
             "name",
             "display_name",
+            "lookalike",
             "is_initial",
             "is_self_service",
             "verified",
@@ -55,11 +62,15 @@ class DomainSerializer(serializers.ModelSerializer):
         """``v=TLSRPTv1; rua=https://<public host>/tlsrpt/<token>/``."""
         return tlsrpt_services.tlsrpt_record(domain)
 
+    def get_lookalike(self, domain: AcceptedDomain) -> str | None:
+        """The look-alike warning of the domain's Unicode form, if any."""
+        return lookalike_warning(domain.display_name)
+
 
 class DomainCreateSerializer(StrictSerializer):
     """Body of ``POST /api/v1/domains/``: the name as the customer writes it."""
 
-    name = serializers.CharField(max_length=1024, trim_whitespace=False)
+    name = JsonStringField(max_length=1024, trim_whitespace=False)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -84,6 +85,68 @@ def command_response(request: Request, outcome: CommandOutcome) -> Response:
     return response
 
 
+DOMAIN_EXAMPLE = {
+    "name": "xn--bcher-kva.example",
+    "display_name": "bücher.example",
+    "is_initial": False,
+    "is_self_service": False,
+    "verified": False,
+    "verified_at": None,
+    "verification_record_name": "xn--bcher-kva.example",
+    "verification_record": "dane-admin-verification=3q2-7w9FJbY0kq1l0yq0b8mQ5oXo7K2c",
+    "version": 1,
+    "created_at": "2026-12-01T09:30:00Z",
+}
+OPERATION_EXAMPLE = {
+    "id": "7f0c3f1e-5d0a-4c55-9a43-6b3c1d2e9f10",
+    "kind": "enable_dnssec",
+    "domain": "contoso.example",
+    "state": "pending",
+    "steps": [],
+    "attempts": 0,
+    "next_attempt_at": "2026-12-01T09:30:00Z",
+    "actor": "api-key:AbCd1234",
+    "created_at": "2026-12-01T09:30:00Z",
+    "updated_at": "2026-12-01T09:30:00Z",
+    "finished_at": None,
+    "result": None,
+    "error": None,
+}
+EXAMPLES = [
+    OpenApiExample("Add a domain", value={"name": "bücher.example"}, request_only=True),
+    OpenApiExample(
+        "The added domain", value=DOMAIN_EXAMPLE, response_only=True, status_codes=[201]
+    ),
+    OpenApiExample(
+        "A name that is not a domain",
+        value={
+            "code": "InvalidRequest",
+            "detail": "The request is invalid.",
+            "errors": {"name": ["Not a valid string."]},
+        },
+        response_only=True,
+        status_codes=[400],
+    ),
+]
+COMMAND_EXAMPLES = [
+    OpenApiExample("Accepted", value=OPERATION_EXAMPLE, response_only=True, status_codes=[202]),
+    OpenApiExample(
+        "Not verified",
+        value={
+            "code": "DomainNotFound",
+            "detail": "contoso.example is not verified yet: publish its verification TXT "
+            "record and verify it.",
+            "Result": "Error",
+            "ErrorData": {
+                "ErrorCode": "DomainNotFound",
+                "ErrorDetails": "contoso.example is not verified yet.",
+            },
+        },
+        response_only=True,
+        status_codes=[404],
+    ),
+]
+
 COMMAND_RESPONSES = {
     200: OpenApiResponse(OperationSerializer, "Already in place: a finished operation."),
     202: OpenApiResponse(OperationSerializer, "Accepted; follow Location."),
@@ -117,6 +180,7 @@ class DomainViewSet(
     """The caller's tenant's accepted domains (another tenant's domain is always a 404)."""
 
     serializer_class = DomainSerializer
+    throttled_actions = frozenset({"dnssec_status", "smtp_dane_inbound_status"})
     lookup_field = "name"
     lookup_value_regex = DOMAIN_NAME_PATTERN
 
@@ -131,6 +195,7 @@ class DomainViewSet(
     @extend_schema(
         request=DomainCreateSerializer,
         responses={201: DomainSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+        examples=EXAMPLES,
     )
     def create(self, request: Request) -> Response:
         """Add a domain; publish its ``verification_record`` as TXT, then call verify."""
@@ -152,7 +217,13 @@ class DomainViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
-        responses={204: None, 404: ErrorSerializer, 409: ErrorSerializer, 412: ErrorSerializer},
+        responses={
+            204: None,
+            400: OpenApiResponse(ErrorSerializer, 'A malformed If-Match (one ETag, e.g. "3").'),
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+            412: ErrorSerializer,
+        },
     )
     def destroy(self, request: Request, name: str) -> Response:
         """Remove a domain (not the tenant's initial domain)."""
@@ -195,6 +266,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="dnssec/enable")
     def enable_dnssec(self, request: Request, name: str) -> Response:
@@ -205,6 +277,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="dnssec/disable")
     def disable_dnssec(self, request: Request, name: str) -> Response:
@@ -215,6 +288,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/enable")
     def enable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
@@ -225,6 +299,7 @@ class DomainViewSet(
         request=None,
         parameters=[IDEMPOTENCY_HEADER, LOCATION_HEADER],
         responses=COMMAND_RESPONSES,
+        examples=COMMAND_EXAMPLES,
     )
     @action(detail=True, methods=["post"], url_path="smtp-dane-inbound/disable")
     def disable_smtp_dane_inbound(self, request: Request, name: str) -> Response:
@@ -252,6 +327,7 @@ class DomainViewSet(
                 "The latest check run (EG002: the domain is unverified), with the domain's "
                 "MigrationStep.",
             ),
+            400: OpenApiResponse(ErrorSerializer, "refresh is not a boolean."),
             404: OpenApiResponse(ErrorSerializer, "EG001, with the status document."),
             422: ErrorSerializer,
             503: OpenApiResponse(ErrorSerializer, "CheckTimedOut: the refresh did not finish."),
@@ -269,7 +345,17 @@ class DomainViewSet(
 
     @extend_schema(
         parameters=[InboundStatusQuerySerializer],
-        responses={200: dict, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            200: dict,
+            400: OpenApiResponse(ErrorSerializer, "probe is not a boolean."),
+            404: ErrorSerializer,
+            422: OpenApiResponse(
+                ErrorSerializer, "DomainNotSupported: an initial or self-service domain."
+            ),
+            503: OpenApiResponse(
+                ErrorSerializer, "DnsLookupFailed: the resolver did not answer; retry."
+            ),
+        },
     )
     @action(detail=True, methods=["get"], url_path="smtp-dane-inbound")
     def smtp_dane_inbound_status(self, request: Request, name: str) -> Response:

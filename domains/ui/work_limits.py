@@ -1,5 +1,5 @@
 """Rate limits of the UI's buttons that do network work now (status re-check, inbound probe,
-outbound DANE test): the API's per-tenant allowance (``domains.api.throttling``), counted in
+outbound DANE test): the API's per-tenant allowance (``dane_admin.api.throttling``), counted in
 the same cache entries, so a tenant's pages, keys and members share one budget per scope."""
 
 from __future__ import annotations

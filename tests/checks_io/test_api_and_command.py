@@ -77,6 +77,11 @@ def test_first_request_runs_the_checks_then_refresh_adds_a_run(
 
     assert first["CheckRun"]["Id"] == again["CheckRun"]["Id"]
     assert refreshed["CheckRun"]["Id"] != first["CheckRun"]["Id"]
+    # Opaque ids: nothing to count the service's check rate with (not the row's counter).
+    public_ids = {str(run.public_id) for run in CheckRun.objects.filter(domain__name=zone)}
+    assert {first["CheckRun"]["Id"], refreshed["CheckRun"]["Id"]} == public_ids
+    for document in (first, refreshed):
+        assert uuid.UUID(document["CheckRun"]["Id"]).version == 4
     assert first["CheckRun"]["Trigger"] == "refresh"
     assert CheckRun.objects.filter(domain__name=zone).count() == 2
     assert refreshed["CheckRun"]["DurationSeconds"] < 20

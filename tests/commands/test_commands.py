@@ -23,7 +23,7 @@ from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from domains.operations import process_due_operations
 from tests.dnsnet import DnsTestNetwork
 from tests.factories import DomainFactory
-from tests.support import enable_url, make_verified_domain, register_inbound_key
+from tests.support import enable_url, inbound_addresses, make_verified_domain, register_inbound_key
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dns]
 
@@ -63,9 +63,9 @@ def test_enable_dnssec_publishes_a_validating_mx_host(
     provisioned = AuditEvent.objects.get(action="partition.provisioned", target_id=partition.zone)
     assert provisioned.data["ds_records"] == partition.ds_records != []
     a = dnsnet.resolve(mx_value, "A")
-    assert (a.records, a.authenticated) == (["192.0.2.25"], True)
+    assert (a.records, a.authenticated) == (inbound_addresses(4), True)
     aaaa = dnsnet.resolve(mx_value, "AAAA")
-    assert (aaaa.records, aaaa.authenticated) == (["2001:db8::25"], True)
+    assert (aaaa.records, aaaa.authenticated) == (inbound_addresses(6), True)
     partition.refresh_from_db()
     assert not detect_drift(partition)
 
@@ -297,7 +297,7 @@ def test_a_full_partition_overflows_into_the_next_listed_one(
     host = AcceptedDomain.objects.select_related("partition").get(name=second).dnssec_mx_value
     assert host is not None
     answer = dnsnet.resolve(host, "A")
-    assert (answer.records, answer.authenticated) == (["192.0.2.25"], True)
+    assert (answer.records, answer.authenticated) == (inbound_addresses(4), True)
 
     Partition.objects.update(capacity=1)  # every partition full: refused, nothing changed
     third = make_verified_domain(tenant)
@@ -371,7 +371,7 @@ def test_re_enabling_leaves_a_retired_partition(
     host = f"{token}.{added}.{settings.DANE_MX_SUFFIX}"
     assert result["DnssecMxValue"] == host
     answer = dnsnet.resolve(host, "A")
-    assert (answer.records, answer.authenticated) == (["192.0.2.25"], True)
+    assert (answer.records, answer.authenticated) == (inbound_addresses(4), True)
     assert not ZoneRRset.objects.filter(partition=partition).exists()
 
 

@@ -16,7 +16,7 @@ from dnsops.provisioning import detect_drift
 from domains.models import AcceptedDomain, Operation, Tenant
 from tests.conftest import client_for
 from tests.dnsnet import DnsTestNetwork
-from tests.support import enable_url, make_verified_domain, register_inbound_key
+from tests.support import enable_url, inbound_addresses, make_verified_domain, register_inbound_key
 from tests.worker import WorkerProcess
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dns]
@@ -46,7 +46,7 @@ def test_api_to_worker_to_knot_to_unbound(
     assert enabled.state == "succeeded", enabled.error_detail
     host = enabled.result["DnssecMxValue"]  # type: ignore[index]
     a = dnsnet.resolve(host, "A")
-    assert (a.records, a.authenticated) == (["192.0.2.25"], True)
+    assert (a.records, a.authenticated) == (inbound_addresses(4), True)
 
     dane = wait_for(api.post(enable_url(name, "smtp-dane-inbound")).json()["id"])
     assert dane.state == "succeeded", dane.error_detail

@@ -122,3 +122,52 @@ def test_an_address_the_probe_did_not_reach_is_not_a_match(
     verdicts = sorted(entry["Verdict"] for entry in probed["ServedCertificates"])
     assert len(verdicts) == 2
     assert "not-tried" in verdicts
+
+
+def test_with_no_inbound_addresses_configured_the_probe_connects_nowhere(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    servers: LoopbackServers,
+    settings: SettingsWrapper,
+) -> None:
+    registered = self_signed("mx.provider.test")
+    address = next_address()
+    servers.smtp(address, Credentials.of([registered.certificate], registered.key))
+    settings.DANE_INBOUND_ADDRESSES = [address]
+    settings.DANE_INBOUND_SMTP_PORT = servers.port
+    domain = dane_enabled_domain(api, tenant, registered)  # its MX host has the address in DNS
+    url = f"/api/v1/domains/{domain}/smtp-dane-inbound/"
+    assert api.get(url, {"probe": "true"}).json()["ServedCertificateMatches"] is True
+
+    settings.DANE_INBOUND_ADDRESSES = []
+    probed = api.get(url, {"probe": "true"}).json()
+    assert probed["Result"] == "Success"
+    assert (probed["ServedCertificateMatches"], probed["ServedCertificates"]) == (None, [])
+    assert "DANE_INBOUND_ADDRESSES" in probed["ServedCertificateDetail"]
+    assert "not configured" in probed["ServedCertificateDetail"]
+
+
+def test_with_the_resolver_down_the_status_is_a_retryable_503_like_verify(
+    api: APIClient,
+    tenant: Tenant,
+    partition: Partition,
+    dnsnet: DnsTestNetwork,
+    settings: SettingsWrapper,
+) -> None:
+    domain = make_verified_domain(tenant)
+    api.post(enable_url(domain, "dnssec"))
+    process_due_operations()
+    url = f"/api/v1/domains/{domain}/smtp-dane-inbound/"
+    assert api.get(url).status_code == 200
+
+    settings.DANE_RESOLVER, settings.DANE_DNS_TIMEOUT = "127.0.0.1:9", 0.5  # nothing listens
+    response = api.get(url)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert response.json()["code"] == "DnsLookupFailed"
+    assert f"_25._tcp.{domain.replace('.', '-')}" in response.json()["detail"]
+    out = io.StringIO()
+    call_command("get_smtp_dane_inbound_status", domain, tenant=tenant.slug, stdout=out)
+    assert json.loads(out.getvalue())["ErrorData"]["ErrorCode"] == "DnsLookupFailed"

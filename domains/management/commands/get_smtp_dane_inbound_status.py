@@ -33,8 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"No tenant {options['tenant']!r}.")
         try:
             domain = commands.supported_domain(tenant, options["domain"])
+            result = inbound_status.smtp_dane_inbound_status(domain, probe=options["probe"])
         except ServiceError as exc:
             result = results.error_result(exc.code, exc.message)
-        else:
-            result = inbound_status.smtp_dane_inbound_status(domain, probe=options["probe"])
         self.stdout.write(json.dumps(result, indent=2))

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dane_admin.api.throttling import TenantWorkThrottle
 from domains import checks, inbound_status, migration, overview, selectors, services
-from domains.api.throttling import TenantWorkThrottle
 from domains.authentication import TenantPrincipal
 from domains.choices import DaneState
 from domains.errors import DomainNotFound, ServiceError

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -53,6 +55,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"code": "RequestTooLarge", "detail": f"The request body exceeds {limit} bytes."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, Http404):  # Django's message names the model ("No Operation matches")
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -69,3 +75,43 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": str(exc.detail),
         }
     return response
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether the request is for the REST API (every answer there is JSON)."""
+    return request.path_info.startswith("/api/")
+
+
+def api_error(status_code: int, code: str, detail: str) -> JsonResponse:
+    """An answer in the API's error shape, for code that runs outside DRF's views."""
+    return JsonResponse({"code": code, "detail": detail}, status=status_code)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: a path the URL resolver does not know (or an id not matching its
+    route) is a JSON 404 under /api/, Django's page elsewhere."""
+    if is_api_request(request):
+        return api_error(status.HTTP_404_NOT_FOUND, "not_found", "Not found.")
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400``: a request Django refuses before any view (e.g. a disallowed host)."""
+    if is_api_request(request):
+        return api_error(status.HTTP_400_BAD_REQUEST, "InvalidRequest", "Bad request.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler403``: refused outside DRF's permission checks."""
+    if is_api_request(request):
+        return api_error(status.HTTP_403_FORBIDDEN, "permission_denied", "Forbidden.")
+    return defaults.permission_denied(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: an unexpected error, in the API's shape under /api/ (no details)."""
+    if is_api_request(request):
+        detail = "Internal error; quote the X-Request-ID when reporting it."
+        return api_error(status.HTTP_500_INTERNAL_SERVER_ERROR, "ServerError", detail)
+    return defaults.server_error(request)
