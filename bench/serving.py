@@ -59,12 +59,14 @@ from domains.models import AcceptedDomain  # noqa: E402
 
 CLIENTS = 50
 WRK_THREADS = 2
+WRK_TIMEOUT = 30
 ENABLE_PATH = "/api/v1/domains/{name}/dnssec/enable/"
 
 # wrk script: every request enables another domain; thread t of T takes names t, t+T, t+2T...
 ENABLE_SCRIPT = """
 local threads = {}
 local counter = 0
+statuses = {}
 setup = function(thread)
   thread:set("index", #threads)
   table.insert(threads, thread)
@@ -80,6 +82,24 @@ request = function()
   counter = counter + 1
   return wrk.format(nil, string.format("/api/v1/domains/%s/dnssec/enable/", name))
 end
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if status >= 300 and not shown then
+    shown = true
+    io.write(string.format("first refusal: %d %s\n", status, body))
+  end
+end
+done = function(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("status %d: %d\n", status, count))
+  end
+end
 """
 
 
@@ -92,6 +112,8 @@ class Load:
     p99_ms: float
     requests: int
     failed: int  # non-2xx/3xx answers and socket errors
+    statuses: dict[int, int]  # answers by HTTP status (the enable script only)
+    first_refusal: str  # the first answer that was not 2xx (the enable script only)
 
     @property
     def accepted_per_second(self) -> float:
@@ -120,14 +142,26 @@ def parse_wrk(output: str) -> Load:
     failed = int(non_2xx.group(1)) if non_2xx else 0
     if errors:
         failed += sum(int(count) for count in errors.groups())
+    statuses = {
+        int(status): int(count)
+        for status, count in re.findall(r"^status (\d+): (\d+)$", output, re.MULTILINE)
+    }
+    refusal = re.search(r"^first refusal: (.*)$", output, re.MULTILINE)
     return Load(
-        rate, _milliseconds(percentiles["50"]), _milliseconds(percentiles["99"]), requests, failed
+        rate,
+        _milliseconds(percentiles["50"]),
+        _milliseconds(percentiles["99"]),
+        requests,
+        failed,
+        statuses,
+        refusal.group(1) if refusal else "",
     )
 
 
 def wrk(url: str, duration: int, headers: list[str], script_args: list[str] | None = None) -> Load:
     """Run wrk against ``url`` (with the enable script when ``script_args`` are given)."""
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{CLIENTS}", f"-d{duration}s", "--latency"]
+    command.append(f"--timeout={WRK_TIMEOUT}s")  # a slow answer is measured, not dropped
     for header in headers:
         command += ["-H", header]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
@@ -278,8 +312,11 @@ def main() -> None:
             f"status read p99 {status.p99_ms:.1f} ms (target < 50); status read / authenticated "
             f"bare view throughput {status.requests_per_second / bare.requests_per_second:.2f} "
             f"(target >= 0.5); enables accepted {enable.accepted_per_second:.0f}/s (target >= "
-            f"300), {enable.failed} of {enable.requests} not accepted"
+            f"300), {enable.failed} of {enable.requests} not accepted (answers by status: "
+            f"{enable.statuses})"
         )
+        if enable.first_refusal:
+            print(f"first refused enable: {enable.first_refusal[:300]}")
 
 
 if __name__ == "__main__":
