@@ -861,6 +861,15 @@ class BuiltinBackend(DnsBackend):
             logger.info("signatures refreshed", extra={"zone": text, "rrsets": total})
         return total
 
+    def zone_serial(self, zone: str) -> int | None:
+        """The zone's serial (the one its zone file carries once written)."""
+        serial: int | None = (
+            BuiltinZone.objects.filter(name=_text(_origin(zone)))
+            .values_list("serial", flat=True)
+            .first()
+        )
+        return serial
+
     def dnskeys(self, zone: str) -> list[str]:
         """The zone's DNSKEY (one CSK)."""
         return [self._zone(_text(_origin(zone))).dnskey]
