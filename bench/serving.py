@@ -86,7 +86,7 @@ response = function(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   if status >= 300 and not shown then
     shown = true
-    io.write(string.format("first refusal: %d %s\n", status, body))
+    io.write(string.format("first refusal: %d %s\\n", status, body))
   end
 end
 done = function(summary, latency, requests)
@@ -97,7 +97,7 @@ done = function(summary, latency, requests)
     end
   end
   for status, count in pairs(total) do
-    io.write(string.format("status %d: %d\n", status, count))
+    io.write(string.format("status %d: %d\\n", status, count))
   end
 end
 """
@@ -172,10 +172,12 @@ def wrk(url: str, duration: int, headers: list[str], script_args: list[str] | No
         command.append(url)
         if script_args is not None:
             command += ["--", *script_args]
-        output = subprocess.run(  # noqa: S603
+        result = subprocess.run(  # noqa: S603
             command, capture_output=True, text=True, check=True, timeout=duration + 60
-        ).stdout
-    return parse_wrk(output)
+        )
+    if result.stderr.strip():  # e.g. the script did not load: wrk would still run, unscripted
+        raise SystemExit(f"wrk: {result.stderr.strip()[:500]}")
+    return parse_wrk(result.stdout)
 
 
 def free_port() -> int:
