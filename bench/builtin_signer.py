@@ -3,7 +3,8 @@
 One fresh zone is loaded with MX hosts (A + AAAA + TLSA each, the TLSA at ``_25._tcp.<host>``)
 in batches of 500 hosts, up to each size (default 1k, 10k, 50k hosts). At each size, single-host
 changes (add one host, then delete it again) are timed, split into the database transaction
-(signing included) and the zone-file rewrite. The zone and its files are removed at the end.
+(signing included) and the zone-file write (a splice of the previous file for a small change,
+a rewrite from the database for a bulk batch). The zone and its files are removed at the end.
 
     DEBUG=1 .venv/bin/python bench/builtin_signer.py                     (embedded SQLite)
     python3 deploy/stack.py up && set -a && . var/stack/stack.env && set +a
@@ -36,7 +37,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from dnsops.backends.base import ChangeBatch, RRset  # noqa: E402
-from dnsops.backends.builtin import BuiltinBackend, ZoneKey  # noqa: E402
+from dnsops.backends.builtin import BuiltinBackend, ZoneChange, ZoneKey  # noqa: E402
 from dnsops.builtin_models import BuiltinZone  # noqa: E402
 
 TLSA = "3 1 1 " + "0123456789abcdef" * 4
@@ -47,11 +48,11 @@ class TimedBackend(BuiltinBackend):
 
     write_seconds = 0.0
 
-    def write_zone_file(self, zone: str) -> Path:
-        """Time the zone-file rewrite."""
+    def write_zone_file(self, zone: str, change: ZoneChange | None = None) -> Path:
+        """Time the zone-file write."""
         started = time.perf_counter()
         try:
-            return super().write_zone_file(zone)
+            return super().write_zone_file(zone, change)
         finally:
             self.write_seconds += time.perf_counter() - started
 

@@ -19,6 +19,10 @@ class Partition(models.Model):
     ds_records = models.JSONField(default=list, blank=True, help_text="DS for the parent zone.")
     provisioned_at = models.DateTimeField(null=True, blank=True)
     last_drift_check_at = models.DateTimeField(null=True, blank=True)
+    # The zone's SOA serial and a digest of its desired rows at its last comparison that found
+    # no drift: while both are unchanged, drift repair skips reading the zone from the server.
+    drift_clean_serial = models.BigIntegerField(null=True, blank=True)
+    drift_clean_digest = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ per domain would not scale), and batches are sent concurrently.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -314,11 +315,40 @@ def _normalised(rrset: RRset) -> tuple[int, frozenset[str]]:
     )
 
 
+def desired_digest(partition: Partition) -> str:
+    """A digest of every desired RRset of the partition (changes when any row does)."""
+    digest = hashlib.sha256()
+    rows = (
+        ZoneRRset.objects.filter(partition=partition)
+        .order_by("name", "rdtype")
+        .values_list("name", "rdtype", "ttl", "rdatas")
+    )
+    for row in rows.iterator(chunk_size=2000):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
 def repair_drift(partition: Partition, backend: DnsBackend | None = None) -> Drift:
-    """Put the server back in line with the database; returns what was found (and fixed)."""
+    """Put the server back in line with the database; returns what was found (and fixed).
+
+    A zone whose SOA serial and desired rows are both unchanged since its last comparison that
+    found no drift is not read from the server again (its serial is one SOA query)."""
     backend = backend or get_backend()
     with publishing(partition):
+        serial = backend.zone_serial(partition.zone)
+        digest = desired_digest(partition)
+        clean = Partition.objects.values_list("drift_clean_serial", "drift_clean_digest").get(
+            pk=partition.pk
+        )
+        if serial is not None and clean == (serial, digest):
+            logger.debug("partition zone unchanged", extra={"zone": partition.zone})
+            Partition.objects.filter(pk=partition.pk).update(last_drift_check_at=timezone.now())
+            return Drift()
         drift = detect_drift(partition, backend)
+        Partition.objects.filter(pk=partition.pk).update(
+            drift_clean_serial=None if drift else serial,
+            drift_clean_digest="" if drift else digest,
+        )
         if drift:
             summary = drift.summary()
             logger.warning("drift in partition zone", extra={"zone": partition.zone, **summary})

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from dnsops import provisioning
 from dnsops.backends.base import DnsBackendError
@@ -25,11 +26,15 @@ def repair_partition_drift(partition_id: int) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def repair_all_drift() -> None:
-    """Queue a drift repair for every provisioned partition."""
-    for partition_id in Partition.objects.filter(provisioned_at__isnull=False).values_list(
-        "pk", flat=True
-    ):
-        repair_partition_drift.delay(partition_id)
+    """Queue a drift repair for every provisioned partition, spread over the schedule's
+    interval (90% of it, so that a round ends before the next one starts)."""
+    partition_ids = list(
+        Partition.objects.filter(provisioned_at__isnull=False).values_list("pk", flat=True)
+    )
+    interval = float(settings.CELERY_BEAT_SCHEDULE["repair-drift"]["schedule"])
+    spacing = 0.9 * interval / max(len(partition_ids), 1)
+    for index, partition_id in enumerate(partition_ids):
+        repair_partition_drift.apply_async((partition_id,), countdown=round(index * spacing, 1))
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=1500, time_limit=1800)

@@ -28,6 +28,21 @@ class TenantPrincipal:
     is_authenticated: bool = True
 
 
+def find_api_key(raw_key: str) -> TenantAPIKey | None:
+    """The usable (unrevoked) key ``raw_key`` with its tenant, in one query; None when no such
+    key exists or the secret does not match its hash (expiry is left to the caller)."""
+    prefix, _, _ = raw_key.partition(".")
+    api_key = (
+        TenantAPIKey.objects.get_usable_keys()
+        .select_related("tenant")
+        .filter(prefix=prefix)
+        .first()
+    )
+    if api_key is None or not api_key.is_valid(raw_key):
+        return None
+    return cast(TenantAPIKey, api_key)
+
+
 class TenantApiKeyAuthentication(authentication.BaseAuthentication):
     """Authenticate ``Authorization: Api-Key <key>`` against the hashed tenant API keys."""
 
@@ -40,10 +55,9 @@ class TenantApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = raw_key.strip()
         if not raw_key or len(raw_key) > 200 or not raw_key.isascii() or not raw_key.isprintable():
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        try:
-            api_key = cast(TenantAPIKey, TenantAPIKey.objects.get_from_key(raw_key))
-        except TenantAPIKey.DoesNotExist as exc:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from exc
+        api_key = find_api_key(raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
         if api_key.expiry_date is not None and api_key.expiry_date < timezone.now():
             raise exceptions.AuthenticationFailed("The API key has expired.")
         principal = TenantPrincipal(tenant=api_key.tenant, actor=Actor(f"api-key:{api_key.prefix}"))

@@ -7,8 +7,13 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from rest_framework.test import APIClient
+from pytest_django import DjangoAssertNumQueries
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
+from domains import services
+from domains.audit import Actor
+from domains.authentication import TenantApiKeyAuthentication
 from domains.models import AuditEvent, Tenant, TenantAPIKey
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,3 +71,24 @@ def test_a_key_only_ever_acts_for_its_own_tenant(
     api.post("/api/v1/domains/", {"name": "contoso.example"}, format="json")
     assert tenant.domains.filter(name="contoso.example").exists()
     assert not other_tenant.domains.filter(name="contoso.example").exists()
+
+
+def test_a_key_and_its_tenant_are_read_in_one_query(
+    tenant: Tenant, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    _, raw_key = services.create_api_key(tenant, name="one-query", actor=Actor.cli())
+    request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Api-Key {raw_key}"))
+    with django_assert_num_queries(1):
+        result = TenantApiKeyAuthentication().authenticate(request)
+        assert result is not None
+        assert result[0].tenant.slug == tenant.slug
+
+
+def test_a_known_prefix_with_a_wrong_secret_is_refused(api: APIClient, tenant: Tenant) -> None:
+    _, raw_key = services.create_api_key(tenant, name="guessed", actor=Actor.cli())
+    prefix, _, secret = raw_key.partition(".")
+    guess = APIClient()
+    guess.credentials(HTTP_AUTHORIZATION=f"Api-Key {prefix}.{secret[::-1]}")
+    response = guess.get("/api/v1/domains/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid API key."

@@ -113,6 +113,11 @@ class DnsBackend(ABC):
     def confirm_visible(self, batch: ChangeBatch) -> bool:
         """True when every server answers with the state ``batch`` produced."""
 
+    def zone_serial(self, zone: str) -> int | None:
+        """The SOA serial the server publishes for ``zone`` now; None when the driver can't
+        tell (then nothing about the zone may be assumed unchanged)."""
+        return None
+
     def refresh_signatures(self, zone: str) -> int:
         """Re-sign what in ``zone`` expires soon; how many RRsets were. A server that signs
         its zones itself (Knot, PowerDNS) keeps them fresh: nothing to do here."""

@@ -10,9 +10,13 @@ of the names whose type set changed, the NSEC of the predecessor of every name t
 or disappears (its "next" pointer moves) and the SOA (serial bump). The predecessor and
 successor come from indexed range queries on ``canonical_key``, whose byte order is the
 canonical DNS name order (RFC 4034 §6.1). ``refresh_signatures`` re-signs only what expires
-soon. After the commit the zone file ``<zone dir>/<zone>.zone`` is rewritten from the database
-(O(zone) text output: temp file + rename, under a file lock, skipped when already current),
-for any authoritative server to load (e.g. Knot with ``dnssec-signing: off`` and a
+soon. After the commit the zone file ``<zone dir>/<zone>.zone`` is written anew (temp file +
+rename, under a file lock, skipped when already current): after a change of a few owner names
+it is spliced from the previous file, whose unchanged byte ranges are copied as they are, with
+only the changed owners' lines read from the database (each found by binary search, the file
+being in canonical order); otherwise, or when the file is not the change's starting point, it
+is written whole from the database. Either way it is a complete signed zone, for any
+authoritative server to load (e.g. Knot with ``dnssec-signing: off`` and a
 ``knotc zone-reload`` or reload timer). Zones may hold delegations (NS + DS at a child name)
 but no glue: names below a delegation are refused.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import bisect
 import fcntl
 import logging
+import mmap
 import os
 import random
 import re
@@ -94,6 +99,9 @@ SERIAL_MODULUS = 2**32
 
 ROWS_PER_QUERY = 2000  # rows per INSERT / IN list / fetch while streaming
 REFRESH_ROWS = 2000  # signatures refreshed per transaction (the zone is locked meanwhile)
+# A change touching at most this many owner names is spliced into the previous zone file
+# (a binary search each); a larger one rewrites the file from the database.
+SPLICE_MAX_OWNERS = 2000
 _ZONE_NAME = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$")
 _IN = dns.rdataclass.IN
 
@@ -306,6 +314,16 @@ def _parse_batch(origin: dns.name.Name, batch: ChangeBatch) -> list[_Change]:
     return list(changes.values())
 
 
+@dataclass(frozen=True)
+class ZoneChange:
+    """A committed change of a zone: its serial before and after, and the owner names (as
+    canonical keys) whose rows other than the SOA changed."""
+
+    serial_before: int
+    serial_after: int
+    owners: frozenset[bytes]
+
+
 class _ZoneEditor:
     """Changes one zone, locked by the caller's transaction, re-signing only what changes."""
 
@@ -316,6 +334,8 @@ class _ZoneEditor:
         self.apex_key = canonical_key(self.origin)
         self.now = timezone.now()
         self.signatures = 0
+        self.serial_before = zone.serial
+        self.touched: set[bytes] = set()  # owners whose rows other than the SOA changed
 
     # --- rows -----------------------------------------------------------------------------
 
@@ -348,6 +368,7 @@ class _ZoneEditor:
         )
 
     def _save(self, rows: list[BuiltinRRset]) -> None:
+        self.touched.update(bytes(row.canonical_key) for row in rows if row.rdtype != "SOA")
         BuiltinRRset.objects.bulk_create(
             rows,
             batch_size=ROWS_PER_QUERY,
@@ -360,6 +381,7 @@ class _ZoneEditor:
         by_type: dict[str, list[bytes]] = defaultdict(list)
         for key, rdtype in keys:
             by_type[rdtype].append(key)
+            self.touched.add(key)
         for rdtype, owner_keys in by_type.items():
             for chunk in _chunks(owner_keys):
                 BuiltinRRset.objects.filter(
@@ -571,6 +593,10 @@ class _ZoneEditor:
         self.zone.serial = serial
         self.zone.save(update_fields=["serial", "updated_at"])
 
+    def change(self) -> ZoneChange:
+        """What the committed edit changed (for the zone-file splice)."""
+        return ZoneChange(self.serial_before, self.zone.serial, frozenset(self.touched))
+
     def refresh(self, deadline: datetime, limit: int) -> int:
         """Re-sign up to ``limit`` RRsets whose signatures expire before ``deadline``."""
         due = list(
@@ -593,6 +619,72 @@ class _ZoneEditor:
         BuiltinRRset.objects.bulk_update(rows, ["rrsig", "expires_at"], batch_size=500)
         self._bump_soa(self._soa_row(), None)
         return len(due)
+
+
+_LINE_FIELDS = ("owner", "ttl", "rdtype", "rdatas", "rrsig")
+
+
+def _rrset_lines(owner: str, ttl: int, rdtype: str, rdatas: list[str], rrsig: str) -> list[str]:
+    """The zone-file lines of one stored RRset: its records, then its signature."""
+    head = f"{owner}. {ttl} IN "
+    lines = [f"{head}{rdtype} {rdata}\n" for rdata in rdatas]
+    if rrsig:
+        lines.append(f"{head}RRSIG {rrsig}\n")
+    return lines
+
+
+class _ZoneFileIndex:
+    """Finds owner names in a zone file this driver wrote (the SOA lines first, then every
+    line in canonical order of its owner) by binary search over its bytes."""
+
+    def __init__(self, data: mmap.mmap) -> None:
+        self.data = data
+        self.body_start = 0
+        while self.body_start < len(data):  # the SOA and its RRSIG
+            end = self._line_end(self.body_start)
+            fields = data[self.body_start : end].split(maxsplit=5)
+            if not (fields[3] == b"SOA" or fields[3:5] == [b"RRSIG", b"SOA"]):
+                break
+            self.body_start = end
+
+    def _line_end(self, start: int) -> int:
+        end = self.data.find(b"\n", start)
+        return len(self.data) if end < 0 else end + 1
+
+    def _key_at(self, start: int) -> bytes:
+        owner = self.data[start : self.data.find(b" ", start)]
+        return canonical_key(dns.name.from_text(owner.decode()))
+
+    def owner_lines(self, key: bytes) -> tuple[int, int]:
+        """The byte range of the lines of the owner ``key`` after the SOA (empty, where they
+        would go, when it has none)."""
+        low, high = self.body_start, len(self.data)  # low is always the start of a line
+        while low < high:
+            middle = (low + high) // 2
+            start = self.data.rfind(b"\n", low, middle) + 1 or low
+            if self._key_at(start) < key:
+                low = self._line_end(start)
+            else:
+                high = start
+        end = low
+        while end < len(self.data) and self._key_at(end) == key:
+            end = self._line_end(end)
+        return low, end
+
+
+def _spliced(
+    previous: _ZoneFileIndex, soa: str, owners: frozenset[bytes], lines: dict[bytes, list[str]]
+) -> Iterator[str | bytes]:
+    """The new zone file: ``soa``, then the previous file's body with the lines of each of
+    ``owners`` replaced by ``lines[owner]`` (none: the owner is gone)."""
+    yield soa
+    position = previous.body_start
+    for key in sorted(owners):
+        start, end = previous.owner_lines(key)
+        yield previous.data[position:start]
+        yield from lines.get(key, ())
+        position = end
+    yield previous.data[position:]
 
 
 @contextmanager
@@ -735,7 +827,7 @@ class BuiltinBackend(DnsBackend):
         except OperationalError as exc:
             raise TransientDnsError(f"The database did not complete the batch: {exc}") from None
         signed = time.perf_counter()
-        self.write_zone_file(text)
+        self.write_zone_file(text, editor.change())
         logger.info(
             "builtin zone changed",
             extra={
@@ -767,6 +859,15 @@ class BuiltinBackend(DnsBackend):
             logger.info("signatures refreshed", extra={"zone": text, "rrsets": total})
         return total
 
+    def zone_serial(self, zone: str) -> int | None:
+        """The zone's serial (the one its zone file carries once written)."""
+        serial: int | None = (
+            BuiltinZone.objects.filter(name=_text(_origin(zone)))
+            .values_list("serial", flat=True)
+            .first()
+        )
+        return serial
+
     def dnskeys(self, zone: str) -> list[str]:
         """The zone's DNSKEY (one CSK)."""
         return [self._zone(_text(_origin(zone))).dnskey]
@@ -796,11 +897,14 @@ class BuiltinBackend(DnsBackend):
 
     # --- publication ----------------------------------------------------------------------
 
-    def write_zone_file(self, zone: str) -> Path:
+    def write_zone_file(self, zone: str, change: ZoneChange | None = None) -> Path:
         """Write ``<zone>.zone`` from the database unless its serial is already the current one.
 
         One consistent read (REPEATABLE READ on PostgreSQL), a temp file renamed over the old
-        one, under a lock file so concurrent writers never put an older state back.
+        one, under a lock file so concurrent writers never put an older state back. With the
+        ``change`` just committed, and the file at its starting serial and the database at its
+        final one (no other change in between), only the changed owners are read and spliced
+        into the previous file.
         """
         text = _text(_origin(zone))
         path = self.zone_file_path(text)
@@ -812,7 +916,17 @@ class BuiltinBackend(DnsBackend):
                     with connection.cursor() as cursor:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 row = self._zone(text)
-                if zone_file_serial(path) != row.serial:
+                serial = zone_file_serial(path)
+                if serial == row.serial:
+                    pass
+                elif (
+                    change is not None
+                    and serial == change.serial_before
+                    and row.serial == change.serial_after
+                    and len(change.owners) <= SPLICE_MAX_OWNERS
+                ):
+                    self._splice(path, row, change.owners)
+                else:
                     self._write_atomically(path, self._zone_lines(row))
         except OSError as exc:
             raise TransientDnsError(
@@ -823,24 +937,42 @@ class BuiltinBackend(DnsBackend):
     @staticmethod
     def _zone_lines(zone: BuiltinZone) -> Iterator[str]:
         """The zone file: the SOA first, then every RRset in canonical order."""
-        rows = BuiltinRRset.objects.filter(zone=zone).values_list(
-            "owner", "ttl", "rdtype", "rdatas", "rrsig"
-        )
+        rows = BuiltinRRset.objects.filter(zone=zone).values_list(*_LINE_FIELDS)
         soa = rows.filter(rdtype="SOA")
         rest = rows.exclude(rdtype="SOA").order_by("canonical_key", "rdtype")
-        for owner, ttl, rdtype, rdatas, rrsig in chain(soa, rest.iterator(ROWS_PER_QUERY)):
-            head = f"{owner}. {ttl} IN "
-            for rdata in rdatas:
-                yield f"{head}{rdtype} {rdata}\n"
-            if rrsig:
-                yield f"{head}RRSIG {rrsig}\n"
+        for row in chain(soa, rest.iterator(ROWS_PER_QUERY)):
+            yield from _rrset_lines(*row)
+
+    def _splice(self, path: Path, zone: BuiltinZone, owners: frozenset[bytes]) -> None:
+        """Write the zone file from the previous one: the new SOA, then the old file's bytes
+        with the lines of each of ``owners`` replaced by its rows from the database."""
+        rows = BuiltinRRset.objects.filter(zone=zone).values_list(*_LINE_FIELDS)
+        soa = "".join(line for row in rows.filter(rdtype="SOA") for line in _rrset_lines(*row))
+        replaced: dict[bytes, list[str]] = defaultdict(list)
+        for chunk in _chunks(sorted(owners)):
+            changed = (
+                rows.filter(canonical_key__in=chunk)
+                .exclude(rdtype="SOA")
+                .order_by("canonical_key", "rdtype")
+                .values_list("canonical_key", *_LINE_FIELDS)
+            )
+            for key, *row in changed:
+                replaced[bytes(key)].extend(_rrset_lines(*row))
+        with (
+            path.open("rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as old,
+        ):
+            self._write_atomically(path, _spliced(_ZoneFileIndex(old), soa, owners, replaced))
 
     @staticmethod
-    def _write_atomically(path: Path, lines: Iterable[str]) -> None:
+    def _write_atomically(path: Path, pieces: Iterable[str | bytes]) -> None:
+        """Write ``pieces`` (text, or bytes of a previous file) to a temp file, renamed over
+        ``path`` once on disk."""
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as handle:
-                handle.writelines(lines)
+            with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
+                for piece in pieces:
+                    handle.write(piece.encode() if isinstance(piece, str) else piece)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temporary, 0o644)  # public data, read by the DNS server's user

@@ -252,6 +252,11 @@ class PowerDnsBackend(DnsBackend):
         )
         return info
 
+    def zone_serial(self, zone: str) -> int | None:
+        """The zone's SOA serial as the API reports it (None: no such zone)."""
+        info = self._zone(zone)
+        return int(info["serial"]) if info and "serial" in info else None
+
     # --- zones ---------------------------------------------------------------------------
 
     def ensure_zone(self, zone: str) -> None:

@@ -144,6 +144,14 @@ class Rfc2136Backend(DnsBackend):
             for rrset in response.answer
         )
 
+    def zone_serial(self, zone: str) -> int | None:
+        """The SOA serial the primary serves for ``zone`` (None: it serves no such zone)."""
+        response = self._query(self.primary, zone, "SOA")
+        for rrset in response.answer:
+            if rrset.rdtype == dns.rdatatype.SOA and rrset.name == _fqdn(zone):
+                return int(rrset[0].serial)
+        return None
+
     def dnskeys(self, zone: str) -> list[str]:
         """The zone's DNSKEY RRset as served by the primary."""
         response = self._query(self.primary, zone, "DNSKEY")

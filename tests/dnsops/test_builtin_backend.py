@@ -46,7 +46,13 @@ from dnsops.backends.base import (
     RRset,
     RRsetKey,
 )
-from dnsops.backends.builtin import BuiltinBackend, ZoneKey, _ZoneEditor, canonical_key
+from dnsops.backends.builtin import (
+    BuiltinBackend,
+    ZoneKey,
+    _ZoneEditor,
+    canonical_key,
+    zone_file_serial,
+)
 from dnsops.builtin_models import BuiltinRRset, BuiltinZone
 from dnsops.models import Partition
 from dnsops.tasks import refresh_signatures
@@ -492,6 +498,38 @@ def test_a_change_resigns_only_what_it_touches(
     backend.apply(ChangeBatch(zone, upserts=domain(zone, "h100a")))  # a retry: nothing to do
     assert signatures == []
     assert BuiltinZone.objects.get(name=zone).serial == serial
+    check(backend, zone)
+
+
+@pytest.mark.django_db
+def test_a_small_change_splices_the_zone_file_instead_of_reading_the_zone(
+    backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(200)])))
+    whole_reads: list[str] = []
+    full_lines = BuiltinBackend._zone_lines
+
+    def counting(zone_row: BuiltinZone) -> Iterator[str]:
+        whole_reads.append(zone_row.name)
+        return full_lines(zone_row)
+
+    monkeypatch.setattr(BuiltinBackend, "_zone_lines", staticmethod(counting))
+    path = backend.zone_file_path(zone)
+    changes = [
+        ChangeBatch(zone, upserts=domain(zone, "h100a")),  # new names mid-chain
+        ChangeBatch(zone, upserts=domain(zone, "zzz")),  # new last names: the chain wraps
+        ChangeBatch(zone, upserts=domain(zone, "0first")),  # new first names after the apex
+        ChangeBatch(zone, deletes=removal(zone, "h050")),
+        ChangeBatch(zone, upserts=[RRset(f"h051.{zone}", "A", 60, ("192.0.2.1", "192.0.2.2"))]),
+        ChangeBatch(zone, upserts=[RRset(zone, "TXT", 60, ('"v=spf1 -all"',))]),  # the apex
+        ChangeBatch(zone, deletes=[RRsetKey(f"_25._tcp.h199.{zone}", "TLSA")]),  # the last one
+    ]
+    for batch in changes:
+        backend.apply(batch)
+        spliced = path.read_bytes()
+        assert whole_reads == []
+        assert spliced == "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
+        assert zone_file_serial(path) == BuiltinZone.objects.get(name=zone).serial
     check(backend, zone)
 
 

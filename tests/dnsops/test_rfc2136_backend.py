@@ -27,6 +27,7 @@ from dnsops.provisioning import (
     push_names,
     repair_drift,
 )
+from dnsops.tasks import repair_all_drift, repair_partition_drift
 from tests.dblocks import wait_until_blocked_on_a_lock
 from tests.dnsnet import DnsTestNetwork
 
@@ -196,6 +197,67 @@ def test_drift_is_detected_and_repaired(
     assert dnsnet.resolve(f"litware-com.{partition.zone}", "A").records == ["192.0.2.25"]
     partition.refresh_from_db()
     assert partition.last_drift_check_at is not None
+
+
+def test_a_drift_repair_of_an_unchanged_zone_reads_nothing_from_the_server(
+    partition: Partition,
+    backend: Rfc2136Backend,
+    dnsnet: DnsTestNetwork,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    push_names(partition, want(partition, "contoso-com"), backend)
+    listed: list[str] = []
+    list_rrsets = backend.list_rrsets
+
+    def listing(zone: str) -> list[RRset]:
+        listed.append(zone)
+        return list_rrsets(zone)
+
+    monkeypatch.setattr(backend, "list_rrsets", listing)
+    assert not repair_drift(partition, backend)  # a clean comparison, remembered
+    assert listed == [partition.zone]
+    assert not repair_drift(partition, backend)
+    assert listed == [partition.zone]  # unchanged: only its SOA serial was asked
+
+    rogue = f"rogue.{partition.zone}"
+    dnsnet.update(("add", rogue, "A", 300, "203.0.113.1"), zone=partition.zone)
+    assert repair_drift(partition, backend).unexpected == [RRsetKey(rogue, "A")]
+    assert not dnsnet.resolve(rogue, "A").records
+    assert not repair_drift(partition, backend)  # compared again after the repair
+    assert len(listed) == 3
+
+    names = want(partition, "fabrikam-com")  # wanted, not pushed: the serial is the same
+    assert len(repair_drift(partition, backend).missing) == 3
+    assert dnsnet.resolve(names[0], "A").records == ["192.0.2.25"]
+    assert len(listed) == 4
+
+
+def test_the_periodic_repair_spreads_the_partitions_over_its_interval(
+    partition: Partition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zones = [partition] + [
+        Partition.objects.create(
+            label=f"s{index}-{partition.label}",
+            zone=f"s{index}-{partition.zone}",
+            provisioned_at=partition.provisioned_at,
+        )
+        for index in range(3)
+    ]
+    queued: list[tuple[int, float]] = []
+    monkeypatch.setattr(
+        repair_partition_drift,
+        "apply_async",
+        lambda args, countdown: queued.append((args[0], countdown)),
+    )
+    repair_all_drift()
+    interval = settings.CELERY_BEAT_SCHEDULE["repair-drift"]["schedule"]
+    provisioned = Partition.objects.filter(provisioned_at__isnull=False).count()
+    assert {pk for pk, _ in queued} >= {zone.pk for zone in zones}
+    delays = sorted(delay for _, delay in queued)
+    assert len(delays) == provisioned
+    assert delays[0] == 0
+    assert delays[-1] < interval
+    assert delays[-1] == pytest.approx(0.9 * interval * (provisioned - 1) / provisioned, abs=0.1)
 
 
 @pytest.mark.django_db(transaction=True)

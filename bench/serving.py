@@ -1,0 +1,325 @@
+"""Benchmark: the API under the production server (gunicorn) on the real stack, loaded by wrk.
+
+For each ``DATABASE_CONN_MAX_AGE`` given (default ``0`` and ``60``: a new PostgreSQL connection
+per request, and persistent ones), gunicorn is started with ``deploy/gunicorn.conf.py`` and the
+benchmark's URLconf (``bench/serving_urls.py``: the product's routes plus two bare DRF views),
+then wrk (Debian ``wrk``) runs 50 concurrent clients against, in turn:
+
+- a bare DRF view without authentication, and the same view with the API-key authentication;
+- ``GET /api/v1/domains/{name}/dnssec/`` (the stored status of a checked domain);
+- ``GET /api/v1/domains/?limit=50``;
+- ``POST /api/v1/domains/{name}/dnssec/enable/``, each request for another verified domain
+  (the bench prepares them in the database); the rate of 202s is the acceptance rate (the
+  Celery tasks are queued, no worker runs; the queue is purged at the end).
+
+It prints req/s, p50 and p99 per endpoint, the ratios the targets of issue 16 use, and the
+SQL statements each endpoint issues (counted in-process with ``CaptureQueriesContext``), with
+its in-process time per request.
+
+    python3 deploy/stack.py up && set -a && . var/stack/stack.env && set +a
+    export DEBUG=0 SECRET_KEY=bench
+    .venv/bin/python bench/serving.py [--duration 10] [--conn-max-age 0,60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.serving_settings"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from bench.commands_e2e import prepare  # noqa: E402
+from dane_admin.celery import app as celery_app  # noqa: E402
+from domains import checks  # noqa: E402
+from domains.models import AcceptedDomain  # noqa: E402
+
+CLIENTS = 50
+WRK_THREADS = 2
+WRK_TIMEOUT = 30
+ENABLE_PATH = "/api/v1/domains/{name}/dnssec/enable/"
+
+# wrk script: every request enables another domain; thread t of T takes names t, t+T, t+2T...
+ENABLE_SCRIPT = """
+local threads = {}
+local counter = 0
+statuses = {}
+setup = function(thread)
+  thread:set("index", #threads)
+  table.insert(threads, thread)
+end
+init = function(args)
+  step = tonumber(args[1])
+  pattern = args[2]
+  wrk.method = "POST"
+  wrk.headers["Authorization"] = args[3]
+end
+request = function()
+  local name = string.format(pattern, index + counter * step)
+  counter = counter + 1
+  return wrk.format(nil, string.format("/api/v1/domains/%s/dnssec/enable/", name))
+end
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if status >= 300 and not shown then
+    shown = true
+    io.write(string.format("first refusal: %d %s\\n", status, body))
+  end
+end
+done = function(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("status %d: %d\\n", status, count))
+  end
+end
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk measured for one endpoint."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    failed: int  # non-2xx/3xx answers and socket errors
+    statuses: dict[int, int]  # answers by HTTP status (the enable script only)
+    first_refusal: str  # the first answer that was not 2xx (the enable script only)
+
+    @property
+    def accepted_per_second(self) -> float:
+        """Requests answered 2xx/3xx per second."""
+        if not self.requests:
+            return 0.0
+        return self.requests_per_second * (self.requests - self.failed) / self.requests
+
+
+def _milliseconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def parse_wrk(output: str) -> Load:
+    """The figures of ``wrk --latency`` output."""
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+?)\s*$", output, re.MULTILINE))
+    if len(percentiles) != 2:
+        raise SystemExit(f"wrk measured no latencies:\n{output}")
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    failed = int(non_2xx.group(1)) if non_2xx else 0
+    if errors:
+        failed += sum(int(count) for count in errors.groups())
+    statuses = {
+        int(status): int(count)
+        for status, count in re.findall(r"^status (\d+): (\d+)$", output, re.MULTILINE)
+    }
+    refusal = re.search(r"^first refusal: (.*)$", output, re.MULTILINE)
+    return Load(
+        rate,
+        _milliseconds(percentiles["50"]),
+        _milliseconds(percentiles["99"]),
+        requests,
+        failed,
+        statuses,
+        refusal.group(1) if refusal else "",
+    )
+
+
+def wrk(url: str, duration: int, headers: list[str], script_args: list[str] | None = None) -> Load:
+    """Run wrk against ``url`` (with the enable script when ``script_args`` are given)."""
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{CLIENTS}", f"-d{duration}s", "--latency"]
+    command.append(f"--timeout={WRK_TIMEOUT}s")  # a slow answer is measured, not dropped
+    for header in headers:
+        command += ["-H", header]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if script_args is not None:
+            script.write(ENABLE_SCRIPT)
+            script.flush()
+            command += ["-s", script.name]
+        command.append(url)
+        if script_args is not None:
+            command += ["--", *script_args]
+        result = subprocess.run(  # noqa: S603
+            command, capture_output=True, text=True, check=True, timeout=duration + 60
+        )
+    if result.stderr.strip():  # e.g. the script did not load: wrk would still run, unscripted
+        raise SystemExit(f"wrk: {result.stderr.strip()[:500]}")
+    return parse_wrk(result.stdout)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(conn_max_age: int) -> Iterator[str]:
+    """The production server with the benchmark's URLconf; yields its base URL."""
+    address = f"127.0.0.1:{free_port()}"
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.serving_settings",
+        "DATABASE_CONN_MAX_AGE": str(conn_max_age),
+        "DANE_ADMIN_ADDR": address,
+    }
+    log = (ROOT / "var" / "bench-serving-gunicorn.log").open("ab")
+    server = subprocess.Popen(  # noqa: S603
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "dane_admin.wsgi",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://{address}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/bench/bare", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log_name = "var/bench-serving-gunicorn.log"
+                    raise SystemExit(f"gunicorn did not start: see {log_name}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()
+
+
+def in_process(raw_key: str, method: str, path: str, repeat: int) -> tuple[int, float]:
+    """SQL statements one request to ``path`` issues, and its mean in-process milliseconds
+    over ``repeat`` requests (``POST`` is counted once: it changes the domain)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    send = client.post if method == "POST" else client.get
+    with CaptureQueriesContext(connection) as queries:
+        response = send(path)
+    count = len(queries)  # read now: the next request resets the connection's query log
+    if response.status_code not in (200, 202):
+        raise SystemExit(f"{method} {path}: {response.status_code} {response.content[:300]!r}")
+    started = time.perf_counter()
+    for _ in range(repeat if method == "GET" else 0):
+        send(path)
+    elapsed = (time.perf_counter() - started) / repeat if method == "GET" else float("nan")
+    return count, 1000 * elapsed
+
+
+def main() -> None:
+    """Prepare the data, measure every endpoint under each connection setting, print."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per endpoint")
+    parser.add_argument("--conn-max-age", default="0,60", help="DATABASE_CONN_MAX_AGE values")
+    parser.add_argument("--domains", type=int, default=20_000, help="verified domains to enable")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: deploy/setup --servers installs it (Debian wrk).")
+    if connection.vendor != "postgresql":
+        raise SystemExit("Run on the real stack: set -a && . var/stack/stack.env && set +a")
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    figures: dict[str, tuple[int, float]] = {}
+    results: list[tuple[int, dict[str, Load]]] = []
+    for conn_max_age in [int(value) for value in args.conn_max_age.split(",")]:
+        raw_key, names = prepare(args.domains)
+        tenant = AcceptedDomain.objects.get(name=names[0]).tenant
+        checked = names[-1]
+        checks.dnssec_status(tenant, checked, refresh=True)  # a stored status to read
+        auth = f"Api-Key {raw_key}"
+        paths = {
+            "bare DRF view, no authentication": "/bench/bare",
+            "bare DRF view, API-key authentication": "/bench/bare-auth",
+            "GET /api/v1/domains/{name}/dnssec/": f"/api/v1/domains/{checked}/dnssec/",
+            "GET /api/v1/domains/?limit=50": "/api/v1/domains/?limit=50",
+        }
+        if not figures:
+            for label, path in paths.items():
+                figures[label] = in_process(raw_key, "GET", path, repeat=200)
+            figures["POST …/dnssec/enable/ (accepted/s)"] = in_process(
+                raw_key, "POST", ENABLE_PATH.format(name=names[-2]), repeat=1
+            )
+        connection.close()  # nothing held open while the server runs
+        loads: dict[str, Load] = {}
+        with gunicorn(conn_max_age) as url:
+            for label, path in paths.items():
+                loads[label] = wrk(f"{url}{path}", args.duration, [f"Authorization: {auth}"])
+            pattern = names[0].replace("000000", "%06d", 1)
+            enable = wrk(url, args.duration, [], [str(WRK_THREADS), pattern, auth])
+            if enable.requests > args.domains - 2:
+                print(f"warning: {enable.requests} enables for {args.domains} domains (--domains)")
+            loads["POST …/dnssec/enable/ (accepted/s)"] = enable
+        results.append((conn_max_age, loads))
+    celery_app.control.purge()  # the enable tasks no worker ran
+
+    print(f"{CLIENTS} concurrent clients (wrk -t{WRK_THREADS}), {args.duration} s per endpoint")
+    for conn_max_age, loads in results:
+        print(f"\nDATABASE_CONN_MAX_AGE={conn_max_age}")
+        print("| endpoint | req/s | p50 ms | p99 ms | SQL/request | in-process ms |")
+        print("|---|---|---|---|---|---|")
+        for label, load in loads.items():
+            queries, milliseconds = figures[label]
+            rate = load.accepted_per_second if "accepted" in label else load.requests_per_second
+            print(
+                f"| {label} | {rate:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {queries} | "
+                f"{milliseconds:.2f} |"
+            )
+        status = loads["GET /api/v1/domains/{name}/dnssec/"]
+        bare = loads["bare DRF view, API-key authentication"]
+        enable = loads["POST …/dnssec/enable/ (accepted/s)"]
+        print(
+            f"status read p99 {status.p99_ms:.1f} ms (target < 50); status read / authenticated "
+            f"bare view throughput {status.requests_per_second / bare.requests_per_second:.2f} "
+            f"(target >= 0.5); enables accepted {enable.accepted_per_second:.0f}/s (target >= "
+            f"300), {enable.failed} of {enable.requests} not accepted (answers by status: "
+            f"{enable.statuses})"
+        )
+        if enable.first_refusal:
+            print(f"first refused enable: {enable.first_refusal[:300]}")
+
+
+if __name__ == "__main__":
+    main()
