@@ -20,3 +20,5 @@ keepalive = 5
 # keeps only its errors there. Access logs are left to the proxy in front.
 accesslog = None
 errorlog = "-"
+# No control socket: its default path is per user, so two checkouts' servers would share it.
+control_socket_disable = True
