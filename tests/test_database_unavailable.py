@@ -4,6 +4,7 @@ message."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,7 +49,11 @@ def api_operations(client: Client) -> list[tuple[str, str]]:
     paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     operations = []
     for template, methods in paths.items():
-        path = template.replace("{name}", "contoso.example").replace("{id}", str(uuid.uuid4()))
+        path = re.sub(
+            r"\{(\w+)\}",
+            lambda param: {"name": "contoso.example", "id": str(uuid.uuid4())}.get(param[1], "1"),
+            template,
+        )
         operations += [(method, path) for method in methods if method != "parameters"]
     return operations
 
