@@ -4,6 +4,7 @@ schedule of an outbound DANE validation. Everything is scoped to one tenant."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,9 +91,10 @@ def check_history(domain: AcceptedDomain, *, limit: int = HISTORY_LIMIT) -> list
     return entries
 
 
-def get_check_run(domain: AcceptedDomain, run_id: int) -> CheckRun | None:
-    """The domain's check run ``run_id`` (None for another domain's or an unknown run)."""
-    return domain.check_runs.filter(pk=run_id).first()
+def get_check_run(domain: AcceptedDomain, run_id: uuid.UUID) -> CheckRun | None:
+    """The domain's check run with the opaque id ``run_id`` (the API's ``CheckRun.Id``); None
+    for another domain's or an unknown run."""
+    return domain.check_runs.filter(public_id=run_id).first()
 
 
 def operations_of(

@@ -49,11 +49,8 @@ def api_operations(client: Client) -> list[tuple[str, str]]:
     paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     operations = []
     for template, methods in paths.items():
-        path = re.sub(
-            r"\{(\w+)\}",
-            lambda param: {"name": "contoso.example", "id": str(uuid.uuid4())}.get(param[1], "1"),
-            template,
-        )
+        values = {"name": "contoso.example", "id": str(uuid.uuid4())}
+        path = re.sub(r"\{(\w+)\}", lambda param: values.get(str(param[1]), "1"), template)
         operations += [(method, path) for method in methods if method != "parameters"]
     return operations
 

@@ -85,8 +85,8 @@ def test_a_check_run_is_found_only_through_its_own_domain(tenant: Tenant) -> Non
     other = services.add_domain(tenant, "other.example", actor=Actor.cli())
     run = add_run(other, 0, document([]))
 
-    assert reports.get_check_run(other, run.pk) == run
-    assert reports.get_check_run(mine, run.pk) is None
+    assert reports.get_check_run(other, run.public_id) == run
+    assert reports.get_check_run(mine, run.public_id) is None
 
 
 def test_the_audit_trail_is_the_tenants_and_filters(tenant: Tenant, other_tenant: Tenant) -> None:

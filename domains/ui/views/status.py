@@ -3,6 +3,7 @@ SMTP DANE inbound (Get-SmtpDaneInboundStatus, with the probe) and the check-run 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -98,7 +99,7 @@ def status_report(request: HttpRequest, member: Member, name: str) -> HttpRespon
 
 
 @tenant_page
-def status_run(request: HttpRequest, member: Member, name: str, run_id: int) -> HttpResponse:
+def status_run(request: HttpRequest, member: Member, name: str, run_id: uuid.UUID) -> HttpResponse:
     """Page 5, permalink: one stored check run of the domain."""
     domain = domain_of(member, name)
     run = reports.get_check_run(domain, run_id)

@@ -120,8 +120,9 @@ def test_the_status_report_history_and_permalink_follow_the_mx_change(
     dnsnet.update(*short_lived_mx(name, f"10 {legacy}", f"20 {host}"), zone=name)
     time.sleep(MX_TTL + 0.5)  # the resolver's cached answer expires, as it would for the user
     page.get_by_role("button", name="Run the checks now").click()
+    expect(page).to_have_url(re.compile(r"/status/runs/[0-9a-f-]{36}/$"))
     latest = CheckRun.objects.filter(domain__name=name).latest("started_at")
-    expect(page).to_have_url(re.compile(rf"/status/runs/{latest.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/status/runs/{latest.public_id}/$"))
     expect(mx).not_to_contain_text("EX007")
     expect(mx).to_contain_text("EX009")  # another host is more preferred
 
@@ -210,7 +211,7 @@ def test_another_tenants_domain_reports_are_404(
     user, _ = make_member(ui_tenant, "admin")
     sign_in(user)
 
-    for path in ("status/", "inbound/", "history/", "status/runs/1/"):
+    for path in ("status/", "inbound/", "history/", f"status/runs/{uuid.uuid4()}/"):
         response = page.goto(tenant_url(live_server, ui_tenant, f"domains/{theirs.name}/{path}"))
         assert response is not None
         assert response.status == 404, path
