@@ -48,8 +48,8 @@ def api_operations(client: Client) -> list[tuple[str, str]]:
     """Every (method, concrete path) of the OpenAPI document under /api/."""
     paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     operations = []
+    values = {"name": "contoso.example", "id": str(uuid.uuid4())}
     for template, methods in paths.items():
-        values = {"name": "contoso.example", "id": str(uuid.uuid4())}
         path = re.sub(r"\{(\w+)\}", lambda param: values.get(str(param[1]), "1"), template)
         operations += [(method, path) for method in methods if method != "parameters"]
     return operations
