@@ -605,10 +605,9 @@ def env_lines() -> list[str]:
         f"DANE_LEGACY_MX_SUFFIXES={LEGACY_MX_SUFFIX.rstrip('.')}",
         "DANE_DNS_BACKEND=rfc2136",
         "DANE_MX_PARENT_MANAGED=1",
-        # Plain http on loopback: the HTTPS-only defaults of DEBUG=0 are switched off.
+        # Plain http on loopback: no redirect to HTTPS and no HSTS. The cookies stay Secure as
+        # in production (browsers keep Secure cookies for loopback addresses).
         "SECURE_SSL_REDIRECT=0",
-        "SESSION_COOKIE_SECURE=0",
-        "CSRF_COOKIE_SECURE=0",
         "SECURE_HSTS_SECONDS=0",
         # The MX hosts' A/AAAA records; loopback, so an inbound probe never leaves the machine.
         "DANE_INBOUND_ADDRESSES=127.0.0.25,::1",

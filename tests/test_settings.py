@@ -154,6 +154,7 @@ def example_environment(tmp_path: Path) -> dict[str, str]:
 
 def test_check_deploy_passes_with_the_production_example(tmp_path: Path) -> None:
     env = {**os.environ, **example_environment(tmp_path)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
@@ -169,6 +170,7 @@ def test_check_deploy_passes_with_the_production_example(tmp_path: Path) -> None
 
 def test_check_deploy_names_each_insecure_setting(tmp_path: Path) -> None:
     env = {**os.environ, **example_environment(tmp_path)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     env.update(SESSION_COOKIE_SECURE="0", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
