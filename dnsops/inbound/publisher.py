@@ -30,12 +30,13 @@ class PublisherFinding:
     records: tuple[str, ...]
 
     def to_dict(self) -> dict[str, object]:
-        """The finding as JSON: ``{code, severity, message, records}``."""
+        """The finding as JSON: ``{code, severity, message, records}``, the records in lower-case
+        hex as resolvers present them."""
         return {
             "code": self.code,
             "severity": self.severity.value,
             "message": self.message,
-            "records": list(self.records),
+            "records": [record.lower() for record in self.records],
         }
 
 
