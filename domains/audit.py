@@ -53,8 +53,7 @@ def audit_event(
 
 def record_audit_events(events: list[AuditEvent]) -> None:
     """Append many audit events at once; inside the transaction of the changes."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Audit events are written inside the transaction of the change.")
+    _require_the_change_transaction()
     AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
@@ -68,16 +67,23 @@ def record_audit_event(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an audit event; must run inside the transaction that makes the change."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Audit events are written inside the transaction of the change.")
-    return AuditEvent.objects.create(
-        action=action,
-        actor=actor.label,
+    _require_the_change_transaction()
+    event = audit_event(
+        action,
+        actor=actor,
         tenant=tenant,
         target_type=target_type,
         target_id=target_id,
-        data=data or {},
+        data=data,
     )
+    event.save(force_insert=True)
+    return event
+
+
+def _require_the_change_transaction() -> None:
+    """RuntimeError unless inside a transaction: an audit event commits with its change."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Audit events are written inside the transaction of the change.")
 
 
 def record_partition_change(

@@ -1,18 +1,24 @@
-"""The provider's inbound keys as the product keeps them: registration (audited) and the
-rollover that republishes every DANE domain's TLSA set. The certificate arithmetic is in
-``dnsops.inbound_keys``."""
+"""The provider's inbound keys as the product keeps them: registration (audited), the
+rollover that republishes every DANE domain's TLSA set, and the RFC 7671 §8 checks of that
+set. The certificate arithmetic and the checks themselves are in ``dnsops.inbound``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from cryptography import x509
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from dnsops.backends.base import DnsBackend
 from dnsops.choices import PUBLISHED_KEY_STATES, InboundKeyState
+from dnsops.dane.tlsa import TlsaRecord
 from dnsops.events import PartitionEvent, report_partition_change
 from dnsops.inbound.keys import parse_certificate, spki_sha256
+from dnsops.inbound.publisher import check_published_rrset, overall_status
 from dnsops.models import InboundKey, Partition
 from dnsops.provisioning import push_names, set_desired_rrsets
 from domains import publishing
@@ -82,6 +88,36 @@ def published_tlsa_records() -> tuple[str, ...]:
             {key.tlsa_record for key in InboundKey.objects.filter(state__in=PUBLISHED_KEY_STATES)}
         )
     )
+
+
+def publisher_checks(mx_host: str) -> dict[str, Any]:
+    """The RFC 7671 §8 checks of the TLSA set the registered keys give (current and next;
+    retired keys are not published) for ``mx_host``: against the chain the servers present now
+    (the ``current`` keys) and the one they present after the rollover (the ``next`` keys).
+    ``{"Status": Passed|Warning|Failed, "Findings": [{code, severity, message, records}]}``;
+    a read."""
+    keys = list(InboundKey.objects.filter(state__in=PUBLISHED_KEY_STATES))
+    records = [TlsaRecord.from_text(text) for text in sorted({key.tlsa_record for key in keys})]
+    findings = check_published_rrset(
+        records,
+        current_chain=_served_chain(keys, InboundKeyState.CURRENT),
+        next_chain=_served_chain(keys, InboundKeyState.NEXT),
+        mx_host=mx_host,
+        now=timezone.now(),
+    )
+    return {
+        "Status": overall_status(findings).value,
+        "Findings": [finding.to_dict() for finding in findings],
+    }
+
+
+def _served_chain(keys: Sequence[InboundKey], state: InboundKeyState) -> list[x509.Certificate]:
+    """The chain the servers present with the server keys in ``state``: those certificates
+    (newest first, the first being the leaf), then the published issuing CAs; empty when no
+    server key is in ``state``."""
+    leaves = [key for key in keys if key.state == state and not key.is_issuer]
+    issuers = [key for key in keys if key.is_issuer] if leaves else []
+    return [parse_certificate(key.certificate_pem) for key in (*leaves, *issuers)]
 
 
 def _lock_dane_owners(partition: Partition) -> list[str]:

@@ -16,7 +16,7 @@ from dnsops.dns import resolver
 from domains import publishing
 from domains.choices import DaneState
 from domains.errors import DnsLookupFailed
-from domains.inbound_keys import published_tlsa_records
+from domains.inbound_keys import published_tlsa_records, publisher_checks
 from domains.models import AcceptedDomain
 
 
@@ -24,8 +24,11 @@ def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> 
     """Get-SmtpDaneInboundStatus: the TLSA records the validating resolver returns for the
     domain's MX host, whether they are DNSSEC-authentic and the expected set, and (``probe``)
     whether the certificate each of the host's addresses serves matches one of them.
-    DnsLookupFailed when the resolver gives no answer (docs/api-errors.md: "we could not look")."""
+    ``PublisherChecks`` are the RFC 7671 §8 checks of the set the domain publishes (null while
+    SMTP DANE inbound is not enabled). DnsLookupFailed when the resolver gives no answer
+    (docs/api-errors.md: "we could not look")."""
     host = domain.dnssec_mx_value
+    publishes = domain.dane_state == DaneState.ENABLED
     status: dict[str, Any] = {
         "DomainName": domain.name,
         "DnssecMxValue": host,
@@ -33,13 +36,12 @@ def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> 
         "SmtpDaneInboundState": domain.dane_state,
         "TlsaRecordName": publishing.tlsa_owner_of(host) if host else None,
         "TlsaRecords": [],
-        "ExpectedTlsaRecords": list(published_tlsa_records())
-        if domain.dane_state == DaneState.ENABLED
-        else [],
+        "ExpectedTlsaRecords": list(published_tlsa_records()) if publishes else [],
         "DnssecValidated": False,
         "MatchesExpected": False,
         "ServedCertificateMatches": None,  # not probed
         "ServedCertificates": [],
+        "PublisherChecks": publisher_checks(host) if publishes and host else None,
     }
     if host is None:
         return {**status, "Result": "Success", "ErrorData": None}

@@ -67,8 +67,9 @@ class ZoneDnssecEvidence:
     """What the resolver layer found about the zone besides the apex answer.
 
     ``None`` means not looked up or the lookup failed. ``answers_without_validation`` is
-    True when the apex query, repeated with CD set, returned data (so a SERVFAIL was
-    bogus data, not an unreachable zone). Expirations must be timezone-aware.
+    True when the apex query, repeated with CD set, got an answer (so a SERVFAIL was
+    bogus data, not an unreachable zone: ``dnsops.dns.types.answers_without_validation``).
+    Expirations must be timezone-aware.
     """
 
     dnskey_published: bool | None = None

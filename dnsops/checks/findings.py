@@ -6,22 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dnsops.severity import SectionStatus, Severity, status_of
 
-class Severity(StrEnum):
-    """How much a finding weighs in its section's status."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-class SectionStatus(StrEnum):
-    """The status of one validation section (DNS, MX, MTA-STS)."""
-
-    PASSED = "Passed"
-    FAILED = "Failed"
-    WARNING = "Warning"
-    NOT_APPLICABLE = "NotApplicable"
+__all__ = ["Finding", "Section", "SectionResult", "SectionStatus", "Severity", "section_status"]
 
 
 class Section(StrEnum):
@@ -65,12 +52,7 @@ def section_status(findings: Iterable[Finding], *, evaluated: bool = True) -> Se
     A section that could not be evaluated (``evaluated=False``) and found nothing is
     NotApplicable; informational findings never change the status.
     """
-    severities = {finding.severity for finding in findings}
-    if Severity.ERROR in severities:
-        return SectionStatus.FAILED
-    if Severity.WARNING in severities:
-        return SectionStatus.WARNING
-    return SectionStatus.PASSED if evaluated else SectionStatus.NOT_APPLICABLE
+    return status_of((finding.severity for finding in findings), evaluated=evaluated)
 
 
 @dataclass(frozen=True)

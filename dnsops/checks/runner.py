@@ -39,7 +39,19 @@ from dnsops.checks.mta_sts_fetch import PolicyFetcher
 from dnsops.checks.mx import ProviderNamespace
 from dnsops.checks.status import DomainGate, Observations, StatusResult, evaluate
 from dnsops.dns.client import ResolverClient, address_lookup, mx_lookup, txt_lookup
-from dnsops.dns.types import AAAA, DNSKEY, DS, MX, SOA, TXT, A, Answer, LookupStatus, normalize_host
+from dnsops.dns.types import (
+    AAAA,
+    DNSKEY,
+    DS,
+    MX,
+    SOA,
+    TXT,
+    A,
+    Answer,
+    LookupStatus,
+    answers_without_validation,
+    normalize_host,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -282,9 +294,10 @@ class Checker:
         if mx_answer.status is LookupStatus.SERVFAIL:
             checking_disabled = True
             apex_answer = await session.query(domain, MX, cd=True)
-            without_validation = apex_answer.status in (LookupStatus.OK, LookupStatus.NODATA)
-            if not without_validation:
-                return ZoneDnssecEvidence(answers_without_validation=False)
+            without_validation = answers_without_validation(apex_answer)
+            if apex_answer.status not in (LookupStatus.OK, LookupStatus.NODATA):
+                # No data of the domain's own zone to read (a denial, or no answer at all).
+                return ZoneDnssecEvidence(answers_without_validation=without_validation)
         answers = [apex_answer]
         apex = apex_answer.zone_apex()
         if apex is None:

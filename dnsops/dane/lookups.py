@@ -42,6 +42,7 @@ from dnsops.dns.types import (
     LookupStatus,
     MxRecord,
     Record,
+    answers_without_validation,
     is_dnssec_failure,
 )
 from dnsops.dns.wire import record_text
@@ -204,7 +205,7 @@ class DaneResolver:
                 f"SERVFAIL{extended}: the answer fails DNSSEC validation.",
             )
         unchecked = await self._query(name, rdtype, checking_disabled=True)
-        if unchecked.status in _ANSWERED:
+        if answers_without_validation(unchecked):
             said = "NXDOMAIN" if unchecked.status is LookupStatus.NXDOMAIN else "NOERROR"
             return DnsAnswer(
                 LookupSecurity.BOGUS,

@@ -183,6 +183,20 @@ class Answer:
         return None
 
 
+#: What the same query with CD set may get after a SERVFAIL to show that the servers answer
+#: and only DNSSEC validation failed: records, no data, or a denial of existence.
+_ANSWERED_UNCHECKED = frozenset({LookupStatus.OK, LookupStatus.NODATA, LookupStatus.NXDOMAIN})
+
+
+def answers_without_validation(unchecked: Answer) -> bool:
+    """Whether ``unchecked``, the answer to a query that got SERVFAIL asked again with CD set,
+    shows that the SERVFAIL was bogus data rather than unreachable servers: the resolver
+    answers (records, NODATA or NXDOMAIN) once it does not validate. A denial of existence
+    counts too, as a denial that fails validation is bogus (RFC 4035 §5.4, RFC 7672 §2.1.1).
+    The one SERVFAIL-then-CD decision of the status checks and the outbound validator."""
+    return unchecked.status in _ANSWERED_UNCHECKED
+
+
 @dataclass(frozen=True)
 class Lookup:
     """The outcome of one query through the validating resolver.

@@ -12,29 +12,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
 
 from cryptography import x509
 
 from dnsops.dane.tlsa import MatchingType, TlsaRecord, Usage, load_certificate
 from dnsops.dane.verify import verify_chain
-
-
-class Severity(IntEnum):
-    """How bad a finding is; the worst finding is the RRset's verdict."""
-
-    OK = 0
-    WARN = 1
-    FAIL = 2
+from dnsops.severity import SectionStatus, Severity, status_of
 
 
 @dataclass(frozen=True)
 class PublisherFinding:
-    """One problem of a published RRset, with the records it concerns."""
+    """One problem of a published RRset: a stable code, what is wrong, the records concerned."""
 
+    code: str
     severity: Severity
     message: str
     records: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """The finding as JSON: ``{code, severity, message, records}``, the records in lower-case
+        hex as resolvers present them."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "records": [record.lower() for record in self.records],
+        }
 
 
 def check_published_rrset(
@@ -56,7 +59,8 @@ def check_published_rrset(
     if not usable:
         findings.append(
             PublisherFinding(
-                Severity.WARN,
+                "NoUsableRecord",
+                Severity.WARNING,
                 "No record is usable, so DANE senders use TLS without authenticating the server.",
                 tuple(record.to_text() for record in records),
             )
@@ -72,7 +76,8 @@ def check_published_rrset(
         if not result.authenticated:
             findings.append(
                 PublisherFinding(
-                    Severity.FAIL,
+                    "ChainNotAuthenticated",
+                    Severity.ERROR,
                     f"No {usage} {selector} {matching_type} record authenticates the chain the "
                     f"server presents now, so senders that use this combination cannot "
                     f"deliver (RFC 7671 §8): {result.reason}",
@@ -84,7 +89,8 @@ def check_published_rrset(
     if all(record.matching_type == MatchingType.SHA2_512 for record in usable):
         findings.append(
             PublisherFinding(
-                Severity.WARN,
+                "OnlySha2_512",
+                Severity.WARNING,
                 "Every usable record is SHA2-512; publish SHA2-256 too, the digest every "
                 "client supports (RFC 7671 §2).",
                 tuple(record.to_text() for record in usable),
@@ -93,9 +99,9 @@ def check_published_rrset(
     return findings
 
 
-def overall_severity(findings: Iterable[PublisherFinding]) -> Severity:
-    """The worst severity among ``findings`` (``OK`` when there are none)."""
-    return max((finding.severity for finding in findings), default=Severity.OK)
+def overall_status(findings: Iterable[PublisherFinding]) -> SectionStatus:
+    """The RRset's verdict: Failed if any error, else Warning if any warning, else Passed."""
+    return status_of(finding.severity for finding in findings)
 
 
 def earliest_key_switch(published_everywhere_at: datetime, ttl: timedelta) -> datetime:
@@ -109,13 +115,15 @@ def earliest_key_switch(published_everywhere_at: datetime, ttl: timedelta) -> da
 def _unusable_finding(record: TlsaRecord) -> PublisherFinding:
     """The warning for a record SMTP clients ignore."""
     if record.usage in (Usage.PKIX_TA, Usage.PKIX_EE):
+        code = "PkixUsagePublished"
         message = (
             "PKIX usages (0, 1) should not be published for port 25: SMTP clients ignore them "
             "(RFC 7672 §3.1.3)."
         )
     else:
+        code = "UnusableRecord"
         message = f"Clients ignore this record: {record.unusable_reason}."
-    return PublisherFinding(Severity.WARN, message, (record.to_text(),))
+    return PublisherFinding(code, Severity.WARNING, message, (record.to_text(),))
 
 
 def _load(chain: Sequence[x509.Certificate | bytes]) -> list[x509.Certificate]:
@@ -155,7 +163,8 @@ def _digest_coverage_findings(
             )
             findings.append(
                 PublisherFinding(
-                    Severity.WARN,
+                    "DigestsCoverDifferentChains",
+                    Severity.WARNING,
                     f"The {usage} {selector} records do not cover the same chains with every "
                     f"digest ({described}); clients that prefer the stronger digest fail once "
                     "the chains change (RFC 7671 §8.3, §9).",

@@ -135,6 +135,47 @@ class InboundStatusQuerySerializer(serializers.Serializer):
     probe = serializers.BooleanField(default=False)
 
 
+class PublisherFindingSerializer(serializers.Serializer):
+    """One RFC 7671 §8 finding on the TLSA set the domain publishes."""
+
+    code = serializers.CharField(help_text="A stable code, e.g. ChainNotAuthenticated.")
+    severity = serializers.ChoiceField(choices=["error", "warning", "info"])
+    message = serializers.CharField()
+    records = serializers.ListField(
+        child=serializers.CharField(), help_text="The TLSA records the finding concerns."
+    )
+
+
+class PublisherChecksSerializer(serializers.Serializer):
+    """The RFC 7671 §8 checks of the TLSA set the registered inbound keys give, against the
+    chain the servers present now (current keys) and after the rollover (next keys)."""
+
+    Status = serializers.ChoiceField(choices=["Passed", "Warning", "Failed"])
+    Findings = PublisherFindingSerializer(many=True)
+
+
+class InboundStatusSerializer(serializers.Serializer):
+    """Get-SmtpDaneInboundStatus (``probe=true`` adds ``ServedCertificateDetail``)."""
+
+    Result = serializers.ChoiceField(choices=["Success"])
+    DomainName = serializers.CharField()
+    DnssecMxValue = serializers.CharField(allow_null=True)
+    TlsaRecords = serializers.ListField(
+        child=serializers.CharField(), help_text="As the validating resolver returns them."
+    )
+    ExpectedTlsaRecords = serializers.ListField(
+        child=serializers.CharField(), help_text="The set the domain should publish."
+    )
+    DnssecValidated = serializers.BooleanField()
+    MatchesExpected = serializers.BooleanField()
+    ServedCertificateMatches = serializers.BooleanField(
+        allow_null=True, help_text="null when not probed."
+    )
+    PublisherChecks = PublisherChecksSerializer(
+        allow_null=True, help_text="null while SMTP DANE inbound is not enabled."
+    )
+
+
 class MigrationRecordSerializer(serializers.Serializer):
     """A DNS record the customer publishes at their domain for the current migration step."""
 

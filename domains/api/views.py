@@ -28,6 +28,7 @@ from domains.api.serializers import (
     DomainSerializer,
     ErrorSerializer,
     InboundStatusQuerySerializer,
+    InboundStatusSerializer,
     OperationSerializer,
     VerificationFailureSerializer,
 )
@@ -346,7 +347,7 @@ class DomainViewSet(
     @extend_schema(
         parameters=[InboundStatusQuerySerializer],
         responses={
-            200: dict,
+            200: InboundStatusSerializer,
             400: OpenApiResponse(ErrorSerializer, "probe is not a boolean."),
             404: ErrorSerializer,
             422: OpenApiResponse(

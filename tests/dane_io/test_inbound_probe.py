@@ -29,6 +29,7 @@ from tests.dane_io.servers import (
     next_address,
     self_signed,
     silent,
+    trust_anchor,
 )
 from tests.dnsnet import DnsTestNetwork
 from tests.support import enable_url, make_verified_domain
@@ -171,3 +172,40 @@ def test_with_the_resolver_down_the_status_is_a_retryable_503_like_verify(
     out = io.StringIO()
     call_command("get_smtp_dane_inbound_status", domain, tenant=tenant.slug, stdout=out)
     assert json.loads(out.getvalue())["ErrorData"]["ErrorCode"] == "DnsLookupFailed"
+
+
+def test_the_status_reports_the_publisher_checks_of_the_registered_keys(
+    api: APIClient, tenant: Tenant, partition: Partition, dnsnet: DnsTestNetwork
+) -> None:
+    registered = self_signed("mx.provider.test")
+    domain = dane_enabled_domain(api, tenant, registered)
+    url = f"/api/v1/domains/{domain}/smtp-dane-inbound/"
+    assert api.get(url).json()["PublisherChecks"] == {"Status": "Passed", "Findings": []}
+
+    stranger = trust_anchor("A CA that issued none of the served certificates")
+    pem = stranger.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    issuer_key = register_certificate(
+        pem, name="stranger-ca", state=InboundKeyState.CURRENT, actor=Actor.cli(), is_issuer=True
+    )
+
+    checks = api.get(url).json()["PublisherChecks"]
+    assert checks["Status"] == "Failed"
+    assert [(finding["code"], finding["severity"]) for finding in checks["Findings"]] == [
+        ("ChainNotAuthenticated", "error")
+    ]
+    assert checks["Findings"][0]["records"] == [issuer_key.tlsa_record]
+    out = io.StringIO()
+    call_command("get_smtp_dane_inbound_status", domain, tenant=tenant.slug, stdout=out)
+    assert json.loads(out.getvalue())["PublisherChecks"] == checks
+
+
+def test_a_domain_without_smtp_dane_inbound_has_no_publisher_checks(
+    api: APIClient, tenant: Tenant, partition: Partition, dnsnet: DnsTestNetwork
+) -> None:
+    domain = make_verified_domain(tenant)
+    api.post(enable_url(domain, "dnssec"))
+    process_due_operations()
+
+    status = api.get(f"/api/v1/domains/{domain}/smtp-dane-inbound/").json()
+
+    assert (status["SmtpDaneInboundState"], status["PublisherChecks"]) == ("disabled", None)

@@ -13,11 +13,11 @@ from cryptography import x509
 from dnsops.dane.tlsa import TlsaRecord, tlsa_for_certificate
 from dnsops.inbound.publisher import (
     PublisherFinding,
-    Severity,
     check_published_rrset,
     earliest_key_switch,
-    overall_severity,
+    overall_status,
 )
+from dnsops.severity import SectionStatus, Severity
 from tests.unit.dane.pki import NOW, ca, issue, leaf, load_vector, new_key
 
 MX = "mx1.example.net"
@@ -82,13 +82,15 @@ def check(case: Any) -> list[PublisherFinding]:
 
 @pytest.mark.parametrize("case", RRSET_CASES, ids=lambda case: " + ".join(case["rrset"]))
 def test_publisher_vectors(case: Any) -> None:
-    expected = {"ok": Severity.OK, "WARN": Severity.WARN, "FAIL": Severity.FAIL}[
-        case["verdict"].split(" ")[0].rstrip(":")
-    ]
+    expected = {
+        "ok": SectionStatus.PASSED,
+        "WARN": SectionStatus.WARNING,
+        "FAIL": SectionStatus.FAILED,
+    }[case["verdict"].split(" ")[0].rstrip(":")]
 
     findings = check(case)
 
-    assert overall_severity(findings) is expected, findings
+    assert overall_status(findings) is expected, findings
 
 
 def test_a_combination_matching_only_another_chain_names_the_records() -> None:
@@ -96,7 +98,7 @@ def test_a_combination_matching_only_another_chain_names_the_records() -> None:
 
     findings = check(case)
 
-    assert [finding.severity for finding in findings] == [Severity.FAIL]
+    assert [finding.severity for finding in findings] == [Severity.ERROR]
     assert findings[0].records == (record("2 0 1 TA_new").to_text(),)
     assert "No 2 0 1 record authenticates the chain" in findings[0].message
 
@@ -120,9 +122,9 @@ def test_pkix_and_malformed_records_are_warned_about_individually() -> None:
         [good, pkix, short], current_chain=[deployment().k1], mx_host=MX, now=NOW
     )
 
-    assert [(finding.severity, finding.records) for finding in findings] == [
-        (Severity.WARN, (pkix.to_text(),)),
-        (Severity.WARN, (short.to_text(),)),
+    assert [(finding.code, finding.severity, finding.records) for finding in findings] == [
+        ("PkixUsagePublished", Severity.WARNING, (pkix.to_text(),)),
+        ("UnusableRecord", Severity.WARNING, (short.to_text(),)),
     ]
     assert "PKIX usages" in findings[0].message
     assert "digest is 32 bytes, this one is 16" in findings[1].message
@@ -143,7 +145,7 @@ def test_dane_ta_record_fails_when_the_served_leaf_has_expired() -> None:
         [ta_record], current_chain=[expired, trust_anchor.certificate], mx_host=MX, now=NOW
     )
 
-    assert overall_severity(findings) is Severity.FAIL
+    assert overall_status(findings) is SectionStatus.FAILED
     assert "expired" in findings[0].message
 
 
