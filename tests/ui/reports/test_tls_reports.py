@@ -61,7 +61,7 @@ def reported_domain(ui_tenant: Tenant) -> AcceptedDomain:
     """A domain of the tenant on a partition (so it has its MX host at the provider), checked
     once with our TLS-RPT record published, and three reports: App. B today (its
     validation-failure at our MX host), rpt02 two days ago, mail.ru five days ago."""
-    domain = DomainFactory(tenant=ui_tenant, pending_mx=True)
+    domain = DomainFactory.create(tenant=ui_tenant, pending_mx=True)
     assert domain.dnssec_mx_value is not None
     CheckRunFactory(
         domain=domain,
@@ -189,7 +189,7 @@ def test_the_history_marks_days_of_faults_at_our_mx_and_other_tenants_see_nothin
     expect(page.locator(".history-cells")).to_contain_text("TLS-RPT: MX fault that day")
     check_page(page, "history-tlsrpt-faults")
 
-    other = DomainFactory(pending_mx=True)
+    other = DomainFactory.create(pending_mx=True)
     assert status_of(page, reports_url(live_server, ui_tenant, other)) == 404
     report_pk = reported_domain.tls_reports.get(report_id="b-today").pk
     outsider, _ = make_member(other.tenant, "admin")
