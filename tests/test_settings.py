@@ -154,6 +154,7 @@ def example_environment(tmp_path: Path) -> dict[str, str]:
 
 def test_check_deploy_passes_with_the_production_example(tmp_path: Path) -> None:
     env = {**os.environ, **example_environment(tmp_path)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' conftest sets it
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,

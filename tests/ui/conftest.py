@@ -73,8 +73,10 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 @pytest.fixture(autouse=True)
 def _ui_settings(settings: Any) -> None:
     """The live server answers on plain http://localhost: Chromium keeps Secure cookies
-    there, so the settings stay as outside DEBUG."""
+    there, so the settings stay as outside DEBUG (the stack's env switches the session
+    cookie's Secure flag off for its plain-http servers; the browser tests keep it on)."""
     settings.DEBUG = False
+    settings.SESSION_COOKIE_SECURE = True
 
 
 MakeMember = Callable[..., tuple[User, str]]
