@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
@@ -217,3 +217,47 @@ def result_types_over_time(days: int) -> list[dict[str, Any]]:
         .annotate(failed_sessions=Sum("failed_sessions"))
         .order_by("day", "result_type")
     )
+
+
+@dataclass(frozen=True)
+class PublishedState:
+    """What the latest check run saw at ``_smtp._tls.<domain>``: ``published`` is None when
+    the domain was not checked yet or the lookup failed; ``ours`` says whether one of the
+    published report URIs is the provider's endpoint."""
+
+    published: bool | None
+    valid: bool
+    rua: list[str]
+    ours: bool
+    checked_at: datetime | None
+
+
+def published_state(domain: AcceptedDomain, rua: str) -> PublishedState:
+    """The TLS-RPT section of the domain's latest check run, against our report URI ``rua``."""
+    run = domain.check_runs.order_by("-started_at", "-id").only("started_at", "result").first()
+    section = None if run is None else (run.result or {}).get("TlsRpt")
+    if run is None or not section:
+        return PublishedState(None, False, [], False, None if run is None else run.started_at)
+    published_rua = [str(uri) for uri in section.get("Rua") or []]
+    return PublishedState(
+        section.get("Published"),
+        bool(section.get("Valid")),
+        published_rua,
+        rua in published_rua,
+        run.started_at,
+    )
+
+
+def own_mx_fault_days(domain: AcceptedDomain, days: int) -> dict[date, dict[str, int]]:
+    """Per UTC day of the last ``days``, the failed sessions of each own-MX fault result type
+    (only days with one): what the history marks beside the check runs."""
+    rows = (
+        own_mx_faults(domain, days)
+        .values("day", "result_type")
+        .annotate(failed_sessions=Sum("failed_session_count"))
+        .order_by("day", "result_type")
+    )
+    marked: dict[date, dict[str, int]] = {}
+    for row in rows:
+        marked.setdefault(row["day"], {})[row["result_type"]] = row["failed_sessions"]
+    return marked

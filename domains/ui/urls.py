@@ -15,6 +15,7 @@ from domains.ui.views import (
     outbound,
     status,
     tenant_settings,
+    tls_reports,
 )
 
 app_name = "ui"
@@ -102,6 +103,12 @@ TENANT += [
     path(f"{D}status/runs/<uuid:run_id>/", status.status_run, name="status_run"),
     path(f"{D}inbound/", status.inbound_status, name="inbound"),
     path(f"{D}history/", status.history, name="history"),
+    path(f"{D}tls-reports/", tls_reports.tls_reports, name="tls_reports"),
+    path(
+        f"{D}tls-reports/<int:report_pk>/raw/",
+        tls_reports.tls_report_raw,
+        name="tls_report_raw",
+    ),
     path("t/<slug:slug>/outbound/", outbound.outbound_index, name="outbound"),
     path(
         "t/<slug:slug>/outbound/<uuid:validation_id>/",
@@ -130,4 +137,6 @@ TENANT += [
     ),
 ]
 
-urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT]
+OPERATOR = [path("operator/tlsrpt/", tls_reports.operator_tlsrpt, name="operator_tlsrpt")]
+
+urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT, *OPERATOR]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from domains import checks, commands, errors, reports, selectors
 from domains import inbound_status as inbound_status_service
 from domains.models import AcceptedDomain
+from domains.tlsrpt import selectors as tlsrpt_selectors
 from domains.ui.access import Member, tenant_page
 from domains.ui.work_limits import seconds_to_wait
 
@@ -28,6 +29,9 @@ REPORT_SECTIONS = (
     ("MtaStsValidation", "MTA-STS"),
     ("TlsRpt", "TLS-RPT"),
 )
+
+#: The days of TLS-RPT reports the history marks own-MX faults for.
+HISTORY_FAULT_DAYS = 30
 
 
 def domain_of(member: Member, name: str) -> AcceptedDomain:
@@ -163,13 +167,18 @@ def inbound_status(request: HttpRequest, member: Member, name: str) -> HttpRespo
 
 @tenant_page
 def history(request: HttpRequest, member: Member, name: str) -> HttpResponse:
-    """Page 7: one cell per check run by its worst result, and what changed each time."""
+    """Page 7: one cell per check run by its worst result, and what changed each time; beside
+    them the days TLS-RPT reports said senders met a fault of our MX host."""
     domain = domain_of(member, name)
     entries = reports.check_history(domain)
+    fault_days = tlsrpt_selectors.own_mx_fault_days(domain, HISTORY_FAULT_DAYS)
     context = {
         "nav": "domains",
         "domain": domain,
         "entries": entries,
         "cells": list(reversed(entries)),
+        "fault_days": sorted(fault_days.items()),
+        "fault_day_keys": [day.isoformat() for day in fault_days],
+        "fault_window": HISTORY_FAULT_DAYS,
     }
     return render(request, "ui/status/history.html", context)
