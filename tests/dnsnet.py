@@ -113,6 +113,16 @@ class DnsTestNetwork:
             *(("add", name, "TXT", 1, q) for q in quoted[1:]),
         )
 
+    def wait_until_resolved(
+        self, name: str, rdtype: str, records: list[str], timeout: float = 20
+    ) -> None:
+        """Wait until the validating resolver serves exactly ``records`` at ``name`` (a busy
+        machine signs and serves a change later than the old RRset's 1 s TTL)."""
+        deadline = time.monotonic() + timeout
+        while self.resolve(name, rdtype).records != sorted(records):
+            assert time.monotonic() < deadline, f"the resolver kept the old {rdtype} at {name}"
+            time.sleep(0.25)
+
     def resolve(self, name: str, rdtype: str) -> Lookup:
         """Ask the validating resolver, as a sending MTA would (DO set, AD read)."""
         query = dns.message.make_query(name + ".", rdtype, want_dnssec=True)

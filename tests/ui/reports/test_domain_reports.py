@@ -4,7 +4,6 @@ history with what changed, and SMTP DANE inbound with the probe of the inbound s
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -118,7 +117,7 @@ def test_the_status_report_history_and_permalink_follow_the_mx_change(
     check_page(page, "status-report", phone=True)
 
     dnsnet.update(*short_lived_mx(name, f"10 {legacy}", f"20 {host}"), zone=name)
-    time.sleep(MX_TTL + 0.5)  # the resolver's cached answer expires, as it would for the user
+    dnsnet.wait_until_resolved(name, "MX", [f"10 {legacy}.", f"20 {host}."])
     page.get_by_role("button", name="Run the checks now").click()
     expect(page).to_have_url(re.compile(r"/status/runs/[0-9a-f-]{36}/$"))
     latest = CheckRun.objects.filter(domain__name=name).latest("started_at")
