@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     MEMBER_REMOVED = "tenant.member_removed", "Member removed"
     MEMBER_ROLE_CHANGED = "tenant.member_role_changed", "Member's role changed"
     MEMBER_PASSWORD_SET = "user.password_set", "Member's password set by an operator"
+    OPERATOR_PROVISIONED = "user.operator_provisioned", "Operator account created or reset"
     API_KEY_CREATED = "api_key.created", "API key created"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     DOMAIN_ADDED = "domain.added", "Domain added"

@@ -46,6 +46,11 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        permissions = [
+            ("operate_fleet", "Can see the operator pages and run fleet actions"),
+        ]
+
     def __str__(self) -> str:
         return self.slug
 

@@ -1,4 +1,4 @@
-"""API permission: the caller must act for a tenant."""
+"""API permissions: the caller must act for a tenant, or (the operator API) be an operator."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from domains.authentication import TenantPrincipal
+from domains.operators import is_operator
 
 
 class IsTenantPrincipal(permissions.BasePermission):
@@ -14,3 +15,12 @@ class IsTenantPrincipal(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         """True when the request carries a tenant principal."""
         return isinstance(request.user, TenantPrincipal)
+
+
+class IsOperator(permissions.BasePermission):
+    """Allow only the provider's operators (``domains.operators.is_operator``); the operator
+    API authenticates with the Django session (``SessionAuthentication``)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """True when the request's user is an operator."""
+        return is_operator(request.user)

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from dnsops.choices import InboundKeyState
@@ -18,6 +19,7 @@ from domains import services
 from domains.audit import Actor
 from domains.inbound_keys import register_certificate
 from domains.models import AcceptedDomain, Tenant
+from domains.operators import provision_operator
 
 
 def inbound_addresses(version: int) -> list[str]:
@@ -26,6 +28,12 @@ def inbound_addresses(version: int) -> list[str]:
     addresses = [a for a in settings.DANE_INBOUND_ADDRESSES if (":" in a) == (version == 6)]
     assert addresses, f"DANE_INBOUND_ADDRESSES names no IPv{version} address"
     return addresses
+
+
+def make_operator(username: str | None = None) -> tuple[User, str]:
+    """An operator (staff, with the operator permission) and its password, made as
+    ``manage.py createoperator`` makes one."""
+    return provision_operator(username or f"operator-{uuid.uuid4().hex[:8]}", actor=Actor.cli())
 
 
 def make_verified_domain(tenant: Tenant) -> str:

@@ -77,6 +77,8 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         lines = output_until_key(process, deadline=time.monotonic() + 180)
         raw_key = lines[-1]
         assert f"http://127.0.0.1:{port}" in "\n".join(lines)
+        operator_line = f"Operators' pages: http://127.0.0.1:{port}/operator/ as demo-operator "
+        assert any(line.startswith(operator_line) for line in lines), lines
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -2,7 +2,8 @@
 
 ``tenant_page`` wraps every view under ``/t/<slug>/``: an anonymous visitor goes to the
 sign-in form, a user who is not a member of that tenant gets a 404 (the tenant's existence is
-not revealed), and a viewer's POST (or any unsafe method) is a 403.
+not revealed), and a viewer's POST (or any unsafe method) is a 403. ``operator_page`` wraps
+every view under ``/operator/``: anyone but an operator (``domains.operators``) gets a 403.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from domains.audit import Actor
 from domains.authentication import SESSION_TENANT_KEY
 from domains.models import Membership, Tenant
+from domains.operators import is_operator
 
 P = ParamSpec("P")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -74,3 +76,19 @@ def tenant_page(
         return view(request, member, *args, **kwargs)
 
     return login_required(scoped)
+
+
+def operator_page(
+    view: Callable[Concatenate[HttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Allow ``view`` to operators only (403 for tenant members and other staff); the page
+    shows the operator navigation."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not is_operator(request.user):
+            raise PermissionDenied("This page is for the provider's operators.")
+        request.ui_operator_area = True  # type: ignore[attr-defined]  # read by the context
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)

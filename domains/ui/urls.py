@@ -12,6 +12,7 @@ from domains.ui.views import (
     activity,
     commands,
     domains,
+    operator,
     outbound,
     status,
     tenant_settings,
@@ -137,6 +138,9 @@ TENANT += [
     ),
 ]
 
-OPERATOR = [path("operator/tlsrpt/", tls_reports.operator_tlsrpt, name="operator_tlsrpt")]
+OPERATOR = [
+    path("operator/", operator.index, name="operator"),
+    path("operator/tlsrpt/", tls_reports.operator_tlsrpt, name="operator_tlsrpt"),
+]
 
 urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT, *OPERATOR]

@@ -15,6 +15,7 @@ from domains.models import AcceptedDomain
 from domains.tlsrpt import selectors, services
 from domains.ui.views.tls_reports import BAR_STEP, CHART_HEIGHT, chart_bars
 from tests.factories import CheckRunFactory, DomainFactory
+from tests.support import make_operator
 
 pytestmark = pytest.mark.django_db
 
@@ -72,12 +73,14 @@ def test_the_chart_scales_to_the_busiest_day_and_never_hides_a_failure() -> None
     assert [bar.x for bar in (empty, busiest, half)] == [0, BAR_STEP, 2 * BAR_STEP]
 
 
-def test_the_operator_page_is_for_staff(client: Client) -> None:
+def test_the_operator_page_is_for_operators(client: Client) -> None:
     services.count_refusal("https", "not-json")
     assert client.get("/operator/tlsrpt/").status_code == 302  # to the sign-in form
     client.force_login(User.objects.create_user("member-only"))
     assert client.get("/operator/tlsrpt/").status_code == 403
-    client.force_login(User.objects.create_user("operator", is_staff=True))
+    client.force_login(User.objects.create_user("staff-only", is_staff=True))
+    assert client.get("/operator/tlsrpt/").status_code == 403  # staff without the permission
+    client.force_login(make_operator()[0])
     page = client.get("/operator/tlsrpt/")
     assert page.status_code == 200
     assert b"not-json" in page.content

@@ -7,15 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from domains.tlsrpt import selectors
 from domains.tlsrpt import services as tlsrpt_services
-from domains.ui.access import Member, tenant_page
+from domains.ui.access import Member, operator_page, tenant_page
 from domains.ui.views.status import domain_of
 
 #: The days the pages cover, ending today (UTC), as the API summary's default.
@@ -107,14 +105,12 @@ def tls_report_raw(request: HttpRequest, member: Member, name: str, report_pk: i
     return response
 
 
-@login_required
+@operator_page
 def operator_tlsrpt(request: HttpRequest) -> HttpResponse:
-    """Operators (staff users): reports received and refused per day, the top failing
-    domains and the result types over time, across all tenants; 403 for anyone else."""
-    if not request.user.is_staff:
-        raise PermissionDenied(_("This page is for the provider's operators."))
+    """Operators: reports received and refused per day, the top failing domains and the
+    result types over time, across all tenants; 403 for anyone else."""
     context = {
-        "nav": "operator",
+        "nav": "operator_tlsrpt",
         "days": DAYS,
         "received": selectors.reports_received_per_day(DAYS),
         "refusals": selectors.refusals_per_day(DAYS),

@@ -21,6 +21,7 @@ from domains.models import AcceptedDomain, Tenant
 from domains.tlsrpt import services
 from tests.conftest import client_for
 from tests.factories import CheckRunFactory, DomainFactory
+from tests.support import make_operator
 from tests.ui.conftest import MakeMember, check_page, tenant_url, url_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -212,8 +213,7 @@ def test_the_operator_page_is_for_staff_only(
     assert status_of(page, url_of(live_server, "/operator/tlsrpt/")) == 403
 
     services.count_refusal("https", "malformed JSON")
-    staff = User.objects.create_user("operator-tlsrpt", is_staff=True)
-    sign_in(staff)
+    sign_in(make_operator("operator-tlsrpt")[0])
     assert status_of(page, url_of(live_server, "/operator/tlsrpt/")) == 200
     expect(page.get_by_role("heading", level=1)).to_have_text("TLS-RPT across all domains")
     expect(page.locator("#received tbody tr")).to_have_count(3)  # one report on each day
