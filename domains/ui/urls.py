@@ -11,9 +11,12 @@ from domains.ui.views import (
     account,
     activity,
     commands,
+    domain_search,
     domains,
+    operations_queue,
     operator,
     outbound,
+    partitions,
     status,
     tenant_settings,
     tls_reports,
@@ -141,6 +144,27 @@ TENANT += [
 OPERATOR = [
     path("operator/", operator.index, name="operator"),
     path("operator/tlsrpt/", tls_reports.operator_tlsrpt, name="operator_tlsrpt"),
+    path("operator/partitions/", partitions.partitions, name="operator_partitions"),
+    path(
+        "operator/partitions/<int:partition_id>/repair-drift/",
+        partitions.repair_drift,
+        name="operator_repair_drift",
+    ),
+    path("operator/operations/", operations_queue.queue, name="operator_operations"),
+    # Path parameters are plain strings (a malformed id is a 404 from the view), so that the
+    # guard answers every operator URL alike (tests/ui/test_operator_access.py).
+    path(
+        "operator/operations/<str:operation_id>/",
+        operations_queue.detail,
+        name="operator_operation",
+    ),
+    path(
+        "operator/operations/<str:operation_id>/rerun/",
+        operations_queue.rerun,
+        name="operator_rerun",
+    ),
+    path("operator/domains/", domain_search.search, name="operator_domains"),
+    path("operator/domains/<int:domain_id>/", domain_search.domain, name="operator_domain"),
 ]
 
 urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT, *OPERATOR]
