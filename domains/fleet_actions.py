@@ -15,21 +15,9 @@ from django.db import transaction
 from domains.audit import Actor, record_audit_event
 from domains.choices import AuditAction, OperationKind, OperationState
 from domains.commands import run_command
-from domains.errors import ServiceError
+from domains.errors import OperationNotFailed, OperationNotKnown
 from domains.models import Operation
 from domains.results import CommandOutcome
-
-
-class OperationNotKnown(ServiceError):
-    """No operation has that id (the operator API answers 404)."""
-
-    code = "OperationNotKnown"
-
-
-class OperationNotFailed(ServiceError):
-    """Only a failed operation can be run again (the operator API answers 409)."""
-
-    code = "OperationNotFailed"
 
 
 def rerun_operation(operation_id: str, *, actor: Actor) -> CommandOutcome:

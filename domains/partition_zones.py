@@ -20,18 +20,12 @@ from dnsops.zone_health.assess import ZoneHealth
 from dnsops.zone_health.probe import partitions_health
 from domains.audit import Actor, record_audit_event
 from domains.choices import AuditAction
-from domains.errors import ServiceError
+from domains.errors import PartitionNotKnown
 from domains.models import AuditEvent
 from domains.transitions import enqueue
 
 #: The drift repair task of one partition, enqueued by name.
 REPAIR_PARTITION_DRIFT = "dnsops.tasks.repair_partition_drift"
-
-
-class PartitionNotKnown(ServiceError):
-    """No partition has that id (the operator API answers 404)."""
-
-    code = "PartitionNotKnown"
 
 
 @dataclass(frozen=True)

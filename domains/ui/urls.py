@@ -10,6 +10,7 @@ from django.views.i18n import set_language
 from domains.ui.views import (
     account,
     activity,
+    check_batches,
     commands,
     domain_search,
     domains,
@@ -84,6 +85,12 @@ ACCOUNT = [
 TENANT = [
     path("t/<slug:slug>/", domains.domain_list, name="domains"),
     path("t/<slug:slug>/domains/add/", domains.add_domain, name="domain_add"),
+    path("t/<slug:slug>/recheck-all/", check_batches.recheck_all, name="recheck_all"),
+    path(
+        "t/<slug:slug>/check-batches/<str:batch_id>/progress/",
+        check_batches.batch_progress,
+        name="check_batch_progress",
+    ),
     path("t/<slug:slug>/domains/<str:name>/", domains.domain_detail, name="domain"),
     path("t/<slug:slug>/domains/<str:name>/verify/", domains.verify_domain, name="domain_verify"),
     path("t/<slug:slug>/domains/<str:name>/recheck/", domains.recheck, name="domain_recheck"),

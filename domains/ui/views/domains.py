@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dane_admin.api.throttling import TenantWorkThrottle
-from domains import checks, inbound_status, migration, overview, selectors, services
+from domains import check_batches, checks, inbound_status, migration, overview, selectors, services
 from domains.authentication import TenantPrincipal
 from domains.choices import DaneState
 from domains.errors import DomainNotFound, ServiceError
@@ -45,8 +45,10 @@ def domain_list(request: HttpRequest, member: Member) -> HttpResponse:
         step=step,
         page=_positive_int(request.GET.get("page")) or 1,
     )
+    batch_id = request.GET.get("batch", "")
     context = {
         "nav": "domains",
+        "batch": check_batches.batch_progress(member.tenant, batch_id) if batch_id else None,
         "table": table,
         "search": search,
         "state": state,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from domains import fleet_actions, fleet_selectors
 from domains.choices import OperationKind, OperationState
-from domains.errors import ServiceError
+from domains.errors import OperationNotKnown, ServiceError
 from domains.ui.access import operator_page
 from domains.ui.views.operator_actor import operator_actor
 
@@ -84,7 +84,7 @@ def rerun(request: HttpRequest, operation_id: str) -> HttpResponse:
     """Run a failed operation's command again (a new operation, audited); go to it."""
     try:
         outcome = fleet_actions.rerun_operation(operation_id, actor=operator_actor(request))
-    except fleet_actions.OperationNotKnown as exc:
+    except OperationNotKnown as exc:
         raise Http404(exc.message) from exc
     except ServiceError as exc:
         messages.error(request, f"{exc.code}: {exc.message}")
