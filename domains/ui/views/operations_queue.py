@@ -49,8 +49,8 @@ class QueueFilter(forms.Form):
         self.fields["error_code"].choices = _any(codes)  # type: ignore[attr-defined]
 
 
-@require_GET
 @operator_page
+@require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The operations of every tenant, newest first, filtered (an invalid filter is shown
     with its error and filters nothing)."""
@@ -62,8 +62,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "ui/operator/operations.html", context)
 
 
-@require_GET
 @operator_page
+@require_GET
 def detail(request: HttpRequest, operation_id: str) -> HttpResponse:
     """One operation of any tenant: input, state, steps, attempts and its audit history."""
     history = fleet_selectors.operation_history(operation_id)
@@ -78,8 +78,8 @@ def detail(request: HttpRequest, operation_id: str) -> HttpResponse:
     return render(request, "ui/operator/operation.html", context)
 
 
-@require_POST
 @operator_page
+@require_POST
 def rerun(request: HttpRequest, operation_id: str) -> HttpResponse:
     """Run a failed operation's command again (a new operation, audited); go to it."""
     try:

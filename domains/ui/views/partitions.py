@@ -14,8 +14,8 @@ from domains.ui.access import operator_page
 from domains.ui.views.operator_actor import operator_actor
 
 
-@require_GET
 @operator_page
+@require_GET
 def partitions(request: HttpRequest) -> HttpResponse:
     """Every partition zone: fill, status, serial per server, earliest signature expiry, DS,
     last drift repair; the red ones first, each problem named at the top."""
@@ -28,8 +28,8 @@ def partitions(request: HttpRequest) -> HttpResponse:
     return render(request, "ui/operator/partitions.html", context)
 
 
-@require_POST
 @operator_page
+@require_POST
 def repair_drift(request: HttpRequest, partition_id: int) -> HttpResponse:
     """Queue the drift repair of one partition now (audited)."""
     try:
