@@ -68,7 +68,13 @@ def test_bad_input_is_a_400_naming_it_and_creates_nothing(
     answer = api.post(URL, {"domains": too_many}, format="json")
     assert (answer.status_code, answer.json()["code"]) == (400, "TooManyDomains")
 
-    for body in ({"domains": "some"}, {"domains": [1, 2]}, {"domains": []}, {}):
+    bodies: list[dict[str, object]] = [
+        {"domains": "some"},
+        {"domains": [1, 2]},
+        {"domains": []},
+        {},
+    ]
+    for body in bodies:
         answer = api.post(URL, body, format="json")
         assert (answer.status_code, answer.json()["code"]) == (400, "InvalidRequest"), body
     answer = api.post(URL, {"domains": ["not a domain"]}, format="json")

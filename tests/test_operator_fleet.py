@@ -29,8 +29,8 @@ def operator_client() -> Client:
 
 
 def failed_operation(tenant: Tenant) -> Operation:
-    domain = DomainFactory(tenant=tenant, verified=True, dnssec_state=DnssecState.FAILED)
-    return OperationFactory(
+    domain = DomainFactory.create(tenant=tenant, verified=True, dnssec_state=DnssecState.FAILED)
+    return OperationFactory.create(
         domain=domain,
         state=OperationState.FAILED,
         error_code=ErrorCode.DNSSEC_OPERATION_FAILED,
@@ -44,7 +44,7 @@ def test_the_queue_filters_by_state_kind_error_code_and_tenant(
     operator_client: Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     failed = failed_operation(tenant)
-    pending = OperationFactory(domain__tenant=tenant)
+    pending = OperationFactory.create(domain__tenant=tenant)
     theirs = failed_operation(other_tenant)
     url = reverse("ui:operator_operations")
 
@@ -95,7 +95,7 @@ def test_the_operator_api_reruns_and_repairs_drift_for_operators_only(
     tenant: Tenant,
 ) -> None:
     failed = failed_operation(tenant)
-    partition = PartitionFactory()
+    partition = PartitionFactory.create()
     membership, _ = services.provision_member(tenant, "admin-x", role="admin", actor=Actor.cli())
     rerun_url = f"/api/v1/operator/operations/{failed.id}/rerun/"
     repair_url = f"/api/v1/operator/partitions/{partition.pk}/repair-drift/"
@@ -141,9 +141,9 @@ def test_the_partitions_page_queues_a_drift_repair(operator_client: Client) -> N
 def test_the_domain_search_opens_a_read_only_domain_page(
     operator_client: Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    mine = DomainFactory(tenant=tenant, verified=True, name="contoso-shop.example")
-    DomainFactory(tenant=other_tenant, verified=True, name="contoso-mail.example")
-    DomainFactory(tenant=other_tenant, verified=True, name="fabrikam.example")
+    mine = DomainFactory.create(tenant=tenant, verified=True, name="contoso-shop.example")
+    DomainFactory.create(tenant=other_tenant, verified=True, name="contoso-mail.example")
+    DomainFactory.create(tenant=other_tenant, verified=True, name="fabrikam.example")
     found = operator_client.get(reverse("ui:operator_domains"), {"q": "contoso"}).content.decode()
     assert "contoso-shop.example" in found
     assert "contoso-mail.example" in found
