@@ -74,9 +74,9 @@ class ZoneHealth:
 
     @property
     def serials_agree(self) -> bool:
-        """Every server answered, all with one serial."""
+        """Every server answered, all with one serial (none asked: nothing to disagree)."""
         serials = {entry.serial for entry in self.observation.serials}
-        return len(serials) == 1 and None not in serials
+        return len(serials) <= 1 and None not in serials
 
     @property
     def earliest_signature(self) -> SignatureSeen | None:

@@ -6,6 +6,8 @@ NS, of the apex NSEC, and of a sample of the owners the control plane publishes 
 earliest of them is the zone's earliest expiry as served: a full zone transfer per page view
 would cost as much as a drift repair); and the DS of the zone at the parent (the same servers
 when they host the parent, ``DANE_MX_PARENT_MANAGED``; the validating resolver otherwise).
+With no server listed (the builtin driver writes zone files), the signatures and the DS are
+read through the validating resolver and no serial is shown.
 """
 
 from __future__ import annotations
@@ -99,8 +101,11 @@ async def observe_zone(
     ds_sources: Sequence[tuple[str, int]],
     *,
     timeout: float,
+    serials: bool = True,
 ) -> ZoneObservation:
-    """Ask every server in ``servers`` at once (and ``ds_sources`` for the DS)."""
+    """Ask every server in ``servers`` at once (and ``ds_sources`` for the DS); without
+    ``serials`` (``servers`` is the validating resolver, whose SOA may come from its cache)
+    only the signatures are kept."""
     asked = [(zone, rdtype) for rdtype in APEX_TYPES] + list(owners)
     per_server, ds = await asyncio.gather(
         asyncio.gather(*(_ask_server(address, zone, asked, timeout) for address in servers)),
@@ -115,7 +120,7 @@ async def observe_zone(
     ds_error = "" if ds.status in (LookupStatus.OK, LookupStatus.NODATA) else _why(ds)
     return ZoneObservation(
         zone=zone,
-        serials=tuple(serial for serial, _ in per_server),
+        serials=tuple(serial for serial, _ in per_server) if serials else (),
         signatures=tuple(seen for _, signatures in per_server for seen in signatures),
         ds_served=ds_served,
         ds_error=ds_error,
@@ -149,6 +154,7 @@ def partitions_health(
                     servers or [resolver],
                     ds_sources,
                     timeout=settings.DANE_DNS_TIMEOUT,
+                    serials=bool(servers),
                 )
                 for partition, owners in zip(partitions, samples, strict=True)
             )

@@ -63,6 +63,11 @@ def test_each_problem_is_named() -> None:
     assert judge(observation(7, ds=other_ds)) == (ZoneProblem.DS_MISMATCH,)
 
 
+def test_with_no_server_listed_no_serial_is_judged() -> None:
+    health = assess(observation(), expected_ds=[DS_TEXT], baseline=CLEAN, now=NOW, margin=MARGIN)
+    assert (health.problems, health.serials_agree) == ((), True)
+
+
 def test_a_serial_moved_without_a_desired_change_is_drift_and_with_one_is_not() -> None:
     assert judge(observation(9)) == (ZoneProblem.DRIFT,)
     assert judge(observation(9), DriftBaseline(clean_serial=7, desired_unchanged=False)) == ()
