@@ -155,3 +155,5 @@ def test_re_check_all_follows_the_batch_until_every_domain_is_done(
     expect(progress).to_have_attribute("data-state", "done")
     expect(progress).to_contain_text("2 checked, 1 not checkable")
     check_page(page, "re-check-all")
+    progress.get_by_role("link", name="Show the domains with their new results").click()
+    expect(page.get_by_text("Not checked yet")).to_have_count(1)  # only the initial domain
