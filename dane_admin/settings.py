@@ -255,6 +255,8 @@ CELERY_TASK_QUEUES = (Queue("celery"), Queue("checks"))
 CELERY_TASK_ROUTES = {
     "domains.tasks.sweep_due_checks": {"queue": "checks"},
     "domains.tasks.check_domains": {"queue": "checks"},
+    # One chunk of a check batch at a time (domains.check_batches): it never starves the sweep.
+    "domains.tasks.run_check_batch": {"queue": "checks"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The sweep: operations whose message was lost or whose worker died are picked up here.

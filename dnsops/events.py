@@ -22,6 +22,7 @@ class PartitionEvent(StrEnum):
     PROVISIONED = "partition.provisioned"
     STATUS_CHANGED = "partition.status"
     TLSA_REPUBLISHED = "partition.tlsa_republished"
+    DRIFT_REPAIRED = "partition.drift_repaired"
 
 
 #: Sent with ``event`` (a PartitionEvent), ``partition`` and ``data`` (a JSON-able dict).

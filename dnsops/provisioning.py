@@ -45,6 +45,8 @@ TLSA_PREFIX = "_25._tcp."
 CONCURRENT_BATCHES = 4
 #: First key of the PostgreSQL advisory locks that serialise publishing per partition.
 PUBLISH_LOCK_CLASS = 0x44414E45  # "DANE"
+#: How many of the RRsets a drift repair changed its audit event names.
+DRIFT_NAMES_REPORTED = 20
 
 
 def partition_zone(label: str) -> str:
@@ -279,6 +281,11 @@ class Drift:
     def __bool__(self) -> bool:
         return bool(self.missing or self.changed or self.unexpected)
 
+    def names(self) -> list[str]:
+        """``name TYPE`` of every difference: missing, then changed, then unexpected."""
+        changes: list[RRset | RRsetKey] = [*self.missing, *self.changed, *self.unexpected]
+        return [f"{change.name} {change.rdtype}" for change in changes]
+
     def summary(self) -> dict[str, int]:
         """Counts, for logs and the audit trail."""
         return {
@@ -360,5 +367,11 @@ def repair_drift(partition: Partition, backend: DnsBackend | None = None) -> Dri
                     deletes=drift.unexpected,
                 ),
             )
+            with transaction.atomic():
+                report_partition_change(
+                    PartitionEvent.DRIFT_REPAIRED,
+                    partition,
+                    {**summary, "names": drift.names()[:DRIFT_NAMES_REPORTED]},
+                )
     Partition.objects.filter(pk=partition.pk).update(last_drift_check_at=timezone.now())
     return drift

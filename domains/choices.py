@@ -28,6 +28,16 @@ class AuditAction(models.TextChoices):
     PARTITION_STATUS_CHANGED = "partition.status", "Partition status changed"
     PARTITION_ADDED = "partition.added", "Partition added"
     PARTITION_PROVISIONED = "partition.provisioned", "Partition zone created, signed, delegated"
+    PARTITION_DRIFT_REPAIRED = (
+        "partition.drift_repaired",
+        "Partition zone put back in line with the database (drift repaired)",
+    )
+    PARTITION_DRIFT_REPAIR_REQUESTED = (
+        "partition.drift_repair_requested",
+        "Drift repair of a partition zone requested by an operator",
+    )
+    OPERATION_RERUN = "operation.rerun", "Failed command run again by an operator"
+    CHECK_BATCH_REQUESTED = "check_batch.requested", "Status checks of many domains requested"
     TLSRPT_TOKEN_ROTATED = "domain.tlsrpt_token_rotated", "TLS-RPT report URI rotated"
     TLSRPT_REPORTS_PURGED = "tlsrpt.reports_purged", "TLS-RPT reports past retention deleted"
 

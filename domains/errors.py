@@ -143,3 +143,34 @@ class LastAdminRequired(ServiceError):
     """The change would leave the tenant without an admin."""
 
     code = "LastAdminRequired"
+
+
+class TooManyDomains(InvalidRequest):
+    """A check batch names more domains than one batch takes."""
+
+    code = "TooManyDomains"
+
+
+class UnknownDomains(InvalidRequest):
+    """A check batch names domains that are not the caller's tenant's (``unknown`` lists
+    them; another tenant's domain looks exactly like one that does not exist)."""
+
+    code = "UnknownDomains"
+
+
+class OperationNotKnown(ServiceError):
+    """No operation has that id (the operator API answers 404)."""
+
+    code = "OperationNotKnown"
+
+
+class OperationNotFailed(ServiceError):
+    """Only a failed operation can be run again (the operator API answers 409)."""
+
+    code = "OperationNotFailed"
+
+
+class PartitionNotKnown(ServiceError):
+    """No partition has that id (the operator API answers 404)."""
+
+    code = "PartitionNotKnown"

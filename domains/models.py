@@ -185,6 +185,7 @@ class CheckRun(models.Model):
 
         SCHEDULE = "schedule", "Scheduled sweep"
         REFRESH = "refresh", "Asked for (?refresh=true, first request, management command)"
+        BATCH = "batch", "A check batch (POST /api/v1/check-batches/)"
 
     domain = models.ForeignKey(AcceptedDomain, on_delete=models.CASCADE, related_name="check_runs")
     # The id the API shows: opaque, so a tenant cannot read the service-wide check rate from it.
@@ -299,7 +300,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ("-occurred_at", "-id")
-        indexes = [models.Index(fields=("tenant", "-occurred_at"))]
+        indexes = [
+            models.Index(fields=("tenant", "-occurred_at")),
+            # One object's history (an operation's attempts, a partition's drift repairs).
+            models.Index(
+                fields=("target_type", "target_id", "-occurred_at"), name="audit_target_latest"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%dT%H:%M:%S} {self.actor} {self.action} {self.target_id}"
@@ -352,6 +359,59 @@ class DaneValidation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain}: {self.verdict}"
+
+
+class CheckBatch(models.Model):
+    """Status checks of many of a tenant's domains asked for at once (``POST
+    /api/v1/check-batches/``); each domain is a :class:`CheckBatchItem`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="check_batches")
+    requested_by = models.CharField(max_length=200, help_text="api-key:<prefix>, user:<name>.")
+    total = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"check batch {self.id} ({self.total} domains)"
+
+
+class CheckBatchItem(models.Model):
+    """One domain of a check batch and how its check ended."""
+
+    class Outcome(models.TextChoices):
+        """``pending`` until a worker checked it (``checked``), could not (``failed``), or it
+        cannot be checked (``skipped``: unverified, unsupported or deleted meanwhile)."""
+
+        PENDING = "pending", "Waiting for a worker"
+        CHECKED = "checked", "Checked"
+        FAILED = "failed", "The check did not finish"
+        SKIPPED = "skipped", "Not checkable"
+
+    batch = models.ForeignKey(CheckBatch, on_delete=models.CASCADE, related_name="items")
+    domain = models.ForeignKey(
+        AcceptedDomain, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    domain_name = models.CharField(max_length=253)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    overall_status = models.CharField(max_length=16, blank=True, default="")
+    check_run_id = models.UUIDField(null=True, blank=True, help_text="The run's public id.")
+    code = models.CharField(max_length=64, blank=True, default="", help_text="Why skipped.")
+    detail = models.CharField(max_length=500, blank=True, default="")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("domain_name",)
+        constraints = [
+            models.UniqueConstraint(fields=("batch", "domain_name"), name="check_batch_item_once")
+        ]
+        indexes = [models.Index(fields=("batch", "outcome"), name="check_batch_item_progress")]
+
+    def __str__(self) -> str:
+        return f"{self.domain_name}: {self.outcome}"
 
 
 # The TLS-RPT models live in their subpackage; importing them here registers them in this app.

@@ -4,7 +4,7 @@
 from celery import shared_task
 
 from dnsops.backends.base import DnsBackendError
-from domains import checks, inbound_keys, operations
+from domains import check_batches, checks, inbound_keys, operations
 from domains.tlsrpt import services as tlsrpt_services
 
 
@@ -45,3 +45,9 @@ def republish_tlsa_records() -> int:
 def purge_tls_reports() -> int:
     """Delete TLS-RPT reports and aggregates past ``TLSRPT_RETENTION_DAYS`` (hourly beat)."""
     return tlsrpt_services.purge_expired_reports()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=150, time_limit=180)
+def run_check_batch(batch_id: str) -> int:
+    """Check the next chunk of a check batch, then enqueue the one after it."""
+    return check_batches.run_check_batch(batch_id)

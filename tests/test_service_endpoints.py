@@ -56,7 +56,10 @@ def test_openapi_document_lists_the_contract(client: Client) -> None:
     }
     assert "Api-Key <key>" in schemes["ApiKey"]["description"]
     for path, methods in paths.items():
-        if path.startswith("/api/v1/"):
+        if path.startswith("/api/v1/operator/"):  # the operators' session only, never a key
+            for operation in methods.values():
+                assert operation["security"] == [{"cookieAuth": []}], path
+        elif path.startswith("/api/v1/"):
             for operation in methods.values():
                 assert {"ApiKey": []} in operation["security"], path
     command = paths["/api/v1/domains/{name}/dnssec/enable/"]["post"]["responses"]

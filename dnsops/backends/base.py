@@ -13,11 +13,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 # Types a signing server generates itself; never part of what the control plane publishes.
 DNSSEC_GENERATED_TYPES = frozenset(
     {"RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TYPE65534", "ZONEMD"}
 )
+
+#: How long before they expire signatures are made again (the builtin driver's refresh);
+#: a served signature closer than this to its expiry is a problem (the operators' page).
+SIGNATURE_REFRESH_MARGIN = timedelta(days=5)
 
 
 class DnsBackendError(Exception):

@@ -68,6 +68,7 @@ from django.utils import timezone
 from dnsops.addresses import parse_servers
 from dnsops.backends.base import (
     DNSSEC_GENERATED_TYPES,
+    SIGNATURE_REFRESH_MARGIN,
     BatchTooLarge,
     ChangeBatch,
     DnsBackend,
@@ -839,7 +840,7 @@ class BuiltinBackend(DnsBackend):
             },
         )
 
-    def refresh_signatures(self, zone: str, within: timedelta = timedelta(days=5)) -> int:
+    def refresh_signatures(self, zone: str, within: timedelta = SIGNATURE_REFRESH_MARGIN) -> int:
         """Re-sign the RRsets whose signatures expire within ``within``; how many were."""
         if not timedelta(0) <= within < MIN_VALIDITY:
             raise ValueError(f"within must be shorter than {MIN_VALIDITY}.")

@@ -143,8 +143,9 @@ class Record(NamedTuple):
     empty otherwise), type and decoded data.
 
     ``data``: A/AAAA the address text; MX ``(preference, host)``; TXT a tuple of strings;
-    CNAME the target; RRSIG a :class:`Signature`; DNSKEY ``(flags, algorithm)``; DS
-    ``(key tag, algorithm, digest type)``; TLSA a :class:`Tlsa`; None for other types.
+    CNAME the target; SOA its serial; RRSIG a :class:`Signature`; DNSKEY ``(flags,
+    algorithm)``; DS ``(key tag, algorithm, digest type, digest in upper-case hex)``; TLSA a
+    :class:`Tlsa`; None for other types.
     """
 
     owner: str

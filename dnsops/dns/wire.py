@@ -169,7 +169,12 @@ def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> object:
         flags, _, algorithm = struct.unpack_from("!HBB", wire, start)
         return (flags, algorithm)
     if rdtype == DS:
-        return struct.unpack_from("!HBB", wire, start)
+        key_tag, algorithm, digest_type = struct.unpack_from("!HBB", wire, start)
+        return (key_tag, algorithm, digest_type, wire[start + 4 : end].hex().upper())
+    if rdtype == SOA:
+        _, after = _read_name(wire, start)  # MNAME
+        _, after = _read_name(wire, after)  # RNAME
+        return int.from_bytes(wire[after : after + 4])  # SERIAL
     if rdtype == TLSA:
         if end - start < 3:
             raise _Malformed("TLSA rdata is shorter than 3 octets")

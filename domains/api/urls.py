@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import SimpleRouter
 
+from domains.api.check_batches import CheckBatchViewSet
 from domains.api.dane_validations import DaneValidationViewSet
 from domains.api.views import DomainViewSet, OperationViewSet
 
@@ -11,6 +12,7 @@ router = SimpleRouter()
 router.register("domains", DomainViewSet, basename="domain")
 router.register("operations", OperationViewSet, basename="operation")
 router.register("dane-validations", DaneValidationViewSet, basename="dane-validation")
+router.register("check-batches", CheckBatchViewSet, basename="check-batch")
 
 
 # A command's 202 names its operation as ``Location: /api/v1/operations/<id>`` (the contract's
@@ -26,4 +28,5 @@ urlpatterns = [
     *router.urls,
     path("operations/<str:pk>", operation_by_location, name="operation-location"),
     path("", include("domains.tlsrpt.api_urls")),
+    path("operator/", include("domains.api.operator_urls")),
 ]

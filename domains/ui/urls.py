@@ -10,10 +10,14 @@ from django.views.i18n import set_language
 from domains.ui.views import (
     account,
     activity,
+    check_batches,
     commands,
+    domain_search,
     domains,
+    operations_queue,
     operator,
     outbound,
+    partitions,
     status,
     tenant_settings,
     tls_reports,
@@ -81,6 +85,12 @@ ACCOUNT = [
 TENANT = [
     path("t/<slug:slug>/", domains.domain_list, name="domains"),
     path("t/<slug:slug>/domains/add/", domains.add_domain, name="domain_add"),
+    path("t/<slug:slug>/recheck-all/", check_batches.recheck_all, name="recheck_all"),
+    path(
+        "t/<slug:slug>/check-batches/<str:batch_id>/progress/",
+        check_batches.batch_progress,
+        name="check_batch_progress",
+    ),
     path("t/<slug:slug>/domains/<str:name>/", domains.domain_detail, name="domain"),
     path("t/<slug:slug>/domains/<str:name>/verify/", domains.verify_domain, name="domain_verify"),
     path("t/<slug:slug>/domains/<str:name>/recheck/", domains.recheck, name="domain_recheck"),
@@ -141,6 +151,27 @@ TENANT += [
 OPERATOR = [
     path("operator/", operator.index, name="operator"),
     path("operator/tlsrpt/", tls_reports.operator_tlsrpt, name="operator_tlsrpt"),
+    path("operator/partitions/", partitions.partitions, name="operator_partitions"),
+    path(
+        "operator/partitions/<int:partition_id>/repair-drift/",
+        partitions.repair_drift,
+        name="operator_repair_drift",
+    ),
+    path("operator/operations/", operations_queue.queue, name="operator_operations"),
+    # Path parameters are plain strings (a malformed id is a 404 from the view), so that the
+    # guard answers every operator URL alike (tests/ui/test_operator_access.py).
+    path(
+        "operator/operations/<str:operation_id>/",
+        operations_queue.detail,
+        name="operator_operation",
+    ),
+    path(
+        "operator/operations/<str:operation_id>/rerun/",
+        operations_queue.rerun,
+        name="operator_rerun",
+    ),
+    path("operator/domains/", domain_search.search, name="operator_domains"),
+    path("operator/domains/<int:domain_id>/", domain_search.domain, name="operator_domain"),
 ]
 
 urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT, *OPERATOR]

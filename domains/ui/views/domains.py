@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dane_admin.api.throttling import TenantWorkThrottle
-from domains import checks, inbound_status, migration, overview, selectors, services
+from domains import check_batches, checks, inbound_status, migration, overview, selectors, services
 from domains.authentication import TenantPrincipal
 from domains.choices import DaneState
 from domains.errors import DomainNotFound, ServiceError
@@ -45,8 +45,10 @@ def domain_list(request: HttpRequest, member: Member) -> HttpResponse:
         step=step,
         page=_positive_int(request.GET.get("page")) or 1,
     )
+    batch_id = request.GET.get("batch", "")
     context = {
         "nav": "domains",
+        "batch": check_batches.batch_progress(member.tenant, batch_id) if batch_id else None,
         "table": table,
         "search": search,
         "state": state,
@@ -85,17 +87,31 @@ def _domain_or_404(member: Member, name: str) -> AcceptedDomain:
 def domain_detail(request: HttpRequest, member: Member, name: str) -> HttpResponse:
     """Page 3: the domain, its ownership check, the migration wizard and the commands."""
     domain = _domain_or_404(member, name)
-    supported = not domain.is_initial and not domain.is_self_service
-    run = checks.latest_run(domain) if domain.is_verified and supported else None
-    document = checks.run_document(run) if run is not None else None
-    step = migration.step_for_domain(domain, document) if supported else None
     operation = None
     operation_id = _uuid(request.GET.get("operation", ""))
     if operation_id is not None:
         operation = Operation.objects.filter(tenant=member.tenant, pk=operation_id).first()
-    context: dict[str, Any] = {
+    context = domain_page_context(domain, can_write=member.can_write)
+    context.update(
+        operation=operation,
+        meaning=meaning_of(operation) if operation is not None else None,
+        recheck_wait_until=request.session.get(f"recheck-wait:{domain.pk}"),
+    )
+    return render(request, "ui/domains/detail.html", context)
+
+
+def domain_page_context(domain: AcceptedDomain, *, can_write: bool) -> dict[str, Any]:
+    """What the domain's page shows (the tenant's page and the operators' read-only view):
+    its checks, the migration step, the live MX and TLSA records; ``can_write`` shows the
+    write buttons."""
+    supported = not domain.is_initial and not domain.is_self_service
+    run = checks.latest_run(domain) if domain.is_verified and supported else None
+    document = checks.run_document(run) if run is not None else None
+    step = migration.step_for_domain(domain, document) if supported else None
+    return {
         "nav": "domains",
         "domain": domain,
+        "can_write": can_write,
         "supported": supported,
         "run": run,
         "step": step,
@@ -103,14 +119,11 @@ def domain_detail(request: HttpRequest, member: Member, name: str) -> HttpRespon
         "rollback": migration.ROLLBACK,
         "live": migration.live_mx(domain) if step is not None and step.number >= 4 else None,
         "expected_mx": f"0 {domain.dnssec_mx_value}." if domain.dnssec_mx_value else None,
-        "operation": operation,
-        "meaning": meaning_of(operation) if operation is not None else None,
+        "operation": None,
         "tlsa": inbound_status.smtp_dane_inbound_status(domain)
         if domain.dane_state == DaneState.ENABLED
         else None,
-        "recheck_wait_until": request.session.get(f"recheck-wait:{domain.pk}"),
     }
-    return render(request, "ui/domains/detail.html", context)
 
 
 def _uuid(value: str) -> str | None:

@@ -1,0 +1,94 @@
+"""Check batches (``/api/v1/check-batches/``): a batch of N domains reaches done = N on the
+real worker with a result for every domain; bad input is a 400 naming what is wrong and
+creates nothing; another tenant's batch is a 404."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from domains import services
+from domains.audit import Actor
+from domains.check_batches import MAX_DOMAINS
+from domains.choices import AuditAction
+from domains.models import AcceptedDomain, AuditEvent, CheckBatch, CheckRun, Tenant
+from tests.support import make_verified_domain
+from tests.worker import WorkerProcess
+
+URL = "/api/v1/check-batches/"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.dns
+def test_a_batch_of_every_domain_reaches_done_with_a_result_each(
+    worker: WorkerProcess, tenant: Tenant, api: APIClient
+) -> None:
+    checked = sorted(make_verified_domain(tenant) for _ in range(3))
+    unverified = services.add_domain(tenant, "unverified.example", actor=Actor.cli()).name
+    initial = AcceptedDomain.objects.get(tenant=tenant, is_initial=True).name
+
+    created = api.post(URL, {"domains": "all"}, format="json")
+    assert created.status_code == 202, created.content
+    assert created.headers["Location"] == f"{URL}{created.json()['id']}/"
+    assert created.json()["total"] == 5
+
+    deadline = time.monotonic() + 60
+    while (progress := api.get(created.headers["Location"]).json())["state"] != "done":
+        assert time.monotonic() < deadline, f"the batch did not finish: {progress}"
+        time.sleep(0.2)
+    assert (progress["done"], progress["total"]) == (5, 5)
+    assert progress["counts"] == {"pending": 0, "checked": 3, "failed": 0, "skipped": 2}
+    results = {result["domain"]: result for result in progress["results"]}
+    assert sorted(results) == sorted([*checked, unverified, initial])
+    for name in checked:
+        run = CheckRun.objects.get(public_id=results[name]["check_run"])
+        assert (run.domain.name, run.trigger) == (name, CheckRun.Trigger.BATCH)
+        assert results[name]["overall_status"] == run.overall_status
+    assert (results[unverified]["outcome"], results[unverified]["code"]) == ("skipped", "EG002")
+    assert results[initial]["code"] == "DomainNotSupported"
+    event = AuditEvent.objects.get(action=AuditAction.CHECK_BATCH_REQUESTED)
+    assert (event.tenant, event.target_id, event.data["total"]) == (tenant, progress["id"], 5)
+
+
+@pytest.mark.django_db
+def test_bad_input_is_a_400_naming_it_and_creates_nothing(
+    tenant: Tenant, other_tenant: Tenant, api: APIClient
+) -> None:
+    mine = make_verified_domain(tenant)
+    theirs = make_verified_domain(other_tenant)
+
+    unknown = api.post(URL, {"domains": [mine, theirs, "nowhere.example"]}, format="json")
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "UnknownDomains"
+    assert unknown.json()["unknown"] == sorted([theirs, "nowhere.example"])
+
+    too_many = [f"d{n}.example" for n in range(MAX_DOMAINS + 1)]
+    answer = api.post(URL, {"domains": too_many}, format="json")
+    assert (answer.status_code, answer.json()["code"]) == (400, "TooManyDomains")
+
+    bodies: list[dict[str, object]] = [
+        {"domains": "some"},
+        {"domains": [1, 2]},
+        {"domains": []},
+        {},
+    ]
+    for body in bodies:
+        answer = api.post(URL, body, format="json")
+        assert (answer.status_code, answer.json()["code"]) == (400, "InvalidRequest"), body
+    answer = api.post(URL, {"domains": ["not a domain"]}, format="json")
+    assert answer.status_code == 400
+    assert "not a domain" in answer.json()["invalid"]
+    assert not CheckBatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_another_tenants_batch_is_a_404(
+    tenant: Tenant, api: APIClient, other_api: APIClient
+) -> None:
+    make_verified_domain(tenant)
+    created = api.post(URL, {"domains": "all"}, format="json")
+    assert created.status_code == 202
+    assert other_api.get(created.headers["Location"]).status_code == 404
+    assert api.get(f"{URL}00000000-0000-0000-0000-000000000000/").status_code == 404
