@@ -26,4 +26,5 @@ urlpatterns = [
     *router.urls,
     path("operations/<str:pk>", operation_by_location, name="operation-location"),
     path("", include("domains.tlsrpt.api_urls")),
+    path("", include("domains.notifications.api_urls")),
 ]
