@@ -56,7 +56,8 @@ def _codes(summary: Summary) -> set[str]:
 def report_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any] | None:
     """The event data of a report change: before/after summaries, the codes that appeared and
     disappeared, the sections whose status moved, and the new findings (with their params,
-    so a reader's language renders message and remedy); None when nothing changed."""
+    so a reader's language renders message and remedy); None when nothing changed. A
+    domain's first report (``before`` None) is news only when it has findings."""
     old, new = report_summary(before), report_summary(after)
     appeared = sorted(_codes(new) - _codes(old))
     disappeared = sorted(_codes(old) - _codes(new))
@@ -69,8 +70,8 @@ def report_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> dict
         for key in sorted(old.keys() | new.keys())
         if old.get(key, {}).get("status") != new.get(key, {}).get("status")
     ]
-    if not appeared and not disappeared and not sections:
-        return None
+    if not appeared and not disappeared and (not sections or before is None):
+        return None  # unchanged; or a first report that found nothing to say
     new_findings = [
         {
             "section": key,
