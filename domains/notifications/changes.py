@@ -69,6 +69,7 @@ def report_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> dict
         }
         for key in sorted(old.keys() | new.keys())
         if old.get(key, {}).get("status") != new.get(key, {}).get("status")
+        and (before is not None or new.get(key, {}).get("status") in ("Failed", "Warning"))
     ]
     if not appeared and not disappeared and (not sections or before is None):
         return None  # unchanged; or a first report that found nothing to say
