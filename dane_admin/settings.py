@@ -238,6 +238,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EventTypeEnum": "domains.notifications.models.EventType",
+        "WebhookEventTypeEnum": "domains.notifications.models.SUBSCRIBABLE_EVENT_TYPES",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process (the embedded default).

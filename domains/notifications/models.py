@@ -23,6 +23,10 @@ class EventType(models.TextChoices):
     TEST = "webhook.test", "Test event"
 
 
+#: The event types a webhook can ask for (the test event always reaches it).
+SUBSCRIBABLE_EVENT_TYPES = [choice.value for choice in EventType if choice is not EventType.TEST]
+
+
 class Event(models.Model):
     """One thing that happened to a tenant's domain: written in the transaction of the change
     (the outbox), fanned out to the tenant's webhooks by the delivery task (``dispatched_at``),

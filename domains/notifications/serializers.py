@@ -9,13 +9,13 @@ from rest_framework import serializers
 
 from domains.notifications.delivery import event_payload
 from domains.notifications.models import (
+    SUBSCRIBABLE_EVENT_TYPES,
     DeliveryAttempt,
     Event,
     EventType,
     Webhook,
     WebhookDelivery,
 )
-from domains.notifications.services import SUBSCRIBABLE_TYPES
 
 
 class WebhookSerializer(serializers.ModelSerializer[Webhook]):
@@ -23,7 +23,7 @@ class WebhookSerializer(serializers.ModelSerializer[Webhook]):
 
     id = serializers.UUIDField(source="public_id", read_only=True)
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=[t.value for t in SUBSCRIBABLE_TYPES]),
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENT_TYPES),
         help_text="The event types sent; empty: all of them.",
     )
 
@@ -46,10 +46,10 @@ class WebhookCreateSerializer(serializers.Serializer[Any]):
 
     url = serializers.CharField(max_length=500)
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=[t.value for t in SUBSCRIBABLE_TYPES]),
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENT_TYPES),
         required=False,
         default=list,
-        max_length=len(SUBSCRIBABLE_TYPES),
+        max_length=len(SUBSCRIBABLE_EVENT_TYPES),
     )
     active = serializers.BooleanField(required=False, default=True)
 

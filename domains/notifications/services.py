@@ -17,6 +17,7 @@ from domains.errors import InvalidRequest
 from domains.models import Membership, Tenant
 from domains.notifications.events import new_event, record_events
 from domains.notifications.models import (
+    SUBSCRIBABLE_EVENT_TYPES,
     DigestSubscription,
     Event,
     EventType,
@@ -25,8 +26,8 @@ from domains.notifications.models import (
 )
 from domains.notifications.secrets import encrypt_secret, new_secret
 
-#: The event types a webhook can ask for (the test event always reaches it).
-SUBSCRIBABLE_TYPES = tuple(choice for choice in EventType if choice is not EventType.TEST)
+#: The event types a webhook can ask for, as choices.
+SUBSCRIBABLE_TYPES = tuple(EventType(value) for value in SUBSCRIBABLE_EVENT_TYPES)
 #: Webhooks one tenant may have.
 MAX_WEBHOOKS_PER_TENANT = 20
 

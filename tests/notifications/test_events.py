@@ -30,7 +30,7 @@ def events_of(domain: AcceptedDomain) -> list[Event]:
 
 
 def test_a_report_change_is_an_event_and_an_unchanged_report_is_not() -> None:
-    domain = DomainFactory(dnssec_enabled=True)
+    domain = DomainFactory.create(dnssec_enabled=True)
     checks.store_outcomes([outcome(domain, mx=("EX005",))], CheckRun.Trigger.SCHEDULE)
     (first,) = events_of(domain)
     assert first.type == EventType.REPORT_CHANGED
@@ -60,7 +60,7 @@ def test_a_report_change_is_an_event_and_an_unchanged_report_is_not() -> None:
 
 
 def test_signatures_expiring_and_ds_drift_are_dnssec_problems() -> None:
-    domain = DomainFactory(dnssec_enabled=True)
+    domain = DomainFactory.create(dnssec_enabled=True)
     checks.store_outcomes([outcome(domain)], CheckRun.Trigger.SCHEDULE)
     assert events_of(domain) == []  # a first report with nothing to say
     domain.refresh_from_db()
@@ -70,7 +70,7 @@ def test_signatures_expiring_and_ds_drift_are_dnssec_problems() -> None:
 
 
 def test_reaching_enabled_is_an_event() -> None:
-    domain = DomainFactory(pending_mx=True)
+    domain = DomainFactory.create(pending_mx=True)
     checks.store_outcomes([outcome(domain)], CheckRun.Trigger.SCHEDULE)
     domain.refresh_from_db()
     assert domain.dnssec_state == "enabled"
@@ -80,7 +80,7 @@ def test_reaching_enabled_is_an_event() -> None:
 
 
 def test_a_failed_operation_is_an_event() -> None:
-    operation = OperationFactory(state=OperationState.RUNNING)
+    operation = OperationFactory.create(state=OperationState.RUNNING)
     operations.fail(operation, "the DNS server refused the update", repair=False)
     event = Event.objects.get(type=EventType.OPERATION_FAILED)
     assert event.tenant == operation.tenant
@@ -125,7 +125,7 @@ def test_a_burst_of_changes_is_stored_without_waiting_for_a_slow_receiver(
         secret_hint="test",
         created_by="test",
     )
-    domains = [DomainFactory(tenant=tenant, dnssec_enabled=True) for _ in range(100)]
+    domains = [DomainFactory.create(tenant=tenant, dnssec_enabled=True) for _ in range(100)]
 
     started = time.monotonic()
     checks.store_outcomes([outcome(d, mx=("EX004",)) for d in domains], CheckRun.Trigger.SCHEDULE)

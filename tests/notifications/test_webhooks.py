@@ -134,6 +134,7 @@ def test_a_receiver_that_always_fails_ends_failed_after_the_schedule(
     assert row.state == "failed"
     assert seen == expected
     assert row.attempts == len(expected) == len(receiver.requests)
+    assert row.finished_at is not None
     assert row.finished_at - row.created_at == timedelta(days=1)
     assert DeliveryAttempt.objects.filter(delivery=row, succeeded=False).count() == len(expected)
     failure = AuditEvent.objects.get(action=AuditAction.WEBHOOK_DELIVERY_FAILED)
