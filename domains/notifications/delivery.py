@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,49 +136,74 @@ def _post_of(delivery: WebhookDelivery, secrets: dict[int, str], timestamp: int)
     )
 
 
-def _record(delivery: WebhookDelivery, result: PostResult, now: datetime) -> None:
-    """The outcome of one attempt: logged, and the delivery succeeded, rescheduled or failed."""
-    attempts = delivery.attempts + 1
-    deadline = delivery.created_at + timedelta(seconds=settings.NOTIFY_WEBHOOK_RETRY_WINDOW_SECONDS)
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            attempted_at=now,
-            status_code=result.status_code,
-            succeeded=result.succeeded,
-            response_snippet=result.snippet,
-            error=result.error,
-            duration_ms=result.duration_ms,
-        )
-        pending = WebhookDelivery.objects.filter(
-            pk=delivery.pk, state=WebhookDelivery.State.PENDING, attempts=delivery.attempts
-        )
+def record_results(
+    deliveries: list[WebhookDelivery], results: list[PostResult], now: datetime
+) -> None:
+    """The outcome of one attempt of each delivery, in one transaction: every attempt logged;
+    each delivery succeeded, rescheduled (capped backoff, never past its window) or failed
+    (its window is over; audited). Conditional on the attempt count the claim saw, so an
+    outcome recorded twice (a lease taken over) counts once."""
+    window = timedelta(seconds=settings.NOTIFY_WEBHOOK_RETRY_WINDOW_SECONDS)
+    succeeded: dict[int, list[int]] = defaultdict(list)
+    retries: dict[tuple[int, datetime], list[int]] = defaultdict(list)
+    failed: list[WebhookDelivery] = []
+    for delivery, result in zip(deliveries, results, strict=True):
+        attempts = delivery.attempts + 1
+        deadline = delivery.created_at + window
         if result.succeeded:
-            pending.update(
-                state=WebhookDelivery.State.SUCCEEDED,
-                attempts=attempts,
-                next_attempt_at=None,
-                finished_at=now,
-            )
+            succeeded[delivery.attempts].append(delivery.pk)
         elif now >= deadline:
-            if pending.update(
-                state=WebhookDelivery.State.FAILED,
-                attempts=attempts,
+            failed.append(delivery)
+        else:
+            retry_at = min(now + retry_delay(attempts), deadline)
+            retries[(delivery.attempts, retry_at)].append(delivery.pk)
+    pending = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING)
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                delivery=delivery,
+                attempted_at=now,
+                status_code=result.status_code,
+                succeeded=result.succeeded,
+                response_snippet=result.snippet,
+                error=result.error,
+                duration_ms=result.duration_ms,
+            )
+            for delivery, result in zip(deliveries, results, strict=True)
+        )
+        for attempts, pks in succeeded.items():
+            pending.filter(pk__in=pks, attempts=attempts).update(
+                state=WebhookDelivery.State.SUCCEEDED,
+                attempts=attempts + 1,
                 next_attempt_at=None,
                 finished_at=now,
-            ):
-                record_audit_event(
-                    AuditAction.WEBHOOK_DELIVERY_FAILED,
-                    actor=Actor.system(),
-                    tenant=delivery.event.tenant,
-                    target_type="webhook",
-                    target_id=str(delivery.webhook.public_id),
-                    data={"event": str(delivery.event.public_id), "attempts": attempts},
-                )
-        else:
-            pending.update(
-                attempts=attempts, next_attempt_at=min(now + retry_delay(attempts), deadline)
             )
+        for (attempts, retry_at), pks in retries.items():
+            pending.filter(pk__in=pks, attempts=attempts).update(
+                attempts=attempts + 1, next_attempt_at=retry_at
+            )
+        for delivery in failed:
+            _fail(delivery, now)
+
+
+def _fail(delivery: WebhookDelivery, now: datetime) -> None:
+    """End a delivery whose retry window is over, with an audit event."""
+    if WebhookDelivery.objects.filter(
+        pk=delivery.pk, state=WebhookDelivery.State.PENDING, attempts=delivery.attempts
+    ).update(
+        state=WebhookDelivery.State.FAILED,
+        attempts=delivery.attempts + 1,
+        next_attempt_at=None,
+        finished_at=now,
+    ):
+        record_audit_event(
+            AuditAction.WEBHOOK_DELIVERY_FAILED,
+            actor=Actor.system(),
+            tenant=delivery.event.tenant,
+            target_type="webhook",
+            target_id=str(delivery.webhook.public_id),
+            data={"event": str(delivery.event.public_id), "attempts": delivery.attempts + 1},
+        )
 
 
 def deliver_batch(now: datetime, limit: int | None = None) -> int:
@@ -195,8 +221,7 @@ def deliver_batch(now: datetime, limit: int | None = None) -> int:
         concurrency=settings.NOTIFY_WEBHOOK_CONCURRENCY,
         ca_bundle=settings.NOTIFY_WEBHOOK_CA_BUNDLE,
     )
-    for delivery, result in zip(deliveries, results, strict=True):
-        _record(delivery, result, now)
+    record_results(deliveries, results, now)
     return len(deliveries)
 
 
