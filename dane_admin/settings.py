@@ -175,6 +175,14 @@ AXES_LOCKOUT_TEMPLATE = "ui/auth/locked.html"
 AXES_VERBOSE = False
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dane-admin@localhost")
+# The SMTP backend's server (password-reset mail, notification digests).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 
 # Content-Security-Policy: scripts and styles from our own static files only (no inline
 # scripts). The browsable API docs (Swagger UI) start with an inline script: left out.
@@ -230,6 +238,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EventTypeEnum": "domains.notifications.models.EventType",
+        "WebhookEventTypeEnum": "domains.notifications.models.SUBSCRIBABLE_EVENT_TYPES",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process (the embedded default).
@@ -250,13 +262,17 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 5}
 CELERY_TASK_IGNORE_RESULT = True
 # Status checks have a queue of their own, so a burst of commands (a wake-up message each)
-# never holds a sweep back; a worker started without -Q consumes both queues.
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("checks"))
+# never holds a sweep back; notifications (webhook POSTs, digest mail) have theirs, so a slow
+# receiver never holds a check back. A worker started without -Q consumes every queue; run one
+# with -Q notifications apart in production.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("checks"), Queue("notifications"))
 CELERY_TASK_ROUTES = {
     "domains.tasks.sweep_due_checks": {"queue": "checks"},
     "domains.tasks.check_domains": {"queue": "checks"},
     # One chunk of a check batch at a time (domains.check_batches): it never starves the sweep.
     "domains.tasks.run_check_batch": {"queue": "checks"},
+    "domains.notifications.tasks.deliver_webhooks": {"queue": "notifications"},
+    "domains.notifications.tasks.send_digests": {"queue": "notifications"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The sweep: operations whose message was lost or whose worker died are picked up here.
@@ -268,6 +284,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "check-due-domains": {"task": "domains.tasks.sweep_due_checks", "schedule": 15.0},
     # TLS-RPT reports and aggregates past TLSRPT_RETENTION_DAYS.
     "purge-tls-reports": {"task": "domains.tasks.purge_tls_reports", "schedule": 3600.0},
+    # Webhook deliveries whose wake-up was lost, and the retries that came due.
+    "deliver-webhooks": {"task": "domains.notifications.tasks.deliver_webhooks", "schedule": 10.0},
+    # E-mail digests: immediate ones within a minute, daily ones once a day per member.
+    "send-digests": {"task": "domains.notifications.tasks.send_digests", "schedule": 60.0},
 }
 
 # Provider settings (SPEC §2).
@@ -354,6 +374,25 @@ DANE_VALIDATION_ALLOW_PRIVATE_ADDRESSES = env.bool(
 )
 DANE_VALIDATION_TIMEOUT = env.float("DANE_VALIDATION_TIMEOUT", default=30.0)
 DANE_VALIDATION_EHLO_NAME = env.str("DANE_VALIDATION_EHLO_NAME", default=DANE_MX_SUFFIX)
+# Notifications (docs/notifications.md): webhook POSTs time out after NOTIFY_WEBHOOK_TIMEOUT
+# seconds, NOTIFY_WEBHOOK_CONCURRENCY at a time, NOTIFY_WEBHOOK_BATCH claimed per round; a
+# failed delivery is retried after BASE seconds doubled each time up to MAX, for WINDOW
+# seconds, then failed. Webhook URLs must be https and resolve to public addresses outside
+# DEBUG (http and loopback receivers are for tests and development).
+NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=5.0)
+NOTIFY_WEBHOOK_CONCURRENCY = env.int("NOTIFY_WEBHOOK_CONCURRENCY", default=20)
+NOTIFY_WEBHOOK_BATCH = env.int("NOTIFY_WEBHOOK_BATCH", default=200)
+NOTIFY_WEBHOOK_RETRY_BASE_SECONDS = env.float("NOTIFY_WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+NOTIFY_WEBHOOK_RETRY_MAX_SECONDS = env.float("NOTIFY_WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+NOTIFY_WEBHOOK_RETRY_WINDOW_SECONDS = env.float(
+    "NOTIFY_WEBHOOK_RETRY_WINDOW_SECONDS", default=86400.0
+)
+NOTIFY_WEBHOOK_ALLOW_HTTP = env.bool("NOTIFY_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+NOTIFY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "NOTIFY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
+)
+NOTIFY_WEBHOOK_CA_BUNDLE = env.str("NOTIFY_WEBHOOK_CA_BUNDLE", default="") or None
+
 # Get-SmtpDaneInboundStatus ?probe=true: the SMTP port of the provider's inbound servers.
 DANE_INBOUND_SMTP_PORT = env.int("DANE_INBOUND_SMTP_PORT", default=25)
 

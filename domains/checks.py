@@ -50,6 +50,7 @@ from domains.audit import Actor
 from domains.choices import DnssecState
 from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
 from domains.names import DomainNameError, parse_domain_name
+from domains.notifications import events as notifications
 from domains.tlsrpt import services as tlsrpt_services
 from domains.transitions import Move, enqueue, move_states
 
@@ -285,6 +286,9 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
                 checks_unchanged=unchanged,
                 next_check_at=now + next_check_delay(unchanged),
             )
+        notifications.record_report_changes(
+            r for r in runs if fingerprint(r.result) != r.domain.check_fingerprint
+        )
         insert_check_runs(runs)
     return runs
 

@@ -40,6 +40,11 @@ class AuditAction(models.TextChoices):
     CHECK_BATCH_REQUESTED = "check_batch.requested", "Status checks of many domains requested"
     TLSRPT_TOKEN_ROTATED = "domain.tlsrpt_token_rotated", "TLS-RPT report URI rotated"
     TLSRPT_REPORTS_PURGED = "tlsrpt.reports_purged", "TLS-RPT reports past retention deleted"
+    WEBHOOK_CREATED = "webhook.created", "Webhook created"
+    WEBHOOK_DELETED = "webhook.deleted", "Webhook deleted"
+    WEBHOOK_TEST_SENT = "webhook.test_sent", "Webhook test event sent"
+    WEBHOOK_DELIVERY_FAILED = "webhook.delivery_failed", "Webhook delivery failed for good"
+    DIGEST_PREFERENCE_CHANGED = "member.digest_preference", "E-mail digest preference changed"
 
 
 class MemberRole(models.TextChoices):

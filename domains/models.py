@@ -415,6 +415,14 @@ class CheckBatchItem(models.Model):
 
 
 # The TLS-RPT models live in their subpackage; importing them here registers them in this app.
+# The notification models live in their subpackage; importing them here registers them too.
+from domains.notifications.models import (  # noqa: E402, F401
+    DeliveryAttempt,
+    DigestSubscription,
+    Event,
+    Webhook,
+    WebhookDelivery,
+)
 from domains.tlsrpt.models import (  # noqa: E402, F401
     TlsFailureDetail,
     TlsReport,

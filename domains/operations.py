@@ -35,6 +35,7 @@ from domains.audit import Actor, audit_event, record_audit_event, record_audit_e
 from domains.choices import AuditAction, ErrorCode, OperationKind, OperationState
 from domains.leases import renewing_leases
 from domains.models import AcceptedDomain, Operation
+from domains.notifications import events as notifications
 from domains.results import error_result, success_result
 from domains.transitions import TRANSITIONS, Move, move_states
 
@@ -381,6 +382,7 @@ def fail(operation: Operation, detail: str, *, repair: bool = True) -> None:
             target_id=str(operation.id),
             data={"kind": kind, "domain": operation.domain_name, "error": detail[:500]},
         )
+        notifications.record_operation_failed(operation, detail)
     partition_id = operation.domain.partition_id if operation.domain is not None else None
     if repair and partition_id is not None:
         _queue_drift_repair(partition_id)

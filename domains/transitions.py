@@ -23,6 +23,7 @@ from dane_admin.celery import app as celery_app
 from domains.audit import Actor, audit_event, record_audit_events
 from domains.choices import AuditAction, DaneState, DnssecState, OperationKind
 from domains.models import AcceptedDomain, Tenant
+from domains.notifications import events as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,12 @@ def move_states(
             for move in moves
             if move.domain_id in moving
         ]
+    )
+    notifications.record_enabled(
+        [(m.domain_id, m.name, m.tenant) for m in moves if m.domain_id in moving],
+        state_field,
+        source,
+        target,
     )
     if wake is not None:
         transaction.on_commit(partial(enqueue, wake, expires=WAKE_UP_EXPIRES))

@@ -19,11 +19,15 @@ WORKER_SETTINGS = {
     "DANE_OPERATION_RETRY_BASE_SECONDS": "0.5",
     "DANE_OPERATION_MAX_ATTEMPTS": "10",
     "DANE_VISIBILITY_TIMEOUT": "10",
+    # Its deliveries reach the tests' webhook receivers on loopback, as the tests' own do.
+    "NOTIFY_WEBHOOK_ALLOW_HTTP": "1",
+    "NOTIFY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",
 }
 
 
 class WorkerProcess:
-    """``celery worker -B --pool=solo`` on the test database; can be killed and restarted."""
+    """``celery worker -B --pool=solo`` on the test database (every queue: celery, checks,
+    notifications); can be killed and restarted."""
 
     def __init__(
         self, database_url: str, log_dir: Path, overrides: dict[str, str] | None = None

@@ -29,4 +29,5 @@ urlpatterns = [
     path("operations/<str:pk>", operation_by_location, name="operation-location"),
     path("", include("domains.tlsrpt.api_urls")),
     path("operator/", include("domains.api.operator_urls")),
+    path("", include("domains.notifications.api_urls")),
 ]

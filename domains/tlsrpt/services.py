@@ -28,6 +28,7 @@ from dnsops.tlsrpt.report import (
 from domains.audit import Actor, record_audit_event
 from domains.choices import AuditAction
 from domains.models import AcceptedDomain
+from domains.notifications import events as notifications
 from domains.tlsrpt.models import (
     Channel,
     TlsFailureDetail,
@@ -310,6 +311,7 @@ def store_report(
                 ]
             )
             _aggregate(domain, day, parsed)
+            notifications.record_tlsrpt_failures(report)
     except IntegrityError:
         existing = TlsReport.objects.filter(
             domain=domain,

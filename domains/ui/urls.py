@@ -14,6 +14,7 @@ from domains.ui.views import (
     commands,
     domain_search,
     domains,
+    notifications,
     operations_queue,
     operator,
     outbound,
@@ -136,6 +137,31 @@ TENANT += [
         name="revoke_api_key",
     ),
     path("t/<slug:slug>/settings/members/", tenant_settings.add_member, name="add_member"),
+    path(
+        "t/<slug:slug>/settings/notifications/",
+        notifications.notifications_page,
+        name="notifications",
+    ),
+    path(
+        "t/<slug:slug>/settings/notifications/webhooks/",
+        notifications.create_webhook,
+        name="webhook_create",
+    ),
+    path(
+        "t/<slug:slug>/settings/notifications/webhooks/<uuid:webhook_id>/delete/",
+        notifications.delete_webhook,
+        name="webhook_delete",
+    ),
+    path(
+        "t/<slug:slug>/settings/notifications/webhooks/<uuid:webhook_id>/test/",
+        notifications.test_webhook,
+        name="webhook_test",
+    ),
+    path(
+        "t/<slug:slug>/settings/notifications/digest/",
+        notifications.set_digest,
+        name="digest",
+    ),
     path(
         "t/<slug:slug>/settings/members/<int:membership_id>/role/",
         tenant_settings.change_role,
