@@ -45,7 +45,7 @@ from dnsops.checks.runner import (
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
 from dnsops.dns.types import printable
-from domains import errors, selectors
+from domains import errors, migration, selectors
 from domains.audit import Actor
 from domains.choices import DnssecState
 from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
@@ -232,8 +232,9 @@ def run_checks_now(domain: AcceptedDomain) -> CheckRun:
 
 
 def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[CheckRun]:
-    """Store the runs, reschedule their domains, and move each ``pending_mx`` domain whose MX
-    section passed to ``enabled`` (conditional update + audit event), in one transaction.
+    """Store the runs, reschedule their domains (and store their migration step), and move
+    each ``pending_mx`` domain whose MX section passed to ``enabled`` (conditional update +
+    audit event), in one transaction.
 
     The domains' rows are locked (in id order) only while this writes; a domain deleted
     since its check started is skipped. The fingerprint holds statuses and codes, not names,
@@ -243,23 +244,29 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
     now = timezone.now()
     with transaction.atomic():
         ids = sorted({outcome.target.key for outcome in outcomes})
-        domains = AcceptedDomain.objects.select_for_update(of=("self",)).select_related("tenant")
+        domains = AcceptedDomain.objects.select_for_update(of=("self",)).select_related(
+            "tenant", "partition"
+        )
         locked = {domain.pk: domain for domain in domains.filter(pk__in=ids).order_by("pk")}
         runs: list[CheckRun] = []
         promoted: list[Move] = []
-        schedules: dict[tuple[str, int], list[int]] = defaultdict(list)
+        schedules: dict[tuple[str, int, int | None], list[int]] = defaultdict(list)
         for outcome in outcomes:
             domain = locked.get(outcome.target.key)
             if domain is None:
                 continue
             result = outcome.result
-            if _mx_passed(result) and domain.dnssec_state == DnssecState.PENDING_MX:
+            state = domain.dnssec_state
+            if _mx_passed(result) and state == DnssecState.PENDING_MX:
                 promoted.append(Move.of(domain, reason="the MX check passed"))
                 result = dataclasses.replace(result, dnssec_feature_status=DnssecState.ENABLED)
+                state = DnssecState.ENABLED
             document = result.to_dict()
             mark = fingerprint(document)
             unchanged = domain.checks_unchanged + 1 if mark == domain.check_fingerprint else 0
-            schedules[(mark, min(unchanged, 1000))].append(domain.pk)
+            evidence = migration.RunEvidence.from_document(document)
+            step = migration.step_number(domain, evidence, dnssec_state=state)
+            schedules[(mark, min(unchanged, 1000), step)].append(domain.pk)
             runs.append(
                 CheckRun(
                     domain=domain,
@@ -279,11 +286,12 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
             target=DnssecState.ENABLED,
             actor=Actor.system(),
         )
-        for (mark, unchanged), pks in schedules.items():  # findings repeat: few groups
+        for (mark, unchanged, step), pks in schedules.items():  # findings repeat: few groups
             AcceptedDomain.objects.filter(pk__in=pks).update(
                 check_fingerprint=mark,
                 checks_unchanged=unchanged,
                 next_check_at=now + next_check_delay(unchanged),
+                migration_step=step,
             )
         insert_check_runs(runs)
     return runs

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from dnsops.dns import resolver
 from dnsops.partitions import reopen_partition_if_room
+from domains import migration
 from domains.audit import Actor, record_audit_event
 from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState, MemberRole
 from domains.errors import (
@@ -398,6 +399,7 @@ def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcom
                 if current is not None and current.is_verified:  # verified concurrently
                     return VerificationOutcome(domain=current, newly_verified=False, found=found)
                 raise VersionConflict(f"{domain.name} changed during verification; retry.")
+            migration.refresh_steps([domain.pk])
             record_audit_event(
                 AuditAction.DOMAIN_VERIFIED,
                 actor=actor,

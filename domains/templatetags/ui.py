@@ -9,7 +9,7 @@ from django import template
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 
-from domains.migration import MigrationStep
+from domains.migration import TITLES, MigrationStep
 
 register = template.Library()
 
@@ -48,6 +48,12 @@ def badge_label(value: str) -> str:
 def step_title(step: MigrationStep) -> str:
     """The step's title in the reader's language."""
     return gettext(step.title)
+
+
+@register.filter
+def step_number_title(number: int) -> str:
+    """The title of step ``number`` in the reader's language."""
+    return gettext(TITLES[number])
 
 
 @register.filter

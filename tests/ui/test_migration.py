@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from dnsops.models import Partition
-from domains import services
+from domains import migration, services
 from domains.audit import Actor
 from domains.migration import RunEvidence, migration_step
 from domains.models import AcceptedDomain, CheckRun, Tenant
@@ -102,7 +102,7 @@ def stored_run(domain: AcceptedDomain, mx_code: str | None, started: Any = None)
         "MxValidation": {"Status": "Failed" if findings else "Passed", "Findings": findings},
         "MtaStsValidation": {"Status": "NotApplicable", "Findings": [], "Policy": None},
     }
-    return CheckRun.objects.create(
+    run = CheckRun.objects.create(
         domain=domain,
         trigger="schedule",
         started_at=started,
@@ -111,6 +111,8 @@ def stored_run(domain: AcceptedDomain, mx_code: str | None, started: Any = None)
         overall_status="Failed" if findings else "Passed",
         result=result,
     )
+    migration.refresh_steps([domain.pk])  # as storing a run does (domains.checks)
+    return run
 
 
 def pending_domain(tenant: Tenant, partition: Partition, name: str) -> AcceptedDomain:

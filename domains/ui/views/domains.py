@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dane_admin.api.throttling import TenantWorkThrottle
-from domains import checks, inbound_status, migration, overview, selectors, services
+from domains import checks, inbound_status, migration, overview, selectors, services, wizard
 from domains.authentication import TenantPrincipal
 from domains.choices import DaneState
 from domains.errors import DomainNotFound, ServiceError
@@ -101,7 +101,7 @@ def domain_detail(request: HttpRequest, member: Member, name: str) -> HttpRespon
         "step": step,
         "steps": [(number, migration.TITLES[number]) for number in range(1, migration.STEPS + 1)],
         "rollback": migration.ROLLBACK,
-        "live": migration.live_mx(domain) if step is not None and step.number >= 4 else None,
+        "live": wizard.live_mx(domain) if step is not None and step.number >= 4 else None,
         "expected_mx": f"0 {domain.dnssec_mx_value}." if domain.dnssec_mx_value else None,
         "operation": operation,
         "meaning": meaning_of(operation) if operation is not None else None,
@@ -162,7 +162,7 @@ def recheck(request: HttpRequest, member: Member, name: str) -> HttpResponse:
     else:
         request.session.pop(key, None)
         try:
-            migration.dnssec_status_with_step(member.tenant, domain.name, refresh=True)
+            wizard.dnssec_status_with_step(member.tenant, domain.name, refresh=True)
         except ServiceError as exc:
             messages.error(request, f"{exc.code}: {exc.message}")
         else:
