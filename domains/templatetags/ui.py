@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 
 from domains.migration import TITLES, MigrationStep
@@ -42,6 +43,13 @@ def badge_label(value: str) -> str:
     """The translated label of a state or status."""
     label: str | Promise = BADGES[value][1] if value in BADGES else value
     return str(label)
+
+
+@register.filter
+def badge(value: str) -> str:
+    """A state or status as its badge (text + icon class): ``ui/domains/_badge.html`` as a
+    filter, for the rows of long tables."""
+    return format_html('<span class="status {}">{}</span>', badge_class(value), badge_label(value))
 
 
 @register.filter
