@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (zh-Hant texts have full-width punctuation)
 """The services' own texts in the reader's language: audit-action labels and service errors
 render in zh-Hant on the pages of a zh-Hant reader, and the API keeps its codes and answers
 English unless the request asks for zh-Hant (``Accept-Language``)."""
