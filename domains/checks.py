@@ -44,6 +44,7 @@ from dnsops.checks.runner import (
     check_stream,
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
+from dnsops.dns import resolver
 from dnsops.dns.types import printable
 from domains import errors, migration, selectors
 from domains.audit import Actor
@@ -221,20 +222,26 @@ def run_document(run: CheckRun) -> dict[str, Any]:
 
 
 def run_checks_now(domain: AcceptedDomain) -> CheckRun:
-    """Check ``domain`` now (within ``DANE_CHECK_TIMEOUT``) and store the run."""
+    """Check ``domain`` now (within ``DANE_CHECK_TIMEOUT``) and store the run, with the MX
+    TTL its own name servers give (:func:`dnsops.dns.resolver.ttl_at_name_servers`: what
+    the wizard's step 1 and the status report show)."""
     outcome = check_one(target_of(domain), runner_config())
     if isinstance(outcome, CheckFailure):
         raise CheckTimedOut(f"The checks of {domain.name} did not finish: {outcome.error}.")
-    return store_outcomes([outcome], CheckRun.Trigger.REFRESH)[0]
+    mx_ttl = resolver.ttl_at_name_servers(domain.name, "MX").ttl
+    return store_outcomes([outcome], CheckRun.Trigger.REFRESH, mx_ttls={domain.pk: mx_ttl})[0]
 
 
 # --- history, schedule, transition ---------------------------------------------------------
 
 
-def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[CheckRun]:
+def store_outcomes(
+    outcomes: Sequence[CheckOutcome], trigger: str, *, mx_ttls: dict[int, int | None] | None = None
+) -> list[CheckRun]:
     """Store the runs, reschedule their domains (and store their migration step), and move
     each ``pending_mx`` domain whose MX section passed to ``enabled`` (conditional update +
-    audit event), in one transaction.
+    audit event), in one transaction. ``mx_ttls`` holds the MX TTL seen at the name servers
+    of the domains (by id) whose runs asked for it.
 
     The domains' rows are locked (in id order) only while this writes; a domain deleted
     since its check started is skipped. The fingerprint holds statuses and codes, not names,
@@ -277,6 +284,7 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
                     dns_queries=outcome.dns_queries,
                     overall_status=overall_status(result),
                     result=document,
+                    mx_ttl=(mx_ttls or {}).get(domain.pk),
                 )
             )
         move_states(
@@ -307,6 +315,7 @@ CHECK_RUN_COLUMNS = (
     "dns_queries",
     "overall_status",
     "result",
+    "mx_ttl",
 )
 
 
@@ -333,6 +342,7 @@ def insert_check_runs(runs: list[CheckRun]) -> None:
                     run.dns_queries,
                     run.overall_status,
                     json.dumps(run.result),
+                    run.mx_ttl,
                 )
             )
 

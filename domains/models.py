@@ -205,6 +205,12 @@ class CheckRun(models.Model):
         max_length=16, help_text="The worst section status: Failed, Warning or Passed."
     )
     result = models.JSONField()
+    mx_ttl = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The MX TTL the domain's own name servers gave (seconds; null: not asked). "
+        "The wizard's step 1 reads when it was first seen lowered from these.",
+    )
 
     class Meta:
         ordering = ("-started_at", "-id")

@@ -110,6 +110,11 @@ def domain_detail(request: HttpRequest, member: Member, name: str) -> HttpRespon
         else None,
         "recheck_wait_until": request.session.get(f"recheck-wait:{domain.pk}"),
     }
+    if step is not None and step.number == 1:
+        progress = wizard.mx_ttl_progress(domain)
+        context["mx_ttl"] = progress
+        context["mx_ttl_passed"] = progress is not None and progress.old_ttl_passed(timezone.now())
+        context["lowered_limit"] = migration.LOWERED_MX_TTL
     return render(request, "ui/domains/detail.html", context)
 
 
