@@ -85,19 +85,19 @@ def mx_ttl_progress(domain: AcceptedDomain) -> MxTtlProgress | None:
     measured = CheckRun.objects.filter(domain=domain, mx_ttl__isnull=False).order_by(
         "-started_at", "-id"
     )
-    latest = measured.values("mx_ttl", "started_at").first()
-    if latest is None:
+    latest = measured.only("mx_ttl", "started_at").first()
+    if latest is None or latest.mx_ttl is None:
         return None
-    if latest["mx_ttl"] > LOWERED_MX_TTL:
-        return MxTtlProgress(latest["mx_ttl"], latest["started_at"])
-    before = measured.filter(mx_ttl__gt=LOWERED_MX_TTL).values("mx_ttl", "started_at").first()
+    if latest.mx_ttl > LOWERED_MX_TTL:
+        return MxTtlProgress(latest.mx_ttl, latest.started_at)
+    before = measured.filter(mx_ttl__gt=LOWERED_MX_TTL).only("mx_ttl", "started_at").first()
     low = measured.filter(mx_ttl__lte=LOWERED_MX_TTL)
     if before is not None:
-        low = low.filter(started_at__gt=before["started_at"])
+        low = low.filter(started_at__gt=before.started_at)
     first_low = low.order_by("started_at", "id").values_list("started_at", flat=True).first()
     return MxTtlProgress(
-        latest["mx_ttl"],
-        latest["started_at"],
+        latest.mx_ttl,
+        latest.started_at,
         lowered_at=first_low,
-        old_ttl=None if before is None else before["mx_ttl"],
+        old_ttl=None if before is None else before.mx_ttl,
     )

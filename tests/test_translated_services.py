@@ -13,7 +13,7 @@ from domains import services
 from domains.audit import Actor
 from domains.models import Tenant
 
-ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-Hant"}
+ZH = {"Accept-Language": "zh-Hant"}
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def admin_client(tenant: Tenant) -> Client:
 def test_audit_trail_labels_are_translated(admin_client: Client, tenant: Tenant) -> None:
     services.add_domain(tenant, "contoso.example", actor=Actor("user:alice"))
 
-    page = admin_client.get(f"/t/{tenant.slug}/audit/", **ZH).content.decode()
+    page = admin_client.get(f"/t/{tenant.slug}/audit/", headers=ZH).content.decode()
     english = admin_client.get(f"/t/{tenant.slug}/audit/").content.decode()
 
     assert "已新增網域" in page  # "Domain added"
@@ -43,9 +43,11 @@ def test_service_errors_show_in_the_readers_language(admin_client: Client, tenan
     services.add_domain(tenant, "contoso.example", actor=Actor.cli())
 
     wildcard = admin_client.post(
-        f"/t/{tenant.slug}/domains/add/", {"name": "*.contoso.example"}, **ZH
+        f"/t/{tenant.slug}/domains/add/", {"name": "*.contoso.example"}, headers=ZH
     )
-    again = admin_client.post(f"/t/{tenant.slug}/domains/add/", {"name": "contoso.example"}, **ZH)
+    again = admin_client.post(
+        f"/t/{tenant.slug}/domains/add/", {"name": "contoso.example"}, headers=ZH
+    )
 
     assert "InvalidRequest: 不接受萬用字元名稱；請新增網域本身。" in wildcard.content.decode()
     assert "DomainAlreadyExists: contoso.example 已經是此組織的網域。" in again.content.decode()
@@ -54,7 +56,7 @@ def test_service_errors_show_in_the_readers_language(admin_client: Client, tenan
 @pytest.mark.django_db
 def test_api_errors_keep_their_code_and_follow_accept_language(api: APIClient) -> None:
     english = api.post("/api/v1/domains/", {"name": "*.contoso.example"}, format="json")
-    chinese = api.post("/api/v1/domains/", {"name": "*.contoso.example"}, format="json", **ZH)
+    chinese = api.post("/api/v1/domains/", {"name": "*.contoso.example"}, format="json", headers=ZH)
 
     assert english.status_code == chinese.status_code == 400
     assert english.json()["code"] == chinese.json()["code"] == "InvalidRequest"
