@@ -2,9 +2,9 @@
 check run (status, age) and migration step, filters with counts, search and pages.
 
 The step is the number :mod:`domains.migration` stored on each domain, so filters and counts
-are SQL: one query counts every state filter, one groups the domains by step, one counts the
-filtered set, one reads the page (each row with the id of its latest run), one the few fields
-of those runs — a constant number of queries whatever the number of domains.
+are SQL: one query counts every state filter, one groups the domains by step (both filters at
+once need one more count), one reads the page (each row with the id of its latest run), one
+the few fields of those runs — a constant number of queries whatever the number of domains.
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ def domain_table(
 ) -> DomainTable:
     """The page ``page`` of the tenant's domains filtered by ``state`` and ``step``."""
     domains = searched_domains(tenant, search)
-    state_counts = domains.aggregate(
-        **{name: Count("pk", filter=matches) for name, matches in STATE_FILTERS.items()}
+    counts = domains.aggregate(
+        all=Count("pk"),
+        **{name: Count("pk", filter=matches) for name, matches in STATE_FILTERS.items()},
     )
     by_step = dict(
         domains.filter(migration_step__isnull=False)
@@ -88,11 +89,13 @@ def domain_table(
         .values_list("migration_step")
         .annotate(count=Count("pk"))
     )
+    total = counts["all"]
     if state in STATE_FILTERS:
         domains = domains.filter(STATE_FILTERS[state])
+        total = counts[state]
     if step is not None and 1 <= step <= STEPS:
         domains = domains.filter(migration_step=step)
-    total = domains.count()
+        total = by_step.get(step, 0) if state not in STATE_FILTERS else domains.count()
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)
     return DomainTable(
@@ -100,7 +103,7 @@ def domain_table(
         total=total,
         page=page,
         pages=pages,
-        state_counts=state_counts,
+        state_counts={name: counts[name] for name in STATE_FILTERS},
         step_counts={number: by_step.get(number, 0) for number in range(1, STEPS + 1)},
     )
 

@@ -68,6 +68,7 @@ def test_wizard_step_1_waits_out_the_old_mx_ttl(
         assert client.post(f"{page_url}recheck/").status_code == 302
         return client.get(page_url).content.decode()
 
+    assert verified_domain.migration_step == 1  # stored when it was verified
     assert "not read yet" in client.get(page_url).content.decode()
 
     dnsnet.update(("replace", name, "MX", 3600, "10 mx.legacy.example."))

@@ -196,3 +196,10 @@ def test_domains_page_queries_do_not_grow_with_the_domains(
     assert "b0.example" in page
     assert "a0.example" not in page
     assert "Page 1 of 2" in page
+    assert (
+        "63 accepted domains" in client.get(f"/t/{tenant.slug}/?state=pending_mx").content.decode()
+    )
+    both = client.get(f"/t/{tenant.slug}/?state=pending_mx&step=4").content.decode()
+    assert "3 accepted domains" in both
+    assert "a2.example" in both
+    assert "b0.example" not in both
