@@ -362,7 +362,7 @@ def latest_evidence(domain_ids: Collection[int]) -> dict[int, RunEvidence]:
 
 
 def refresh_steps(domain_ids: Collection[int]) -> None:
-    """Store the step of these domains from their current states and latest runs (three
+    """Store the step of these domains from their current states and latest runs (two
     queries and one UPDATE per distinct step, whatever the number of domains)."""
     if not domain_ids:
         return
