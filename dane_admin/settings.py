@@ -337,6 +337,13 @@ DANE_MTA_STS_TIMEOUT = env.float("DANE_MTA_STS_TIMEOUT", default=10.0)
 DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES = env.bool(
     "DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
 )
+# The MX TTL at a domain's own name servers (the wizard's step 1, the status report): they
+# are asked on this port, and only on public addresses unless the next setting allows others
+# (off in production, like the policy fetch; the test network's servers are on loopback).
+DANE_AUTHORITATIVE_PORT = env.int("DANE_AUTHORITATIVE_PORT", default=53)
+DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
+)
 DANE_CHECK_TIMEOUT = env.float("DANE_CHECK_TIMEOUT", default=20.0)
 DANE_CHECK_INTERVAL = env.float("DANE_CHECK_INTERVAL", default=300.0)
 DANE_CHECK_MAX_INTERVAL = env.float("DANE_CHECK_MAX_INTERVAL", default=21600.0)

@@ -44,8 +44,9 @@ from dnsops.checks.runner import (
     check_stream,
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
+from dnsops.dns import resolver
 from dnsops.dns.types import printable
-from domains import errors, selectors
+from domains import errors, migration, selectors
 from domains.audit import Actor
 from domains.choices import DnssecState
 from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
@@ -222,19 +223,26 @@ def run_document(run: CheckRun) -> dict[str, Any]:
 
 
 def run_checks_now(domain: AcceptedDomain) -> CheckRun:
-    """Check ``domain`` now (within ``DANE_CHECK_TIMEOUT``) and store the run."""
+    """Check ``domain`` now (within ``DANE_CHECK_TIMEOUT``) and store the run, with the MX
+    TTL its own name servers give (:func:`dnsops.dns.resolver.ttl_at_name_servers`: what
+    the wizard's step 1 and the status report show)."""
     outcome = check_one(target_of(domain), runner_config())
     if isinstance(outcome, CheckFailure):
         raise CheckTimedOut(f"The checks of {domain.name} did not finish: {outcome.error}.")
-    return store_outcomes([outcome], CheckRun.Trigger.REFRESH)[0]
+    mx_ttl = resolver.ttl_at_name_servers(domain.name, "MX").ttl
+    return store_outcomes([outcome], CheckRun.Trigger.REFRESH, mx_ttls={domain.pk: mx_ttl})[0]
 
 
 # --- history, schedule, transition ---------------------------------------------------------
 
 
-def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[CheckRun]:
-    """Store the runs, reschedule their domains, and move each ``pending_mx`` domain whose MX
-    section passed to ``enabled`` (conditional update + audit event), in one transaction.
+def store_outcomes(
+    outcomes: Sequence[CheckOutcome], trigger: str, *, mx_ttls: dict[int, int | None] | None = None
+) -> list[CheckRun]:
+    """Store the runs, reschedule their domains (and store their migration step), and move
+    each ``pending_mx`` domain whose MX section passed to ``enabled`` (conditional update +
+    audit event), in one transaction. ``mx_ttls`` holds the MX TTL seen at the name servers
+    of the domains (by id) whose runs asked for it.
 
     The domains' rows are locked (in id order) only while this writes; a domain deleted
     since its check started is skipped. The fingerprint holds statuses and codes, not names,
@@ -244,23 +252,29 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
     now = timezone.now()
     with transaction.atomic():
         ids = sorted({outcome.target.key for outcome in outcomes})
-        domains = AcceptedDomain.objects.select_for_update(of=("self",)).select_related("tenant")
+        domains = AcceptedDomain.objects.select_for_update(of=("self",)).select_related(
+            "tenant", "partition"
+        )
         locked = {domain.pk: domain for domain in domains.filter(pk__in=ids).order_by("pk")}
         runs: list[CheckRun] = []
         promoted: list[Move] = []
-        schedules: dict[tuple[str, int], list[int]] = defaultdict(list)
+        schedules: dict[tuple[str, int, int | None], list[int]] = defaultdict(list)
         for outcome in outcomes:
             domain = locked.get(outcome.target.key)
             if domain is None:
                 continue
             result = outcome.result
-            if _mx_passed(result) and domain.dnssec_state == DnssecState.PENDING_MX:
+            state = domain.dnssec_state
+            if _mx_passed(result) and state == DnssecState.PENDING_MX:
                 promoted.append(Move.of(domain, reason="the MX check passed"))
                 result = dataclasses.replace(result, dnssec_feature_status=DnssecState.ENABLED)
+                state = DnssecState.ENABLED
             document = result.to_dict()
             mark = fingerprint(document)
             unchanged = domain.checks_unchanged + 1 if mark == domain.check_fingerprint else 0
-            schedules[(mark, min(unchanged, 1000))].append(domain.pk)
+            evidence = migration.RunEvidence.from_document(document)
+            step = migration.step_number(domain, evidence, dnssec_state=state)
+            schedules[(mark, min(unchanged, 1000), step)].append(domain.pk)
             runs.append(
                 CheckRun(
                     domain=domain,
@@ -271,6 +285,7 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
                     dns_queries=outcome.dns_queries,
                     overall_status=overall_status(result),
                     result=document,
+                    mx_ttl=(mx_ttls or {}).get(domain.pk),
                 )
             )
         move_states(
@@ -280,11 +295,12 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
             target=DnssecState.ENABLED,
             actor=Actor.system(),
         )
-        for (mark, unchanged), pks in schedules.items():  # findings repeat: few groups
+        for (mark, unchanged, step), pks in schedules.items():  # findings repeat: few groups
             AcceptedDomain.objects.filter(pk__in=pks).update(
                 check_fingerprint=mark,
                 checks_unchanged=unchanged,
                 next_check_at=now + next_check_delay(unchanged),
+                migration_step=step,
             )
         notifications.record_report_changes(
             r for r in runs if fingerprint(r.result) != r.domain.check_fingerprint
@@ -303,6 +319,7 @@ CHECK_RUN_COLUMNS = (
     "dns_queries",
     "overall_status",
     "result",
+    "mx_ttl",
 )
 
 
@@ -329,6 +346,7 @@ def insert_check_runs(runs: list[CheckRun]) -> None:
                     run.dns_queries,
                     run.overall_status,
                     json.dumps(run.result),
+                    run.mx_ttl,
                 )
             )
 

@@ -1,7 +1,12 @@
 """Where a domain is in the MX migration of SPEC §4 (steps 1 to 9), computed once, here, from
 the domain's states and the findings of its latest check run; the API
 (``GET /api/v1/domains/{name}/dnssec/`` → ``MigrationStep``), the domains table and the
-wizard on the domain's page all read it from ``migration_step``.
+wizard on the domain's page all read it from :func:`migration_step`.
+
+Its number is also stored on the domain (``AcceptedDomain.migration_step``, indexed), so the
+domains table filters and counts by step in SQL: :func:`refresh_steps` is called by the
+service layer whenever a check run is stored or a domain's verification, DNSSEC or DANE
+state changes (``domains.checks``, ``domains.transitions``, ``domains.services``).
 
 Titles and actions are English format strings marked for translation (``gettext_noop``) with
 their parameters kept apart, so the API answers English and the UI renders them in the
@@ -10,16 +15,18 @@ reader's language; codes are never translated.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_noop
 
-from dnsops.dns import resolver
-from domains import checks, selectors
 from domains.choices import DaneState, DnssecState
-from domains.models import AcceptedDomain, Tenant
+from domains.models import AcceptedDomain, CheckRun
 
 STEPS = 9
 LOWERED_MX_TTL = 300  # seconds; SPEC §4 asks for at least 30
@@ -310,32 +317,66 @@ def step_for_domain(
     )
 
 
-def dnssec_status_with_step(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[str, Any]:
-    """Get-DnssecStatusForVerifiedDomain with the domain's ``MigrationStep`` (null while the
-    domain is unverified)."""
-    document = checks.dnssec_status(tenant, name, refresh=refresh)
-    domain = selectors.get_domain(tenant, name)
-    step = step_for_domain(domain, document if document.get("CheckRun") else None)
-    return {**document, "MigrationStep": None if step is None else step.to_dict()}
+def step_number(
+    domain: AcceptedDomain, evidence: RunEvidence | None, *, dnssec_state: str | None = None
+) -> int | None:
+    """The number of the step ``domain`` is at (None: unverified, initial or self-service),
+    from ``evidence`` of its latest run; ``dnssec_state`` overrides the loaded one (a state
+    being moved in the same transaction)."""
+    if domain.is_initial or domain.is_self_service:
+        return None
+    step = migration_step(
+        domain=domain.name,
+        verified=domain.is_verified,
+        dnssec_state=dnssec_state or domain.dnssec_state,
+        dane_state=domain.dane_state,
+        expected_host=domain.dnssec_mx_value,
+        evidence=evidence,
+    )
+    return None if step is None else step.number
 
 
-@dataclass(frozen=True)
-class LiveMx:
-    """The domain's MX records as the validating resolver answers them now."""
+def latest_evidence(domain_ids: Collection[int]) -> dict[int, RunEvidence]:
+    """The evidence of the latest check run of each of these domains (one query; the few
+    fields the step needs are read from the runs' JSON in SQL)."""
+    latest = CheckRun.objects.filter(domain=OuterRef("domain_id")).order_by("-started_at", "-id")
+    runs = CheckRun.objects.filter(domain_id__in=domain_ids, id=Subquery(latest.values("id")[:1]))
+    found = {}
+    for run in runs.values(
+        "domain_id",
+        mx_status=KT("result__MxValidation__Status"),
+        mx_code=KT("result__MxValidation__Findings__0__code"),
+        sts_code_0=KT("result__MtaStsValidation__Findings__0__code"),
+        sts_code_1=KT("result__MtaStsValidation__Findings__1__code"),
+        sts_mode=KT("result__MtaStsValidation__Policy__Mode"),
+    ):
+        if run["mx_status"] is None:
+            continue  # the checks were stopped (EG002): no MX evidence
+        found[run["domain_id"]] = RunEvidence(
+            mx_status=run["mx_status"],
+            mx_code=run["mx_code"],
+            mta_sts_codes=tuple(c for c in (run["sts_code_0"], run["sts_code_1"]) if c),
+            mta_sts_mode=run["sts_mode"],
+        )
+    return found
 
-    records: list[str]
-    authenticated: bool
-    error: str | None = None
+
+def refresh_steps(domain_ids: Collection[int]) -> None:
+    """Store the step of these domains from their current states and latest runs (two
+    queries and one UPDATE per distinct step, whatever the number of domains)."""
+    if not domain_ids:
+        return
+    evidence = latest_evidence(domain_ids)
+    domains = AcceptedDomain.objects.filter(pk__in=domain_ids).select_related("partition")
+    store_steps({domain.pk: step_number(domain, evidence.get(domain.pk)) for domain in domains})
 
 
-def live_mx(domain: AcceptedDomain) -> LiveMx:
-    """Look up the domain's MX records now (bounded by ``DANE_DNS_TIMEOUT``), for the wizard's
-    "live answer beside the expected one"."""
-    try:
-        answer = resolver.query(domain.name, "MX")
-    except resolver.ResolverUnavailable as exc:
-        return LiveMx(records=[], authenticated=False, error=str(exc))
-    if answer.rcode != "NOERROR":
-        return LiveMx(records=[], authenticated=answer.authenticated, error=answer.rcode)
-    records = sorted(f"{preference} {host.rstrip('.')}." for preference, host in answer.records)
-    return LiveMx(records=records, authenticated=answer.authenticated)
+def store_steps(steps: dict[int, int | None]) -> None:
+    """Write ``{domain id: step number}`` (one UPDATE per distinct step)."""
+    by_step: dict[int | None, list[int]] = defaultdict(list)
+    for pk, number in steps.items():
+        by_step[number].append(pk)
+    for number, pks in by_step.items():
+        AcceptedDomain.objects.filter(pk__in=pks).exclude(migration_step=number).update(
+            migration_step=number
+        )

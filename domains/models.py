@@ -131,6 +131,12 @@ class AcceptedDomain(models.Model):
     check_fingerprint = models.CharField(
         max_length=32, blank=True, default="", help_text="Digest of the last run's findings."
     )
+    migration_step = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The step of SPEC §4 the domain is at (domains.migration; null: unverified, "
+        "initial or self-service), kept by the service layer for the domains table.",
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -138,11 +144,12 @@ class AcceptedDomain(models.Model):
     class Meta:
         ordering = ("name",)
         indexes = [
+            models.Index(fields=("tenant", "migration_step"), name="domain_tenant_step"),
             models.Index(
                 fields=("next_check_at",),
                 condition=Q(dnssec_state__in=DNSSEC_CHECKED_STATES),
                 name="domain_check_due",
-            )
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=("tenant", "name"), name="domain_unique_per_tenant"),
@@ -199,6 +206,12 @@ class CheckRun(models.Model):
         max_length=16, help_text="The worst section status: Failed, Warning or Passed."
     )
     result = models.JSONField()
+    mx_ttl = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The MX TTL the domain's own name servers gave (seconds; null: not asked). "
+        "The wizard's step 1 reads when it was first seen lowered from these.",
+    )
 
     class Meta:
         ordering = ("-started_at", "-id")

@@ -2,7 +2,7 @@
 refusals a mail platform needs (wildcards, IP literals, single labels, special-use names).
 
 Every name that enters the service goes through :func:`parse_domain_name`; what it returns is
-the only form stored.
+the only form stored. Refusals are worded in the active language (``gettext``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import idna
+from django.utils.translation import gettext
 
 MAX_INPUT_LENGTH = 1024
 MAX_NAME_OCTETS = 253
@@ -63,57 +64,77 @@ def parse_domain_name(raw: object) -> DomainName:
     allowed. Raises :class:`DomainNameError` with the reason otherwise.
     """
     if not isinstance(raw, str):
-        raise DomainNameError("A domain name must be a string.")
+        raise DomainNameError(gettext("A domain name must be a string."))
     if not raw:
-        raise DomainNameError("The domain name is empty.")
+        raise DomainNameError(gettext("The domain name is empty."))
     if len(raw) > MAX_INPUT_LENGTH:
-        raise DomainNameError(f"The domain name is longer than {MAX_INPUT_LENGTH} characters.")
+        raise DomainNameError(
+            gettext("The domain name is longer than %(limit)d characters.")
+            % {"limit": MAX_INPUT_LENGTH}
+        )
     if any((ch.isspace() or not ch.isprintable()) and ch not in _JOINERS for ch in raw):
-        raise DomainNameError("The domain name contains whitespace or control characters.")
+        raise DomainNameError(gettext("The domain name contains whitespace or control characters."))
     if "*" in raw:
-        raise DomainNameError("Wildcard names are not accepted; add the domain itself.")
+        raise DomainNameError(gettext("Wildcard names are not accepted; add the domain itself."))
     if raw.startswith("[") or ":" in raw:
-        raise DomainNameError("IP address literals are not domain names.")
+        raise DomainNameError(gettext("IP address literals are not domain names."))
     if "@" in raw or "/" in raw or "\\" in raw:
         raise DomainNameError(
-            "Give only the domain name, without a mailbox, URL or path (e.g. contoso.example)."
+            gettext(
+                "Give only the domain name, without a mailbox, URL or path (e.g. contoso.example)."
+            )
         )
 
     name = raw[:-1] if raw.endswith(".") else raw
     try:
         alabel = idna.encode(name, uts46=True, std3_rules=True, transitional=False).decode("ascii")
     except idna.IDNAError as exc:
-        raise DomainNameError(f"Not a valid internationalized domain name: {exc}.") from exc
+        raise DomainNameError(
+            gettext("Not a valid internationalized domain name: %(error)s.") % {"error": exc}
+        ) from exc
     except UnicodeError as exc:
-        raise DomainNameError(f"Not a valid domain name: {exc}.") from exc
+        raise DomainNameError(
+            gettext("Not a valid domain name: %(error)s.") % {"error": exc}
+        ) from exc
 
     labels = alabel.split(".")
     if len(alabel) > MAX_NAME_OCTETS:
         raise DomainNameError(
-            f"The domain name is {len(alabel)} octets long; the limit is {MAX_NAME_OCTETS}."
+            gettext("The domain name is %(length)d octets long; the limit is %(limit)d.")
+            % {"length": len(alabel), "limit": MAX_NAME_OCTETS}
         )
     for label in labels:
         if not label:
-            raise DomainNameError("The domain name has an empty label (two dots in a row).")
+            raise DomainNameError(
+                gettext("The domain name has an empty label (two dots in a row).")
+            )
         if len(label) > MAX_LABEL_OCTETS:
             raise DomainNameError(
-                f"The label '{label[:20]}…' is longer than {MAX_LABEL_OCTETS} octets."
+                gettext("The label '%(label)s…' is longer than %(limit)d octets.")
+                % {"label": label[:20], "limit": MAX_LABEL_OCTETS}
             )
         if not _LDH_LABEL.match(label):
-            raise DomainNameError(f"The label '{label}' is not a valid host name label.")
+            raise DomainNameError(
+                gettext("The label '%(label)s' is not a valid host name label.") % {"label": label}
+            )
     if len(labels) < 2:
-        raise DomainNameError("Single-label names are not accepted; give the full domain name.")
+        raise DomainNameError(
+            gettext("Single-label names are not accepted; give the full domain name.")
+        )
     if _NUMERIC_LABEL.match(labels[-1]):
-        raise DomainNameError("IP address literals are not domain names.")
+        raise DomainNameError(gettext("IP address literals are not domain names."))
     if labels[-1] in SPECIAL_USE_TLDS:
         raise DomainNameError(
-            f"Names under the special-use domain '.{labels[-1]}' cannot receive mail."
+            gettext("Names under the special-use domain '.%(tld)s' cannot receive mail.")
+            % {"tld": labels[-1]}
         )
 
     try:
         ulabel = idna.decode(alabel)
     except idna.IDNAError as exc:
-        raise DomainNameError(f"Not a valid internationalized domain name: {exc}.") from exc
+        raise DomainNameError(
+            gettext("Not a valid internationalized domain name: %(error)s.") % {"error": exc}
+        ) from exc
     _check_bidi_domain(ulabel)
     return DomainName(alabel=alabel, ulabel=ulabel)
 
@@ -132,7 +153,10 @@ def _check_bidi_domain(ulabel: str) -> None:
             idna.check_bidi(label, check_ltr=True)
         except idna.IDNABidiError as exc:
             raise DomainNameError(
-                f"Not a valid internationalized domain name (right-to-left rules): {exc}."
+                gettext(
+                    "Not a valid internationalized domain name (right-to-left rules): %(error)s."
+                )
+                % {"error": exc}
             ) from exc
 
 

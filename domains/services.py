@@ -3,6 +3,10 @@
 Every function here that changes state does so in one transaction together with its audit
 event. The API, the management commands, the admin and tasks call these; none of them
 changes these models directly.
+
+The messages of the errors raised here are in the language active when they are raised
+(``gettext``): the reader's in the UI, English in the API unless the request asks for zh-Hant
+(``Accept-Language``); the error codes never change.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from dnsops.dns import resolver
 from dnsops.partitions import reopen_partition_if_room
+from domains import migration
 from domains.audit import Actor, record_audit_event
 from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState, MemberRole
 from domains.errors import (
@@ -115,8 +121,8 @@ def _keep_an_admin(membership: Membership) -> None:
     )
     if admins == [membership.pk]:
         raise LastAdminRequired(
-            f"{membership.user.get_username()} is the only admin of {membership.tenant.slug}: "
-            "make another member an admin first."
+            gettext("%(user)s is the only admin of %(tenant)s: make another member an admin first.")
+            % {"user": membership.user.get_username(), "tenant": membership.tenant.slug}
         )
 
 
@@ -152,7 +158,7 @@ def provision_member(
     and give it a new generated password, returned once (only its hash is stored)."""
     new_role = MemberRole(role)
     if not username or len(username) > 150:
-        raise InvalidRequest("A user name has 1 to 150 characters.")
+        raise InvalidRequest(gettext("A user name has 1 to 150 characters."))
     password = secrets.token_urlsafe(18)
     with transaction.atomic():
         user, _ = User.objects.get_or_create(username=username)
@@ -199,7 +205,10 @@ def invite_member(
                 user = User.objects.create_user(username=username, password=password)
             membership = add_member(tenant, user, actor=actor, role=new_role)
     except IntegrityError as exc:
-        raise MemberAlreadyExists(f"{username} is already a member of {tenant.slug}.") from exc
+        raise MemberAlreadyExists(
+            gettext("%(user)s is already a member of %(tenant)s.")
+            % {"user": username, "tenant": tenant.slug}
+        ) from exc
     return membership, password
 
 
@@ -258,7 +267,8 @@ def _parse_customer_domain(raw: object) -> DomainName:
     for suffix in provider_suffixes():
         if domain.is_within(suffix):
             raise DomainReserved(
-                f"{domain.alabel} is in the provider's namespace {suffix} and cannot be added."
+                gettext("%(domain)s is in the provider's namespace %(suffix)s and cannot be added.")
+                % {"domain": domain.alabel, "suffix": suffix}
             )
     return domain
 
@@ -281,7 +291,8 @@ def add_domain(tenant: Tenant, raw_name: object, *, actor: Actor) -> AcceptedDom
             )
     except IntegrityError as exc:
         raise DomainAlreadyExists(
-            f"{domain_name.alabel} is already one of this tenant's domains."
+            gettext("%(domain)s is already one of this tenant's domains.")
+            % {"domain": domain_name.alabel}
         ) from exc
     return domain
 
@@ -291,7 +302,9 @@ def delete_domain(
 ) -> None:
     """Remove an accepted domain; refuses the initial domain and a stale ``expected_version``."""
     if domain.is_initial:
-        raise DomainNotDeletable(f"{domain.name} is the tenant's initial domain.")
+        raise DomainNotDeletable(
+            gettext("%(domain)s is the tenant's initial domain.") % {"domain": domain.name}
+        )
     with transaction.atomic():
         locked = AcceptedDomain.objects.select_for_update().get(pk=domain.pk)
         busy = locked.operations.filter(state__in=IN_FLIGHT_STATES).exists()
@@ -301,15 +314,21 @@ def delete_domain(
             or locked.dane_state != DaneState.DISABLED
         ):
             raise DomainNotDeletable(
-                f"{domain.name} still has DNSSEC or SMTP DANE inbound on (or a command running): "
-                "disable them first (Disable-DnssecForVerifiedDomain)."
+                gettext(
+                    "%(domain)s still has DNSSEC or SMTP DANE inbound on (or a command "
+                    "running): disable them first (Disable-DnssecForVerifiedDomain)."
+                )
+                % {"domain": domain.name}
             )
         matching = AcceptedDomain.objects.filter(pk=domain.pk)
         if expected_version is not None:
             matching = matching.filter(version=expected_version)
         deleted, _ = matching.delete()
         if not deleted:
-            raise VersionConflict(f"{domain.name} changed since it was read; read it again.")
+            raise VersionConflict(
+                gettext("%(domain)s changed since it was read; read it again.")
+                % {"domain": domain.name}
+            )
         if locked.partition_id is not None:
             reopen_partition_if_room(locked.partition_id)
         record_audit_event(
@@ -335,17 +354,16 @@ def _verification_hint(domain: AcceptedDomain, found: list[str]) -> str:
     """What is wrong with a near miss among the TXT values ``found`` (or nothing)."""
     for value in found:
         if domain.verification_token in value:
-            return (
-                f' A value with the token is published as "{value}": publish exactly '
-                f'"{domain.verification_record}" (no quotes or spaces inside the value, the '
-                "prefix in lower case)."
-            )
+            return " " + gettext(
+                'A value with the token is published as "%(value)s": publish exactly '
+                '"%(record)s" (no quotes or spaces inside the value, the prefix in lower case).'
+            ) % {"value": value, "record": domain.verification_record}
     ours = [value for value in found if value.startswith(VERIFICATION_RECORD_PREFIX)]
     if ours:
-        return (
-            f" A different verification value is published ({ours[0]}); it may belong to "
+        return " " + gettext(
+            "A different verification value is published (%(value)s); it may belong to "
             "another tenant or an older token."
-        )
+        ) % {"value": ours[0]}
     return ""
 
 
@@ -362,30 +380,45 @@ def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcom
         answer = resolver.query(domain.name, "TXT")
     except resolver.DnssecValidationFailed as exc:
         raise DomainDnssecInvalid(
-            f"{exc} Validating resolvers reject every answer for {domain.name}, so its TXT "
-            "record cannot be read: fix the DS record at the registrar or the zone's "
-            "signatures at the DNS host, then verify again."
+            gettext(
+                "%(error)s Validating resolvers reject every answer for %(domain)s, so its TXT "
+                "record cannot be read: fix the DS record at the registrar or the zone's "
+                "signatures at the DNS host, then verify again."
+            )
+            % {"error": exc, "domain": domain.name}
         ) from exc
     except resolver.ResolverUnavailable as exc:
         raise DnsLookupFailed(
-            f"Could not look up the TXT records of {domain.name}: {exc} Try again later."
+            gettext("Could not look up the TXT records of %(domain)s: %(error)s Try again later.")
+            % {"domain": domain.name, "error": exc}
         ) from exc
     found = resolver.txt_strings(answer)
     if answer.rcode == "NXDOMAIN":
-        missing = (
-            f"{domain.name} is an alias (CNAME) of {answer.aliases[-1]}, which does not exist "
-            "in DNS (NXDOMAIN)"
-            if answer.aliases
-            else f"{domain.name} does not exist in DNS (NXDOMAIN)"
-        )
+        names = {
+            "domain": domain.name,
+            "record": domain.verification_record,
+            "alias": answer.aliases[-1] if answer.aliases else "",
+        }
         raise VerificationRecordNotFound(
-            f'{missing}. Publish the TXT record "{domain.verification_record}" at {domain.name}.',
+            (
+                gettext(
+                    "%(domain)s is an alias (CNAME) of %(alias)s, which does not exist in DNS "
+                    '(NXDOMAIN). Publish the TXT record "%(record)s" at %(domain)s.'
+                )
+                if answer.aliases
+                else gettext(
+                    "%(domain)s does not exist in DNS (NXDOMAIN). Publish the TXT record "
+                    '"%(record)s" at %(domain)s.'
+                )
+            )
+            % names,
             found=[],
         )
     if domain.verification_record not in found:
         raise VerificationRecordNotFound(
-            f'No TXT record "{domain.verification_record}" at {domain.name}; '
-            f"found {len(found)} TXT record(s).{_verification_hint(domain, found)}",
+            gettext('No TXT record "%(record)s" at %(domain)s; found %(count)d TXT record(s).')
+            % {"record": domain.verification_record, "domain": domain.name, "count": len(found)}
+            + _verification_hint(domain, found),
             found=found,
         )
     try:
@@ -397,7 +430,11 @@ def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcom
                 current = AcceptedDomain.objects.filter(pk=domain.pk).first()
                 if current is not None and current.is_verified:  # verified concurrently
                     return VerificationOutcome(domain=current, newly_verified=False, found=found)
-                raise VersionConflict(f"{domain.name} changed during verification; retry.")
+                raise VersionConflict(
+                    gettext("%(domain)s changed during verification; retry.")
+                    % {"domain": domain.name}
+                )
+            migration.refresh_steps([domain.pk])
             record_audit_event(
                 AuditAction.DOMAIN_VERIFIED,
                 actor=actor,
@@ -408,8 +445,11 @@ def verify_domain(domain: AcceptedDomain, *, actor: Actor) -> VerificationOutcom
             )
     except IntegrityError as exc:
         raise DomainVerifiedElsewhere(
-            f"{domain.name} is verified by another organisation in this service. Remove it "
-            "there first, or contact the provider's support."
+            gettext(
+                "%(domain)s is verified by another organisation in this service. Remove it "
+                "there first, or contact the provider's support."
+            )
+            % {"domain": domain.name}
         ) from exc
     domain.refresh_from_db()
     return VerificationOutcome(domain=domain, newly_verified=True, found=found)

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dane_admin.celery import app as celery_app
+from domains import migration
 from domains.audit import Actor, audit_event, record_audit_events
 from domains.choices import AuditAction, DaneState, DnssecState, OperationKind
 from domains.models import AcceptedDomain, Tenant
@@ -93,7 +94,8 @@ def move_states(
 ) -> set[int]:
     """Move ``state_field`` from ``source`` to ``target`` for the domains of ``moves`` that
     are still in ``source`` (their rows locked by the caller), with ``also`` set in the same
-    UPDATE, and record one audit event per domain moved; returns the ids moved.
+    UPDATE, store their migration step again (:func:`domains.migration.refresh_steps`), and
+    record one audit event per domain moved; returns the ids moved.
 
     ``wake`` names a task to enqueue once the transaction commits (when any domain moved).
     """
@@ -113,6 +115,7 @@ def move_states(
         updated_at=timezone.now(),
         **(also or {}),
     )
+    migration.refresh_steps(moving)
     record_audit_events(
         [
             audit_event(

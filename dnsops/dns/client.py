@@ -210,10 +210,17 @@ class ResolverClient:
         return max(0.01, min(0.1, self.retry_after / 4))
 
     def query(
-        self, name: str, rdtype: int, *, cd: bool = False, timeout: float | None = None
+        self,
+        name: str,
+        rdtype: int,
+        *,
+        cd: bool = False,
+        timeout: float | None = None,
+        recursion: bool = True,
     ) -> asyncio.Future[Answer]:
-        """Ask for ``name``/``rdtype`` (DO set; CD when ``cd``) within ``timeout`` seconds
-        (the client's when None); the future never raises."""
+        """Ask for ``name``/``rdtype`` (DO set; CD when ``cd``; RD unless ``recursion`` is
+        off, for a client of an authoritative server) within ``timeout`` seconds (the
+        client's when None); the future never raises."""
         assert self._loop is not None, "use the client as an async context manager"
         future: asyncio.Future[Answer] = self._loop.create_future()
         self.sent += 1
@@ -224,7 +231,7 @@ class ResolverClient:
         except ValueError as exc:
             future.set_result(Answer(LookupStatus.ERROR, detail=str(exc)))
             return future
-        question, wire = make_query(qname, rdtype, cd=cd)
+        question, wire = make_query(qname, rdtype, cd=cd, recursion=recursion)
         query = _Query(question, rdtype, wire, future, self.timeout if timeout is None else timeout)
         if self._in_flight < self.max_in_flight:
             self._send(query)

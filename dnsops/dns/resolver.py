@@ -18,6 +18,7 @@ import dns.rdatatype
 from django.conf import settings
 
 from dnsops.addresses import parse_server
+from dnsops.dns.authoritative import AuthoritativeTtl, authoritative_ttl
 from dnsops.dns.client import ResolverClient
 from dnsops.dns.types import CNAME, DNSSEC_EDE_CODES, Answer, LookupStatus
 
@@ -100,6 +101,23 @@ async def _ask(address: tuple[str, int], name: str, rdtype: int, timeout: float)
     """One query through a client of one socket, opened and closed for it."""
     async with ResolverClient(address, timeout=timeout, sockets=1) as client:
         return await client.query(name, rdtype)
+
+
+def ttl_at_name_servers(name: str, rdtype: str) -> AuthoritativeTtl:
+    """The TTL of ``name``/``rdtype`` as the name servers of its zone publish it, asked
+    directly (:mod:`dnsops.dns.authoritative`) on ``DANE_AUTHORITATIVE_PORT``; addresses
+    that are not public only with ``DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES``. Every
+    query ends within ``DANE_DNS_TIMEOUT``."""
+    return asyncio.run(
+        authoritative_ttl(
+            name,
+            dns.rdatatype.from_text(rdtype),
+            resolver=resolver_address(),
+            port=settings.DANE_AUTHORITATIVE_PORT,
+            timeout=settings.DANE_DNS_TIMEOUT,
+            allow_private=settings.DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES,
+        )
+    )
 
 
 def txt_strings(resolution: Resolution) -> list[str]:

@@ -21,6 +21,7 @@ AAAA = dns.rdatatype.AAAA
 CNAME = dns.rdatatype.CNAME
 SOA = dns.rdatatype.SOA
 MX = dns.rdatatype.MX
+NS = dns.rdatatype.NS
 TXT = dns.rdatatype.TXT
 DS = dns.rdatatype.DS
 RRSIG = dns.rdatatype.RRSIG
@@ -140,10 +141,10 @@ class Tlsa(NamedTuple):
 
 class Record(NamedTuple):
     """One resource record of an answer: its owner (read for SOA and CNAME records only;
-    empty otherwise), type and decoded data.
+    empty otherwise), type, decoded data and TTL (seconds).
 
     ``data``: A/AAAA the address text; MX ``(preference, host)``; TXT a tuple of strings;
-    CNAME the target; SOA its serial; RRSIG a :class:`Signature`; DNSKEY ``(flags,
+    CNAME and NS the target; SOA its serial; RRSIG a :class:`Signature`; DNSKEY ``(flags,
     algorithm)``; DS ``(key tag, algorithm, digest type, digest in upper-case hex)``; TLSA a
     :class:`Tlsa`; None for other types.
     """
@@ -151,6 +152,7 @@ class Record(NamedTuple):
     owner: str
     rdtype: int
     data: object
+    ttl: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +165,17 @@ class Answer:
     authority: tuple[Record, ...] = ()
     extended_errors: tuple[ExtendedDnsError, ...] = ()
     detail: str = ""
+    authoritative: bool = False  # the AA bit: a server authoritative for the zone answered
 
     def records(self, rdtype: int) -> list[Any]:
         """The data of the answer section's records of ``rdtype``."""
         return [record.data for record in self.answer if record.rdtype == rdtype]
+
+    def ttl(self, rdtype: int) -> int | None:
+        """The TTL of the answer section's RRset of ``rdtype`` (the lowest of its records, as
+        a cache keeps it); None when there is none."""
+        ttls = [record.ttl for record in self.answer if record.rdtype == rdtype]
+        return min(ttls) if ttls else None
 
     def signatures(self) -> list[Signature]:
         """The RRSIGs of the answer and authority sections."""

@@ -26,6 +26,7 @@ from dnsops.dns.types import (
     DNSKEY,
     DS,
     MX,
+    NS,
     RRSIG,
     SOA,
     TLSA,
@@ -42,6 +43,7 @@ from dnsops.dns.types import (
 _OPT = dns.rdatatype.OPT
 _EDE_OPTION = 15  # RFC 8914
 
+FLAG_AA = 0x0400
 FLAG_TC = 0x0200
 FLAG_AD = 0x0020
 FLAG_RD = 0x0100
@@ -58,12 +60,16 @@ _RCODE_STATUS = {
 }
 
 
-def make_query(qname: bytes, rdtype: int, *, cd: bool) -> tuple[bytes, bytes]:
+def make_query(
+    qname: bytes, rdtype: int, *, cd: bool, recursion: bool = True
+) -> tuple[bytes, bytes]:
     """The question (``qname`` lower-cased, type, class IN) and a query message asking it
-    with RD, AD (RFC 6840 §5.7) and DO set (CD when ``cd``) and message ID 0; ``qname`` from
+    with RD (unless ``recursion`` is off: a question to an authoritative server), AD
+    (RFC 6840 §5.7) and DO set (CD when ``cd``) and message ID 0; ``qname`` from
     :func:`encode_name`."""
     question = qname.lower() + struct.pack("!HH", rdtype, 1)
-    header = struct.pack("!HHHHHH", 0, FLAG_RD | FLAG_AD | (FLAG_CD if cd else 0), 1, 0, 0, 1)
+    flags = (FLAG_RD if recursion else 0) | FLAG_AD | (FLAG_CD if cd else 0)
+    header = struct.pack("!HHHHHH", 0, flags, 1, 0, 0, 1)
     return question, header + question + OPT_RR
 
 
@@ -159,7 +165,7 @@ def _rdata(wire: bytes, rdtype: int, start: int, end: int) -> object:
         if offset != end:
             raise _Malformed("TXT rdata length mismatch")
         return tuple(strings)
-    if rdtype == CNAME:
+    if rdtype in (CNAME, NS):
         return _read_name(wire, start)[0]
     if rdtype == RRSIG:
         covered, _, _, _, expiration, _, _ = struct.unpack_from("!HBBIIIH", wire, start)
@@ -224,7 +230,7 @@ def parse_answer(wire: bytes, rdtype: int) -> tuple[Answer, bool]:
                     extended.extend(_extended_errors(wire, offset, end))
                 else:
                     owner = _read_name(wire, start)[0] if rrtype in _OWNED else ""
-                    section.append(Record(owner, rrtype, _rdata(wire, rrtype, offset, end)))
+                    section.append(Record(owner, rrtype, _rdata(wire, rrtype, offset, end), ttl))
                 offset = end
     except (_Malformed, IndexError, struct.error, ValueError, dns.exception.DNSException) as exc:
         return Answer(LookupStatus.UNREADABLE, detail=f"malformed answer: {exc}"), False
@@ -242,6 +248,7 @@ def parse_answer(wire: bytes, rdtype: int) -> tuple[Answer, bool]:
         tuple(sections[1]),
         tuple(extended),
         detail,
+        bool(flags & FLAG_AA),
     )
     return answer, truncated
 
@@ -261,7 +268,7 @@ def record_text(record: Record) -> str:
     if record.rdtype == MX:
         preference, host = data
         return f"{preference} {_absolute(host)}"
-    if record.rdtype == CNAME:
+    if record.rdtype in (CNAME, NS):
         return _absolute(str(data))
     if isinstance(data, Tlsa):
         return data.to_text()

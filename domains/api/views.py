@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains import commands, inbound_status, migration, selectors, services
+from domains import commands, inbound_status, selectors, services, wizard
 from domains.api.serializers import (
     CommandRequestSerializer,
     DnssecStatusQuerySerializer,
@@ -342,7 +342,7 @@ class DomainViewSet(
         query.is_valid(raise_exception=True)
         refresh = query.validated_data["refresh"]
         tenant = principal_of(request).tenant
-        return Response(migration.dnssec_status_with_step(tenant, name, refresh=refresh))
+        return Response(wizard.dnssec_status_with_step(tenant, name, refresh=refresh))
 
     @extend_schema(
         parameters=[InboundStatusQuerySerializer],

@@ -7,9 +7,10 @@ from typing import Any
 
 from django import template
 from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 
-from domains.migration import MigrationStep
+from domains.migration import TITLES, MigrationStep
 
 register = template.Library()
 
@@ -45,9 +46,22 @@ def badge_label(value: str) -> str:
 
 
 @register.filter
+def badge(value: str) -> str:
+    """A state or status as its badge (text + icon class): ``ui/domains/_badge.html`` as a
+    filter, for the rows of long tables."""
+    return format_html('<span class="status {}">{}</span>', badge_class(value), badge_label(value))
+
+
+@register.filter
 def step_title(step: MigrationStep) -> str:
     """The step's title in the reader's language."""
     return gettext(step.title)
+
+
+@register.filter
+def step_number_title(number: int) -> str:
+    """The title of step ``number`` in the reader's language."""
+    return gettext(TITLES[number])
 
 
 @register.filter

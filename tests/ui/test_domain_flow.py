@@ -99,6 +99,8 @@ def test_add_verify_enable_dnssec_migrate_mx_and_enable_dane(
     set_mx(dnsnet, customer_domain, f"0 {legacy}", f"20 {host}.")
     recheck_and_expect_step(page, 6, "the legacy MX to 30")
     expect(page.locator(".steps [aria-current=step]")).to_contain_text("Make the DNSSEC MX host")
+    stored = AcceptedDomain.objects.filter(name=customer_domain).values_list("migration_step")
+    assert stored.get() == (6,)  # the run stored the step the domains table filters by
 
     set_mx(dnsnet, customer_domain, f"30 {legacy}", f"0 {host}.")
     recheck_and_expect_step(page, 7, "Delete the legacy MX records")

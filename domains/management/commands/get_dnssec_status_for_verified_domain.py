@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from domains import checks, migration, results
+from domains import checks, results, wizard
 from domains.errors import ServiceError
 from domains.models import Tenant
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"No tenant {options['tenant']!r}.")
         try:
-            document = migration.dnssec_status_with_step(
+            document = wizard.dnssec_status_with_step(
                 tenant, options["domain"], refresh=options["refresh"]
             )
         except checks.DomainNotInService as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 
 
-def _any(choices: list[tuple[str, str]]) -> list[tuple[str, StrOrPromise]]:
+def _any(choices: Sequence[tuple[str, StrOrPromise]]) -> list[tuple[str, StrOrPromise]]:
     return [("", gettext_lazy("Any")), *choices]
 
 

@@ -17,7 +17,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dane_admin.api.throttling import TenantWorkThrottle
-from domains import check_batches, checks, inbound_status, migration, overview, selectors, services
+from domains import (
+    check_batches,
+    checks,
+    inbound_status,
+    migration,
+    overview,
+    selectors,
+    services,
+    wizard,
+)
 from domains.authentication import TenantPrincipal
 from domains.choices import DaneState
 from domains.errors import DomainNotFound, ServiceError
@@ -108,7 +117,7 @@ def domain_page_context(domain: AcceptedDomain, *, can_write: bool) -> dict[str,
     run = checks.latest_run(domain) if domain.is_verified and supported else None
     document = checks.run_document(run) if run is not None else None
     step = migration.step_for_domain(domain, document) if supported else None
-    return {
+    context: dict[str, Any] = {
         "nav": "domains",
         "domain": domain,
         "can_write": can_write,
@@ -117,13 +126,19 @@ def domain_page_context(domain: AcceptedDomain, *, can_write: bool) -> dict[str,
         "step": step,
         "steps": [(number, migration.TITLES[number]) for number in range(1, migration.STEPS + 1)],
         "rollback": migration.ROLLBACK,
-        "live": migration.live_mx(domain) if step is not None and step.number >= 4 else None,
+        "live": wizard.live_mx(domain) if step is not None and step.number >= 4 else None,
         "expected_mx": f"0 {domain.dnssec_mx_value}." if domain.dnssec_mx_value else None,
         "operation": None,
         "tlsa": inbound_status.smtp_dane_inbound_status(domain)
         if domain.dane_state == DaneState.ENABLED
         else None,
     }
+    if step is not None and step.number == 1:
+        progress = wizard.mx_ttl_progress(domain)
+        context["mx_ttl"] = progress
+        context["mx_ttl_passed"] = progress is not None and progress.old_ttl_passed(timezone.now())
+        context["lowered_limit"] = migration.LOWERED_MX_TTL
+    return context
 
 
 def _uuid(value: str) -> str | None:
@@ -175,7 +190,7 @@ def recheck(request: HttpRequest, member: Member, name: str) -> HttpResponse:
     else:
         request.session.pop(key, None)
         try:
-            migration.dnssec_status_with_step(member.tenant, domain.name, refresh=True)
+            wizard.dnssec_status_with_step(member.tenant, domain.name, refresh=True)
         except ServiceError as exc:
             messages.error(request, f"{exc.code}: {exc.message}")
         else:

@@ -75,6 +75,7 @@ def _report(
     document: dict[str, Any],
     *,
     unavailable: str = "",
+    mx_ttl: int | None = None,
 ) -> HttpResponse:
     context = {
         "nav": "domains",
@@ -83,6 +84,7 @@ def _report(
         "sections": report_sections(document),
         "run": document.get("CheckRun"),
         "unavailable": unavailable,
+        "mx_ttl": mx_ttl,
     }
     return render(request, "ui/status/report.html", context)
 
@@ -99,7 +101,9 @@ def status_report(request: HttpRequest, member: Member, name: str) -> HttpRespon
     if not domain.is_verified:
         return _report(request, domain, checks.dnssec_status(member.tenant, domain.name))
     run = checks.latest_run(domain)
-    return _report(request, domain, {} if run is None else checks.run_document(run))
+    if run is None:
+        return _report(request, domain, {})
+    return _report(request, domain, checks.run_document(run), mx_ttl=run.mx_ttl)
 
 
 @tenant_page
@@ -109,7 +113,7 @@ def status_run(request: HttpRequest, member: Member, name: str, run_id: uuid.UUI
     run = reports.get_check_run(domain, run_id)
     if run is None:
         raise Http404(_("No such check run."))
-    return _report(request, domain, checks.run_document(run))
+    return _report(request, domain, checks.run_document(run), mx_ttl=run.mx_ttl)
 
 
 @require_POST

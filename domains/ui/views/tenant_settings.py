@@ -1,6 +1,7 @@
 """The tenant's settings: API keys (create, shown once; revoke) and members (add, change
 role, remove). Everyone reads them; only admins change them (``tenant_page``: a viewer's
-POST is a 403)."""
+POST is a 403). Revoking a key and removing a member ask first: a GET of their URL is a
+confirmation page that says what will change (403 for a viewer), its POST does it."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import errors, selectors, services
 from domains.choices import MemberRole
-from domains.models import Membership
+from domains.models import Membership, TenantAPIKey
 from domains.ui.access import Member, tenant_page
 
 #: The roles, with the names the pages show.
@@ -83,16 +85,48 @@ def create_api_key(request: HttpRequest, member: Member) -> HttpResponse:
     return response
 
 
-@require_POST
+def _confirmation(
+    request: HttpRequest, member: Member, *, title: str, changes: str, confirm_label: str
+) -> HttpResponse:
+    """The page that asks an admin to confirm a change (a viewer gets a 403)."""
+    if not member.can_write:
+        raise PermissionDenied("Viewers cannot change anything.")
+    context = {
+        "nav": "settings",
+        "title": title,
+        "changes": changes,
+        "confirm_label": confirm_label,
+    }
+    return render(request, "ui/settings/confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
 @tenant_page
 def revoke_api_key(request: HttpRequest, member: Member, prefix: str) -> HttpResponse:
-    """Revoke one of the tenant's keys (another tenant's is a 404)."""
+    """Revoke one of the tenant's keys (another tenant's is a 404), once confirmed."""
     api_key = selectors.api_keys_of(member.tenant).filter(prefix=prefix).first()
     if api_key is None:
         raise Http404(_("No such API key."))
+    if request.method == "GET":
+        return _confirm_revoke(request, member, api_key)
     services.revoke_api_key(api_key, actor=member.actor)
     messages.success(request, _("The key %(prefix)s… is revoked.") % {"prefix": prefix})
     return redirect("ui:settings", member.tenant.slug)
+
+
+def _confirm_revoke(request: HttpRequest, member: Member, api_key: TenantAPIKey) -> HttpResponse:
+    names = {"name": api_key.name, "prefix": api_key.prefix}
+    return _confirmation(
+        request,
+        member,
+        title=_("Revoke the API key “%(name)s”") % names,
+        changes=_(
+            "The key %(prefix)s… stops working at once: every request signed with it is "
+            "refused. This cannot be undone; automation that uses it needs a new key."
+        )
+        % names,
+        confirm_label=_("Revoke the key"),
+    )
 
 
 def _membership(member: Member, membership_id: int) -> Membership:
@@ -152,11 +186,24 @@ def change_role(request: HttpRequest, member: Member, membership_id: int) -> Htt
     return redirect("ui:settings", member.tenant.slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_page
 def remove_member(request: HttpRequest, member: Member, membership_id: int) -> HttpResponse:
-    """End a membership (the tenant keeps at least one admin)."""
+    """End a membership (the tenant keeps at least one admin), once confirmed."""
     membership = _membership(member, membership_id)
+    if request.method == "GET":
+        names = {"user": membership.user.get_username(), "tenant": member.tenant.name}
+        return _confirmation(
+            request,
+            member,
+            title=_("Remove %(user)s") % names,
+            changes=_(
+                "%(user)s loses access to %(tenant)s at once: its domains, reports and "
+                "settings. Their account stays; an admin can add them again."
+            )
+            % names,
+            confirm_label=_("Remove the member"),
+        )
     try:
         services.remove_member(membership, actor=member.actor, keep_an_admin=True)
     except errors.ServiceError as exc:

@@ -78,7 +78,15 @@ def test_an_admin_creates_and_revokes_a_key_and_manages_members(
     expect(page.locator("#new-api-key")).to_have_count(0)  # shown once
     assert raw_key not in page.content()
 
-    page.get_by_role("button", name="Revoke deployment pipeline").click()
+    page.get_by_role("link", name="Revoke deployment pipeline").click()  # asks first
+    heading = page.get_by_role("heading", name="Revoke the API key “deployment pipeline”")
+    expect(heading).to_be_visible()
+    check_page(page, "settings-confirm-revoke", phone=True)
+    page.get_by_role("link", name="Cancel").click()  # cancelling changes nothing
+    expect(keys.locator("tr", has_text="deployment pipeline")).to_contain_text("Active")
+    assert api_status(raw_key) == 200
+    page.get_by_role("link", name="Revoke deployment pipeline").click()
+    page.get_by_role("button", name="Revoke the key").click()
     expect(keys.locator("tr", has_text="deployment pipeline")).to_contain_text("Revoked")
     assert api_status(raw_key) in (401, 403)
 
@@ -95,7 +103,13 @@ def test_an_admin_creates_and_revokes_a_key_and_manages_members(
     assert Membership.objects.get(user=bob, tenant=ui_tenant).role == "viewer"
     check_page(page, "settings-members", phone=True)
 
-    page.get_by_role("button", name="Remove bob").click()
+    page.get_by_role("link", name="Remove bob").click()
+    expect(page.get_by_role("heading", name="Remove bob")).to_be_visible()
+    page.get_by_role("link", name="Cancel").click()
+    expect(members.locator("tr", has_text="bob")).to_have_count(1)
+    assert Membership.objects.filter(user=bob, tenant=ui_tenant).exists()
+    page.get_by_role("link", name="Remove bob").click()
+    page.get_by_role("button", name="Remove the member").click()
     expect(members.locator("tr", has_text="bob")).to_have_count(0)
     actions = set(
         AuditEvent.objects.filter(tenant=ui_tenant, actor="user:alice").values_list(
@@ -151,6 +165,8 @@ def test_a_viewer_sees_no_write_button_and_a_forged_post_is_refused(
             headers={"X-CSRFToken": token},
         )
         assert forged.status == 403, path
+        if path.endswith("/revoke/") or path.endswith("/remove/"):  # nor its confirmation page
+            assert page.request.get(tenant_url(live_server, ui_tenant, path)).status == 403
     assert api_status(raw_key) == 200
     assert not User.objects.filter(username="mallory").exists()
     assert Membership.objects.filter(user=admin, tenant=ui_tenant).exists()

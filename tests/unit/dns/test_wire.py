@@ -9,7 +9,7 @@ import dns.rrset
 import pytest
 
 from dnsops.dns.types import AAAA, CNAME, MX, TLSA, A, LookupStatus, Tlsa
-from dnsops.dns.wire import parse_answer, record_text
+from dnsops.dns.wire import FLAG_RD, encode_name, make_query, parse_answer, record_text
 
 LONG_CERT = "3082" + "ab" * 150  # more than 128 hex digits: dnspython splits it in chunks
 
@@ -35,6 +35,7 @@ def response(qname: str, rdtype: str, *rrsets: tuple[str, str, str]) -> bytes:
         ("MX", "10 mx.Example.test."),
         ("MX", "0 ."),
         ("CNAME", "target.example.test."),
+        ("NS", "ns1.example.test."),
         ("TLSA", "3 1 1 " + "0f" * 32),
         ("TLSA", f"2 0 0 {LONG_CERT}"),
     ],
@@ -93,3 +94,29 @@ def test_truncated_tlsa_rdata_is_unreadable() -> None:
 
     assert answer.status is LookupStatus.UNREADABLE
     assert "TLSA rdata is shorter than 3 octets" in answer.detail
+
+
+def test_ttls_and_the_authoritative_bit_are_read() -> None:
+    query = dns.message.make_query("example.test", "MX")
+    message = dns.message.make_response(query)
+    message.flags |= dns.flags.AA
+    message.answer.append(
+        dns.rrset.from_text("example.test.", 3600, "IN", "MX", "10 a.example.test.", "20 b.test.")
+    )
+    wire = message.to_wire()
+
+    answer, _ = parse_answer(wire, MX)
+
+    assert answer.authoritative
+    assert [record.ttl for record in answer.answer] == [3600, 3600]
+    assert answer.ttl(MX) == 3600
+    assert answer.ttl(A) is None
+    assert not parse_answer(response("example.test", "MX"), MX)[0].authoritative
+
+
+def test_a_question_to_an_authoritative_server_has_rd_off() -> None:
+    _, recursive = make_query(encode_name("example.test"), MX, cd=False)
+    _, direct = make_query(encode_name("example.test"), MX, cd=False, recursion=False)
+
+    assert dns.message.from_wire(recursive).flags & FLAG_RD
+    assert not dns.message.from_wire(direct).flags & FLAG_RD
