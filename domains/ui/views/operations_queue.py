@@ -3,6 +3,7 @@ one operation with its steps and attempts, and "run again" for a failed one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 
 
-def _any(choices: list[tuple[str, str]]) -> list[tuple[str, StrOrPromise]]:
+def _any(choices: Sequence[tuple[str, StrOrPromise]]) -> list[tuple[str, StrOrPromise]]:
+    """``choices`` after an "Any" choice that filters nothing."""
     return [("", gettext_lazy("Any")), *choices]
 
 
@@ -45,7 +47,9 @@ class QueueFilter(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        codes = [(code, code) for code in fleet_selectors.error_codes_seen()]
+        codes: list[tuple[str, StrOrPromise]] = [
+            (code, code) for code in fleet_selectors.error_codes_seen()
+        ]
         self.fields["error_code"].choices = _any(codes)  # type: ignore[attr-defined]
 
 
