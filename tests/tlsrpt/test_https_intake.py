@@ -116,7 +116,7 @@ def test_other_media_types_are_415_and_counted(domain: AcceptedDomain) -> None:
     ("body", "says"),
     [
         (vector_bytes("rfc8460-appendix-b.as-printed.txt"), "not JSON"),
-        (b'{"organization-name": "x"}', "'date-range' is a required property"),
+        (b'{"organization-name": "x"}', '"date-range" is a required property'),
         (b"[" * 5000 + b"]" * 5000, "nest"),
     ],
 )

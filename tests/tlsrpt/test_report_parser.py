@@ -75,8 +75,8 @@ def _mutated(**changes: object) -> bytes:
     [
         (vector_bytes("rfc8460-appendix-b.as-printed.txt"), "not-json", "not JSON"),
         (b"\xff\xfe{}", "not-json", "not UTF-8"),
-        (b"[]", "schema-invalid", "is not of type 'object'"),
-        (_mutated(report_id=None), "schema-invalid", "'report-id' is a required property"),
+        (b"[]", "schema-invalid", 'is not of type "object"'),
+        (_mutated(report_id=None), "schema-invalid", '"report-id" is a required property'),
         (_mutated(policies=[]), "schema-invalid", "policies"),
         (
             _mutated(policies__0__summary__total_successful_session_count=-1),
@@ -86,7 +86,7 @@ def _mutated(**changes: object) -> bytes:
         (
             _mutated(policies__0__summary__total_failure_session_count="3"),
             "schema-invalid",
-            "is not of type 'integer'",
+            'is not of type "integer"',
         ),
         (_mutated(date_range__start_datetime="yesterday"), "schema-invalid", "start-datetime"),
         (
@@ -226,11 +226,11 @@ def test_parser_refuses_the_bomb_quickly() -> None:
     ("bad", "says"),
     [
         ({"failed-session-count": -1}, "failed-session-count: -1 is less than the minimum of 0"),
-        ({"failed-session-count": 1.5}, "1.5 is not of type 'integer'"),
-        ({"failed-session-count": True}, "True is not of type 'integer'"),
+        ({"failed-session-count": 1.5}, '1.5 is not of type "integer"'),
+        ({"failed-session-count": True}, 'true is not of type "integer"'),
         ({"receiving-ip": "1" * 1025}, "receiving-ip"),
-        ({"result-type": ""}, "should be non-empty"),
-        ({"sending-mta-ip": None}, "None is not of type 'string'"),
+        ({"result-type": ""}, "is shorter than 1 character"),
+        ({"sending-mta-ip": None}, 'null is not of type "string"'),
     ],
 )
 def test_an_error_deep_in_a_large_report_names_the_reporters_entry(
