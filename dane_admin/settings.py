@@ -266,6 +266,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "check-due-domains": {"task": "domains.tasks.sweep_due_checks", "schedule": 15.0},
     # TLS-RPT reports and aggregates past TLSRPT_RETENTION_DAYS.
     "purge-tls-reports": {"task": "domains.tasks.purge_tls_reports", "schedule": 3600.0},
+    # TLS-RPT reports stored by the intake whose wake-up was lost or whose worker died.
+    "process-tls-reports": {"task": "domains.tasks.process_tls_reports", "schedule": 30.0},
 }
 
 # Provider settings (SPEC §2).

@@ -45,3 +45,10 @@ def republish_tlsa_records() -> int:
 def purge_tls_reports() -> int:
     """Delete TLS-RPT reports and aggregates past ``TLSRPT_RETENTION_DAYS`` (hourly beat)."""
     return tlsrpt_services.purge_expired_reports()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=250, time_limit=290)
+def process_tls_reports() -> int:
+    """Write the details and aggregates of the stored TLS-RPT reports still pending (woken by
+    the intake; also the beat sweep, for a lost wake-up or a worker that died)."""
+    return tlsrpt_services.process_pending_reports()

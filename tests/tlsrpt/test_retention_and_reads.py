@@ -33,7 +33,7 @@ def store(
     document.update(changes)
     raw = json.dumps(document).encode()
     parsed, _ = read_report(raw, MEDIA_TYPE_JSON, LIMITS)
-    services.store_report(domain, parsed, raw, channel=Channel.HTTPS)
+    services.store_report(parsed, raw, channel=Channel.HTTPS, domain=domain)
 
 
 def test_purge_deletes_what_is_past_retention_and_is_audited(

@@ -53,7 +53,7 @@ def report_days_ago(
 def ingest(domain: AcceptedDomain, body: bytes) -> None:
     """Deliver ``body`` as the HTTPS intake does (the domain's own token)."""
     token = services.endpoint_for(domain).token
-    ingested = services.accept_https_report(domain, token, body, "application/tlsrpt+json")
+    ingested = services.accept_https_report(token, body, "application/tlsrpt+json")
     assert ingested.created
 
 
