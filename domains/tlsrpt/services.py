@@ -314,11 +314,13 @@ PENDING_COLUMNS = (
 ASYNC_COMMIT = ", set_config('synchronous_commit', 'off', true)"
 
 
-def _insert_pending(domain_sql: str, domain_param: Any, values: dict[str, Any]) -> int | None:
+def _insert_pending(
+    domain_sql: str, domain_param: Any, values: dict[str, Any]
+) -> tuple[int, int] | None:
     """Insert one pending report in one statement (one round trip, committed on its own):
     ``domain_sql`` is a scalar subquery, or ``%s``, giving the domain id from
-    ``domain_param``. The new row's id; None when the domain is gone (no such token) or the
-    report is a duplicate."""
+    ``domain_param``. The new row's id and domain id; None when the domain is gone (no such
+    token) or the report is a duplicate."""
     quote = connection.ops.quote_name
     fields = [TlsReport._meta.get_field(column) for column in PENDING_COLUMNS]
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
@@ -328,12 +330,12 @@ def _insert_pending(domain_sql: str, domain_param: Any, values: dict[str, Any]) 
         f"(domain_id, {', '.join(quote(f.column) for f in fields)}) "
         f"SELECT source.id, {', '.join(['%s'] * len(fields))} "
         f"FROM (SELECT {domain_sql} AS id) AS source{async_commit} WHERE source.id IS NOT NULL "
-        "ON CONFLICT (domain_id, organization_name, report_id) DO NOTHING RETURNING id"
+        "ON CONFLICT (domain_id, organization_name, report_id) DO NOTHING RETURNING id, domain_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, domain_param])
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def store_report(
@@ -368,16 +370,20 @@ def store_report(
         "raw_size": len(raw_json),
     }
     if domain is not None:
-        pk = _insert_pending("%s", domain.pk, values)
+        inserted = _insert_pending("%s", domain.pk, values)
         same_domain = Q(domain=domain)
     else:
         endpoints = connection.ops.quote_name(TlsRptEndpoint._meta.db_table)
         by_token = f"(SELECT domain_id FROM {endpoints} WHERE token = %s)"  # noqa: S608
-        pk = _insert_pending(by_token, token, values)
+        inserted = _insert_pending(by_token, token, values)
         same_domain = Q(domain__tlsrpt_endpoint__token=token)
-    if pk is not None:
+    if inserted is not None:
         transaction.on_commit(wake_report_processing)  # at once outside a transaction
-        return Ingested(TlsReport(pk=pk, **values), created=True)
+        pk, domain_id = inserted
+        report = TlsReport(pk=pk, domain_id=domain_id, **values)
+        if domain is not None:
+            report.domain = domain
+        return Ingested(report, created=True)
     existing = (
         TlsReport.objects.filter(same_domain)
         .filter(organization_name=parsed.organization_name, report_id=parsed.report_id)

@@ -1,6 +1,8 @@
-"""POST /tlsrpt/<token>/: every vector report is stored through HTTPS with its counts; the
-endpoint refuses what it must (415, 413, 400 saying why, 429), counts the refusals and
-stores nothing for them, stores a duplicate once, and needs no session or CSRF token."""
+"""POST /tlsrpt/<token>/: every vector report is stored through HTTPS with its counts (once
+processed: these tests run in a transaction no worker sees, so they process in-process what
+the worker would); the endpoint refuses what it must (415, 413, 400 saying why, 429), counts
+the refusals and stores nothing for them, stores a duplicate once, and needs no session or
+CSRF token."""
 
 from __future__ import annotations
 
@@ -57,6 +59,11 @@ def test_vector_reports_are_stored_with_their_counts(
     assert response.status_code == 201, response.content
     assert response.json()["report-id"] == document["report-id"]
     report = TlsReport.objects.get(domain=domain)
+    assert report.processed_at is None  # answered before its details are written
+    assert not TlsFailureDetail.objects.filter(report=report).exists()
+    assert services.process_pending_reports() == 1
+    report.refresh_from_db()
+    assert report.processed_at is not None
     summaries = [p["summary"] for p in document["policies"]]
     assert report.total_successful_session_count == sum(
         s.get("total-successful-session-count", 0) for s in summaries
@@ -80,6 +87,7 @@ def test_appendix_b_aggregates_per_day_policy_and_result_type(domain: AcceptedDo
         post(domain, vector_bytes("rfc8460-appendix-b.json"), "application/tlsrpt+json").status_code
         == 201
     )
+    services.process_pending_reports()
     rows = {
         (row.policy_type, row.result_type): (row.successful_sessions, row.failed_sessions)
         for row in TlsRptDaily.objects.filter(domain=domain)
@@ -99,6 +107,8 @@ def test_a_duplicate_is_accepted_and_stored_once(domain: AcceptedDomain) -> None
     assert again.status_code == 200
     assert again.json()["stored"] is False
     assert TlsReport.objects.filter(domain=domain).count() == 1
+    assert services.process_pending_reports() == 1
+    assert services.process_pending_reports() == 0  # processed once, counted once
     summary = TlsRptDaily.objects.get(domain=domain, result_type="")
     assert (summary.successful_sessions, summary.failed_sessions, summary.reports) == (23, 1, 1)
 

@@ -34,6 +34,7 @@ def store(
     raw = json.dumps(document).encode()
     parsed, _ = read_report(raw, MEDIA_TYPE_JSON, LIMITS)
     services.store_report(parsed, raw, channel=Channel.HTTPS, domain=domain)
+    services.process_pending_reports()
 
 
 def test_purge_deletes_what_is_past_retention_and_is_audited(
