@@ -2,8 +2,10 @@
 SHOULD be) by concurrent clients to a real server process (gunicorn, sync workers, on the
 stack's PostgreSQL) with Celery workers processing them as they come, as in production:
 
-- the ceiling: the same bodies posted to a bare view of the same server that reads the body
-  and answers 201 (``bench/serving_urls.py``): HTTP, gunicorn and Django alone;
+- the same bodies posted to two bare views of the same server (``bench/serving_urls.py``):
+  one reads the body and answers 201 (HTTP, gunicorn and Django alone), the other also
+  inserts the body into a table in one statement (the ceiling: any intake that stores the
+  report before it answers does at least that);
 - ingest: reports accepted (201: validated and stored, RFC 8460 §5.4) per second, as a ratio
   of the ceiling;
 - processed: reports whose details and aggregates are written (what the API and pages show)
@@ -333,8 +335,21 @@ def main() -> None:
     try:
         bare = [(path.replace("/tlsrpt/", "/bench/tlsrpt-bare/"), body) for path, body in bodies]
         start, end, statuses = ingest(args.port, bare, args.clients)
+        floor_rate = args.reports / (end - start)
+        print(f"bare view (read the body, answer 201): {floor_rate:.0f} reports/s")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS bench_tlsrpt_raw (token text, body bytea); "
+                "TRUNCATE bench_tlsrpt_raw"
+            )
+        connection.close()
+        raw = [(path.replace("/tlsrpt/", "/bench/tlsrpt-raw-insert/"), b) for path, b in bodies]
+        start, end, statuses = ingest(args.port, raw, args.clients)
         ceiling = args.reports / (end - start)
-        print(f"ceiling (bare view: read the body, answer 201): {ceiling:.0f} reports/s")
+        print(
+            f"ceiling (raw insert: read the body, INSERT it, answer 201): {ceiling:.0f} "
+            f"reports/s = {ceiling / floor_rate:.2f} of the bare view; statuses {dict(statuses)}"
+        )
         first_id = TlsReport.objects.order_by("-id").values_list("id", flat=True).first() or 0
         start, end, statuses = ingest(args.port, bodies, args.clients)
         accepted = args.reports / (end - start)
