@@ -33,7 +33,10 @@ NAME = OpenApiParameter(
     "name", str, OpenApiParameter.PATH, description="The domain (U- or A-label)."
 )
 REPORT = OpenApiParameter(
-    "report_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The report's ``id``."
+    "report_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The report's id (an opaque UUID, as in the list).",
 )
 
 
