@@ -343,8 +343,8 @@ def main() -> None:
                 "TRUNCATE bench_tlsrpt_raw"
             )
         connection.close()
-        raw = [(path.replace("/tlsrpt/", "/bench/tlsrpt-raw-insert/"), b) for path, b in bodies]
-        start, end, statuses = ingest(args.port, raw, args.clients)
+        inserted = [(p.replace("/tlsrpt/", "/bench/tlsrpt-raw-insert/"), b) for p, b in bodies]
+        start, end, statuses = ingest(args.port, inserted, args.clients)
         ceiling = args.reports / (end - start)
         print(
             f"ceiling (raw insert: read the body, INSERT it, answer 201): {ceiling:.0f} "

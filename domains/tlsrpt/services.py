@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -314,6 +314,13 @@ PENDING_COLUMNS = (
 ASYNC_COMMIT = ", set_config('synchronous_commit', 'off', true)"
 
 
+def _concrete_field(name: str) -> models.Field[Any, Any]:
+    """The column ``name`` of ``TlsReport``."""
+    field = TlsReport._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
 def _insert_pending(
     domain_sql: str, domain_param: Any, values: dict[str, Any]
 ) -> tuple[int, int] | None:
@@ -322,7 +329,7 @@ def _insert_pending(
     ``domain_param``. The new row's id and domain id; None when the domain is gone (no such
     token) or the report is a duplicate."""
     quote = connection.ops.quote_name
-    fields = [TlsReport._meta.get_field(column) for column in PENDING_COLUMNS]
+    fields = [_concrete_field(column) for column in PENDING_COLUMNS]
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     async_commit = ASYNC_COMMIT if connection.vendor == "postgresql" else ""
     sql = (
@@ -474,7 +481,7 @@ def _write_details(batch: list[TlsReport]) -> None:
         for policy in found.policies
     )
     rows = iter(policies)
-    failures = []
+    failures: list[tuple[Any, ...]] = []
     for report, found in parsed:
         for policy in found.policies:
             policy_pk = next(rows).pk
