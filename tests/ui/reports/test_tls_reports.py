@@ -201,6 +201,14 @@ def test_the_history_marks_days_of_faults_at_our_mx_and_other_tenants_see_nothin
         assert status_of(page, url) == 404, path
 
 
+#: JavaScript: whether an element's text ends inside its table's scroll box (not cut off).
+CONTENT_INSIDE_ITS_TABLE = """cell => {
+  const text = document.createRange();
+  text.selectNodeContents(cell);
+  return text.getBoundingClientRect().right <= cell.closest(".table-wrap").getBoundingClientRect().right;
+}"""
+
+
 def test_the_operator_page_is_for_staff_only(
     page: Page,
     live_server: Any,
@@ -228,4 +236,6 @@ def test_the_operator_page_is_for_staff_only(
     check_page(page, "operator-tlsrpt", phone=True)
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    name_cell = page.locator("#top-domains th[scope=row]").first  # a long name wraps, uncut
+    assert name_cell.evaluate(CONTENT_INSIDE_ITS_TABLE)
     expect(page.get_by_role("link", name="TLS-RPT")).to_have_attribute("aria-current", "page")
