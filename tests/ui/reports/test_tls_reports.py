@@ -205,7 +205,8 @@ def test_the_history_marks_days_of_faults_at_our_mx_and_other_tenants_see_nothin
 CONTENT_INSIDE_ITS_TABLE = """cell => {
   const text = document.createRange();
   text.selectNodeContents(cell);
-  return text.getBoundingClientRect().right <= cell.closest(".table-wrap").getBoundingClientRect().right;
+  const box = cell.closest(".table-wrap").getBoundingClientRect();
+  return text.getBoundingClientRect().right <= box.right;
 }"""
 
 
