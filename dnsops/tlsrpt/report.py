@@ -10,6 +10,7 @@ without the output ever being allocated), the JSON nesting depth, then the §4.4
 from __future__ import annotations
 
 import json
+import re
 import socket
 import zlib
 from dataclasses import dataclass
@@ -165,6 +166,32 @@ def _schema_error(document: Any) -> str | None:
     return f"{_path(error.instance_path)}: {error.message[:300]}"
 
 
+#: The only ways a UTF-8 JSON text can bring a NUL or a lone surrogate (which no database text
+#: column stores): the escapes ``\u0000`` and ``\uD800``-``\uDFFF``. A text without them
+#: needs no walk over its strings (a legitimate surrogate pair decodes to one character).
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _has_unstorable_string(document: Any) -> bool:
+    """True if a key or string anywhere in ``document`` holds NUL or a lone surrogate."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return True
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
 def decode_report(
     body: bytes, media_type: str, limits: ReportLimits
 ) -> tuple[dict[str, Any], bytes]:
@@ -186,7 +213,8 @@ def decode_report(
             "decompressed-too-large", f"The report is larger than {limits.max_decompressed} bytes."
         )
     try:
-        document = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        document = json.loads(text)
     except UnicodeDecodeError as exc:
         raise ReportRejected("not-json", f"The report is not UTF-8: {exc}.") from exc
     except RecursionError as exc:
@@ -196,6 +224,11 @@ def decode_report(
     if _depth_exceeds(document, limits.max_depth):
         raise ReportRejected(
             "too-deep", f"The JSON document nests deeper than {limits.max_depth} levels."
+        )
+    if _UNSTORABLE_ESCAPE.search(text) and _has_unstorable_string(document):
+        raise ReportRejected(
+            "bad-text",
+            "A string holds a NUL character or an unpaired surrogate (\\u0000, \\uD800).",
         )
     problem = _schema_error(document)
     if problem is not None:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -270,7 +270,11 @@ def _insert_failures(rows: list[tuple[Any, ...]]) -> None:
     if connection.vendor == "postgresql":
         columns = ", ".join(FAILURE_COLUMNS)
         copy_sql = f"COPY {table} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        with (
+            connection.wrap_database_errors,  # as Django's own errors (DataError, ...)
+            connection.cursor() as cursor,
+            cursor.cursor.copy(copy_sql) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         return
@@ -431,25 +435,54 @@ def process_pending_reports(batch_size: int = PROCESS_BATCH) -> int:
 
     Each batch is claimed with ``FOR UPDATE SKIP LOCKED`` and marked processed in the
     transaction that writes its rows, so concurrent workers share the work, a worker that dies
-    leaves its batch pending (nothing lost), and no report is ever counted twice.
+    leaves its batch pending (nothing lost), and no report is ever counted twice. A batch the
+    database refuses is processed again one report at a time, so that one bad report cannot
+    hold up the others.
     """
     processed = 0
     while True:
-        with transaction.atomic():
-            _commit_without_waiting_for_the_disk()
-            batch = list(
-                TlsReport.objects.filter(processed_at__isnull=True)
-                .select_for_update(skip_locked=True)
-                .order_by("id")
-                .only("id", "domain_id", "day", "organization_name", "raw_gzip")[:batch_size]
-            )
-            if not batch:
-                return processed
+        claimed: list[int] = []
+        try:
+            count = _process_batch(batch_size, claimed)
+        except DatabaseError:
+            logger.exception("TLS-RPT batch refused by the database; one report at a time")
+            count = sum(_process_alone(pk) for pk in claimed)
+        if not claimed:
+            return processed
+        processed += count
+
+
+def _process_batch(batch_size: int, claimed: list[int], only: int | None = None) -> int:
+    """Claim up to ``batch_size`` pending reports (``only``: that one), write their rows and
+    mark them processed, in one transaction; their ids go into ``claimed``."""
+    with transaction.atomic():
+        _commit_without_waiting_for_the_disk()
+        pending = TlsReport.objects.filter(processed_at__isnull=True)
+        if only is not None:
+            pending = pending.filter(pk=only)
+        batch = list(
+            pending.select_for_update(skip_locked=True)
+            .order_by("id")
+            .only("id", "domain_id", "day", "organization_name", "raw_gzip")[:batch_size]
+        )
+        claimed.extend(report.pk for report in batch)
+        if batch:
             _write_details(batch)
-            TlsReport.objects.filter(pk__in=[r.pk for r in batch]).update(
-                processed_at=timezone.now()
-            )
-        processed += len(batch)
+            TlsReport.objects.filter(pk__in=claimed).update(processed_at=timezone.now())
+    return len(batch)
+
+
+def _process_alone(pk: int) -> int:
+    """Process the pending report ``pk`` on its own; if the database refuses its rows, mark it
+    processed without details (logged), as a report that no longer parses is."""
+    try:
+        return _process_batch(1, [], only=pk)
+    except DatabaseError:
+        logger.exception("TLS report %s refused by the database; kept without details", pk)
+        TlsReport.objects.filter(pk=pk, processed_at__isnull=True).update(
+            processed_at=timezone.now()
+        )
+        return 1
 
 
 def _parsed(report: TlsReport) -> ParsedReport | None:

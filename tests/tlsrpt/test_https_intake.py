@@ -128,6 +128,10 @@ def test_other_media_types_are_415_and_counted(domain: AcceptedDomain) -> None:
         (vector_bytes("rfc8460-appendix-b.as-printed.txt"), "not JSON"),
         (b'{"organization-name": "x"}', '"date-range" is a required property'),
         (b"[" * 5000 + b"]" * 5000, "nest"),
+        (
+            vector_bytes("rfc8460-appendix-b.json").replace(b'"Company-X"', b'"Company\\u0000X"'),
+            "NUL character",
+        ),
     ],
 )
 def test_malformed_reports_are_400_saying_why_and_kept_nowhere(

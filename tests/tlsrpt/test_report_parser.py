@@ -254,3 +254,33 @@ def test_repeated_valid_failures_are_all_kept() -> None:
     report, _ = read_report(json.dumps(document).encode(), MEDIA_TYPE_JSON, LIMITS)
     assert len(report.policies[0].failure_details) == 300
     assert sum(f.failed_session_count for f in report.policies[0].failure_details) == 900
+
+
+@pytest.mark.parametrize(
+    ("member", "escaped", "refused"),
+    [
+        ("organization-name", r"Company\u0000X", True),
+        ("report-id", r"id-\ud800", True),
+        ("additional-information", r"\udc00 alone", True),
+        ("organization-name", r"Company \ud83d\ude00", False),  # a pair: one character
+        ("organization-name", r"C:\\u0000 is text", False),  # an escaped backslash, then text
+    ],
+)
+def test_nul_and_lone_surrogates_are_refused_before_storage(
+    member: str, escaped: str, refused: bool
+) -> None:
+    document = json.loads(vector_bytes("rfc8460-appendix-b.json"))
+    placeholder = "PLACEHOLDER"
+    if member == "additional-information":
+        document["policies"][0]["failure-details"][0][member] = placeholder
+    else:
+        document[member] = placeholder
+    body = json.dumps(document).replace(placeholder, escaped).encode()
+    if not refused:
+        report, _ = read_report(body, MEDIA_TYPE_JSON, LIMITS)
+        assert report.organization_name == json.loads(body)["organization-name"].strip()
+        return
+    with pytest.raises(ReportRejected) as rejected:
+        read_report(body, MEDIA_TYPE_JSON, LIMITS)
+    assert rejected.value.reason == "bad-text"
+    assert "NUL character or an unpaired surrogate" in rejected.value.detail
