@@ -9,6 +9,7 @@ without the output ever being allocated), the JSON nesting depth, then the §4.4
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
@@ -259,13 +260,21 @@ def _address(item: dict[str, Any], key: str) -> str | None:
     value = _optional(item, key)
     if value is None:
         return None
-    family = socket.AF_INET6 if ":" in value else socket.AF_INET
-    try:  # the C library's parser: RFC 5952 text for IPv6, no leading zeros for IPv4
-        return socket.inet_ntop(family, socket.inet_pton(family, value))
+    try:
+        return _canonical_address(value)
     except (OSError, ValueError) as exc:
         raise ReportRejected(
             "schema-invalid", f'{key} "{value[:64]}" is not an IP address.'
         ) from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_address(value: str) -> str:
+    """``value`` as the C library's parser reads and writes it back: RFC 5952 text for IPv6,
+    no leading zeros for IPv4 (OSError if it is no address). Cached: a report names the same
+    few sending and receiving addresses in detail after detail."""
+    family = socket.AF_INET6 if ":" in value else socket.AF_INET
+    return socket.inet_ntop(family, socket.inet_pton(family, value))
 
 
 def _failure(item: dict[str, Any]) -> FailureDetail:

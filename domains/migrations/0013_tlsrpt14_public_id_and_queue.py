@@ -1,7 +1,8 @@
 """TLS reports get an opaque public id (a UUID) for the API and the pages instead of the
 service-wide counter, and ``processed_at``: the intake stores the report and answers, a worker
 writes its details and aggregates (every report stored before this is processed already);
-the failure details' copied-in domain loses its own index and constraint (COPY speed)."""
+the failure details' copied-in report and domain lose their database constraints, the domain
+its own index too (COPY speed)."""
 
 import uuid
 
@@ -60,6 +61,16 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="+",
                 to="domains.accepteddomain",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="tlsfailuredetail",
+            name="report",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="failure_details",
+                to="domains.tlsreport",
             ),
         ),
     ]

@@ -111,9 +111,13 @@ class TlsFailureDetail(models.Model):
     policy = models.ForeignKey(
         TlsReportPolicy, on_delete=models.CASCADE, related_name="failure_details"
     )
-    report = models.ForeignKey(TlsReport, on_delete=models.CASCADE, related_name="failure_details")
-    # The report's domain, copied in: no index of its own (the grouping index starts with it)
-    # and no constraint to check for each of the thousands of rows a report may bring.
+    # The policy's report and domain, copied in: no database constraint to check for each of
+    # the thousands of rows a report may bring (the policy's constraint holds them; deletes
+    # cascade through Django), and the domain no index of its own (the grouping index starts
+    # with it).
+    report = models.ForeignKey(
+        TlsReport, on_delete=models.CASCADE, related_name="failure_details", db_constraint=False
+    )
     domain = models.ForeignKey(
         "domains.AcceptedDomain",
         on_delete=models.CASCADE,

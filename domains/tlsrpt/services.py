@@ -166,7 +166,7 @@ def check_rate(token: str) -> None:
 def count_refusal(channel: str, reason: str) -> None:
     """Add one to the refusal counter of today, ``channel`` and ``reason``."""
     _increment(
-        TlsRptRefusal._meta.db_table,
+        TlsRptRefusal,
         ("day", "channel", "reason"),
         ("count",),
         [(timezone.now().date(), channel, reason[:32], 1)],
@@ -178,27 +178,37 @@ INCREMENT_ROWS = 2000
 
 
 def _increment(
-    table: str,
+    model: type[models.Model],
     key_columns: tuple[str, ...],
     amount_columns: tuple[str, ...],
     rows: list[tuple[Any, ...]],
 ) -> None:
-    """``INSERT ... VALUES (...), ... ON CONFLICT (key) DO UPDATE SET c = c + excluded.c``
-    (PostgreSQL and SQLite; a statement per ``INCREMENT_ROWS``) adding ``rows`` (key values,
-    then amounts; keys distinct and sorted, so concurrent workers lock the rows in the same
-    order)."""
+    """``INSERT ... ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`` adding ``rows`` (key
+    values, then amounts; keys distinct and sorted, so concurrent workers lock the rows in the
+    same order). PostgreSQL: one array per column (``unnest``), so one statement of a few
+    parameters however many rows; elsewhere ``VALUES``, a statement per ``INCREMENT_ROWS``."""
+    if not rows:
+        return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in (*key_columns, *amount_columns))
-    row = "(" + ", ".join(["%s"] * (len(key_columns) + len(amount_columns))) + ")"
-    updates = ", ".join(
-        f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in amount_columns
-    )
+    table = quote(model._meta.db_table)
+    names, amounts = (*key_columns, *amount_columns), amount_columns
+    insert = f"INSERT INTO {table} ({', '.join(quote(c) for c in names)}) "
+    sums = ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in amounts)
+    upsert = f"ON CONFLICT ({', '.join(quote(c) for c in key_columns)}) DO UPDATE SET {sums}"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [_concrete_field(model, c).db_type(connection) for c in names]
+            arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+            cursor.execute(
+                f"{insert}SELECT * FROM unnest({arrays}) {upsert}",  # noqa: S608 - model names
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        row = "(" + ", ".join(["%s"] * len(names)) + ")"
         for start in range(0, len(rows), INCREMENT_ROWS):
             chunk = rows[start : start + INCREMENT_ROWS]
             cursor.execute(
-                f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608 - names from models
-                f"ON CONFLICT ({', '.join(quote(c) for c in key_columns)}) DO UPDATE SET {updates}",
+                f"{insert}VALUES {', '.join([row] * len(chunk))} {upsert}",
                 [value for values in chunk for value in values],
             )
 
@@ -231,13 +241,13 @@ def _aggregate(reports: list[tuple[TlsReport, ParsedReport]]) -> None:
         org[1] += parsed.total_successful_session_count
         org[2] += parsed.total_failure_session_count
     _increment(
-        TlsRptDaily._meta.db_table,
+        TlsRptDaily,
         ("domain_id", "day", "policy_type", "result_type"),
         ("successful_sessions", "failed_sessions", "reports"),
         [(*key, *amounts) for key, amounts in sorted(daily.items())],
     )
     _increment(
-        TlsRptOrganizationDaily._meta.db_table,
+        TlsRptOrganizationDaily,
         ("domain_id", "day", "organization_name"),
         ("reports", "successful_sessions", "failed_sessions"),
         [(*key, *amounts) for key, amounts in sorted(organizations.items())],
@@ -318,9 +328,9 @@ PENDING_COLUMNS = (
 ASYNC_COMMIT = ", set_config('synchronous_commit', 'off', true)"
 
 
-def _concrete_field(name: str) -> models.Field[Any, Any]:
-    """The column ``name`` of ``TlsReport``."""
-    field = TlsReport._meta.get_field(name)
+def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field of ``model`` whose column (or attribute) is ``name``."""
+    field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
     return field
 
@@ -333,7 +343,7 @@ def _insert_pending(
     ``domain_param``. The new row's id and domain id; None when the domain is gone (no such
     token) or the report is a duplicate."""
     quote = connection.ops.quote_name
-    fields = [_concrete_field(column) for column in PENDING_COLUMNS]
+    fields = [_concrete_field(TlsReport, column) for column in PENDING_COLUMNS]
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     async_commit = ASYNC_COMMIT if connection.vendor == "postgresql" else ""
     sql = (
