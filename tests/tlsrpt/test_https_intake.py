@@ -241,3 +241,29 @@ def test_refusals_do_not_log_the_token(
         token not in record.getMessage() and token not in str(record.__dict__)
         for record in caplog.records
     )
+
+
+def test_a_token_rotated_after_it_was_seen_takes_no_more_reports(
+    domain: AcceptedDomain, unique_report: Callable[[str], bytes]
+) -> None:
+    old = url_of(domain)
+    body = unique_report("peer-stalwart-rpt03.json")
+    assert Client().post(old, data=body, content_type="application/tlsrpt+json").status_code == 201
+    services.rotate_token(domain, actor=Actor.cli())  # this process still remembers the old one
+    again = unique_report("peer-stalwart-rpt03.json")
+    response = Client().post(old, data=again, content_type="application/tlsrpt+json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NotFound"
+    assert TlsReport.objects.filter(domain=domain).count() == 1
+
+
+def test_reports_in_a_burst_share_one_wake_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(services, "enqueue", lambda task, **options: sent.append(options))
+    monkeypatch.setattr(services, "_wake_covers_until", 0.0)
+    clock = iter([100.0, 100.1, 100.2, 100.3])
+    monkeypatch.setattr(services.time, "monotonic", lambda: next(clock))
+    for _ in range(4):
+        services.wake_report_processing()
+    # The wake-up sent at 100.0 runs at 100.25: after the reports of 100.1 and 100.2.
+    assert [options["countdown"] for options in sent] == [services.WAKE_DELAY] * 2
