@@ -1,14 +1,25 @@
 """Benchmark: TLS-RPT reports of 5-50 KB (JSON; posted gzipped, as RFC 8460 §5.2 says they
 SHOULD be) by concurrent clients to a real server process (gunicorn, sync workers, on the
-stack's PostgreSQL): reports stored per second; then the summary endpoint on a domain holding
-1 million failure-detail rows: latency percentiles over HTTP.
+stack's PostgreSQL) with Celery workers processing them as they come, as in production:
+
+- the same bodies posted to two bare views of the same server (``bench/serving_urls.py``):
+  one reads the body and answers 201 (HTTP, gunicorn and Django alone), the other also
+  inserts the body into a table in one statement (the ceiling: any intake that stores the
+  report before it answers does at least that);
+- ingest: reports accepted (201: validated and stored, RFC 8460 §5.4) per second, as a ratio
+  of the ceiling;
+- processed: reports whose details and aggregates are written (what the API and pages show)
+  per second, from the first post until none is pending.
+
+Then the summary endpoint on a domain holding 1 million failure-detail rows: latency
+percentiles over HTTP.
 
     python3 deploy/stack.py up && set -a && . var/stack/stack.env && set +a
     SECRET_KEY=bench .venv/bin/python manage.py migrate
     SECRET_KEY=bench .venv/bin/python bench/tlsrpt_ingest.py --reports 10000 --clients 8
 
 The reports go to ``--domains`` domains (one token each), so no token passes the default
-rate limit of ``TLSRPT_RATE_PER_TOKEN``; gunicorn is a dev dependency for this bench only.
+rate limit of ``TLSRPT_RATE_PER_TOKEN``.
 """
 
 from __future__ import annotations
@@ -46,7 +57,7 @@ from domains import services  # noqa: E402
 from domains.audit import Actor  # noqa: E402
 from domains.models import AcceptedDomain  # noqa: E402
 from domains.tlsrpt import services as tlsrpt_services  # noqa: E402
-from domains.tlsrpt.models import Channel, TlsFailureDetail, TlsRptDaily  # noqa: E402
+from domains.tlsrpt.models import Channel, TlsFailureDetail, TlsReport, TlsRptDaily  # noqa: E402
 
 RESULT_TYPES = (
     "starttls-not-supported",
@@ -127,7 +138,12 @@ def prepare(domains: int) -> tuple[str, list[tuple[str, str]], AcceptedDomain]:
 def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
     """gunicorn with ``workers`` sync workers on the stack's database; waits until it answers."""
     log = (ROOT / "var" / "bench-gunicorn.log").open("wb")
-    env = {**os.environ, "ALLOWED_HOSTS": HOST, "DEBUG": "0"}
+    env = {
+        **os.environ,
+        "ALLOWED_HOSTS": HOST,
+        "DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "bench.serving_settings",  # the product plus the bare view
+    }
     server = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
@@ -143,7 +159,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded machine takes its time to import Django
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection(HOST, port, timeout=2)
@@ -154,6 +170,53 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     server.kill()
     raise SystemExit("gunicorn did not start: see var/bench-gunicorn.log")
+
+
+def start_workers(count: int) -> list[subprocess.Popen[bytes]]:
+    """``count`` Celery workers (solo pool: one task at a time each) on the stack's broker;
+    waits until each answers a ping."""
+    from dane_admin.celery import app
+
+    workers = []
+    for number in range(count):
+        log = (ROOT / "var" / f"bench-celery-{number}.log").open("wb")
+        hostname = f"bench-tlsrpt-{os.getpid()}-{number}@%h"
+        workers.append(
+            subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "dane_admin",
+                    "worker",
+                    "--pool=solo",
+                    "--loglevel=WARNING",
+                    f"--hostname={hostname}",
+                    "--queues=celery",
+                ],
+                cwd=ROOT,
+                env={**os.environ, "DEBUG": "0"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        node = hostname.replace("%h", os.uname().nodename)
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5, destination=[node]):
+            if time.monotonic() > deadline:
+                raise SystemExit("a Celery worker did not start: see var/bench-celery-*.log")
+    return workers
+
+
+def wait_until_processed(ids: set[int], timeout: float) -> float:
+    """Wait until none of the reports ``ids`` is pending; the moment (perf_counter) it was."""
+    deadline = time.monotonic() + timeout
+    while TlsReport.objects.filter(pk__in=ids, processed_at__isnull=True).exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("the reports were not processed in time: see var/bench-celery-*.log")
+        time.sleep(0.05)
+    return time.perf_counter()
 
 
 def _post_chunk(job: tuple[int, list[tuple[str, bytes]]]) -> Counter[int]:
@@ -170,15 +233,16 @@ def _post_chunk(job: tuple[int, list[tuple[str, bytes]]]) -> Counter[int]:
     return statuses
 
 
-def ingest(port: int, bodies: list[tuple[str, bytes]], clients: int) -> tuple[float, Counter[int]]:
-    """Post every body from ``clients`` processes; (seconds, statuses)."""
+def ingest(
+    port: int, bodies: list[tuple[str, bytes]], clients: int
+) -> tuple[float, float, Counter[int]]:
+    """Post every body from ``clients`` processes; (start and end perf_counter, statuses)."""
     jobs = [(port, bodies[i::clients]) for i in range(clients)]
     connection.close()  # no database connection shared across fork
     start = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(clients) as pool:
         results = pool.map(_post_chunk, jobs)
-    elapsed = time.perf_counter() - start
-    return elapsed, sum(results, Counter())
+    return start, time.perf_counter(), sum(results, Counter())
 
 
 def load_failure_rows(domain: AcceptedDomain, rows: int, rng: random.Random) -> int:
@@ -191,7 +255,8 @@ def load_failure_rows(domain: AcceptedDomain, rows: int, rng: random.Random) -> 
     for index in range(30):
         raw = make_report(rng, domain.name, 52_000, today - timedelta(days=index))
         parsed, _ = read_report(raw, MEDIA_TYPE_JSON, limits)
-        tlsrpt_services.store_report(domain, parsed, raw, channel=Channel.HTTPS)
+        tlsrpt_services.store_report(parsed, raw, channel=Channel.HTTPS, domain=domain)
+    tlsrpt_services.process_pending_reports()
     failures = TlsFailureDetail._meta.db_table
     daily = TlsRptDaily._meta.db_table
     stored = TlsFailureDetail.objects.filter(domain=domain).count()
@@ -242,6 +307,7 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--celery-workers", type=int, default=1, help="Celery worker processes")
     parser.add_argument("--domains", type=int, default=200)
     parser.add_argument("--failure-rows", type=int, default=1_000_000)
     parser.add_argument("--summary-requests", type=int, default=200)
@@ -265,12 +331,41 @@ def main() -> None:
     )
 
     server = start_server(args.port, args.workers)
+    workers = start_workers(args.celery_workers)
     try:
-        elapsed, statuses = ingest(args.port, bodies, args.clients)
+        bare = [(path.replace("/tlsrpt/", "/bench/tlsrpt-bare/"), body) for path, body in bodies]
+        start, end, statuses = ingest(args.port, bare, args.clients)
+        floor_rate = args.reports / (end - start)
+        print(f"bare view (read the body, answer 201): {floor_rate:.0f} reports/s")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS bench_tlsrpt_raw (token text, body bytea); "
+                "TRUNCATE bench_tlsrpt_raw"
+            )
+        connection.close()
+        inserted = [(p.replace("/tlsrpt/", "/bench/tlsrpt-raw-insert/"), b) for p, b in bodies]
+        start, end, statuses = ingest(args.port, inserted, args.clients)
+        ceiling = args.reports / (end - start)
         print(
-            f"ingest: {args.reports} reports in {elapsed:.1f} s = {args.reports / elapsed:.0f} "
-            f"reports/s ({args.clients} clients, {args.workers} gunicorn workers); "
-            f"statuses {dict(statuses)}"
+            f"ceiling (raw insert: read the body, INSERT it, answer 201): {ceiling:.0f} "
+            f"reports/s = {ceiling / floor_rate:.2f} of the bare view; statuses {dict(statuses)}"
+        )
+        first_id = TlsReport.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        start, end, statuses = ingest(args.port, bodies, args.clients)
+        accepted = args.reports / (end - start)
+        print(
+            f"ingest: {args.reports} reports in {end - start:.1f} s = {accepted:.0f} reports/s "
+            f"accepted = {accepted / ceiling:.2f} of the ceiling ({args.clients} clients, "
+            f"{args.workers} gunicorn workers); statuses {dict(statuses)}"
+        )
+        ids = set(TlsReport.objects.filter(id__gt=first_id).values_list("id", flat=True))
+        done = wait_until_processed(ids, timeout=600)
+        processed = len(ids) / (done - start)
+        print(
+            f"processed: {len(ids)} reports in {done - start:.1f} s from the first post = "
+            f"{processed:.0f} reports/s = {processed / ceiling:.2f} "
+            f"of the ceiling ({args.celery_workers} Celery workers; the last one "
+            f"{done - end:.1f} s after its 201)"
         )
         started = time.perf_counter()
         rows = load_failure_rows(summary_domain, args.failure_rows, rng)
@@ -289,8 +384,10 @@ def main() -> None:
             "(domain, day, policy_type, result_type), not the failure rows)"
         )
     finally:
-        server.terminate()
-        server.wait(30)
+        for process in (server, *workers):
+            process.terminate()
+        for process in (server, *workers):
+            process.wait(30)
 
 
 if __name__ == "__main__":

@@ -288,6 +288,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "deliver-webhooks": {"task": "domains.notifications.tasks.deliver_webhooks", "schedule": 10.0},
     # E-mail digests: immediate ones within a minute, daily ones once a day per member.
     "send-digests": {"task": "domains.notifications.tasks.send_digests", "schedule": 60.0},
+    # TLS-RPT reports stored by the intake whose wake-up was lost or whose worker died.
+    "process-tls-reports": {"task": "domains.tasks.process_tls_reports", "schedule": 30.0},
 }
 
 # Provider settings (SPEC §2).

@@ -51,3 +51,10 @@ def purge_tls_reports() -> int:
 def run_check_batch(batch_id: str) -> int:
     """Check the next chunk of a check batch, then enqueue the one after it."""
     return check_batches.run_check_batch(batch_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=250, time_limit=290)
+def process_tls_reports() -> int:
+    """Write the details and aggregates of the stored TLS-RPT reports still pending (woken by
+    the intake; also the beat sweep, for a lost wake-up or a worker that died)."""
+    return tlsrpt_services.process_pending_reports()

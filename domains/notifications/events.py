@@ -231,7 +231,7 @@ def record_tlsrpt_failures(report: TlsReport) -> list[Event]:
                 "report_id": report.report_id,
                 "failed_sessions": report.total_failure_session_count,
                 "successful_sessions": report.total_successful_session_count,
-                "report": report.pk,
+                "report": str(report.public_id),
             },
             link=f"{settings.DANE_PUBLIC_URL.rstrip('/')}"
             f"{reverse('ui:tls_reports', args=[domain.tenant.slug, domain.name])}",

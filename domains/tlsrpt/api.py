@@ -3,6 +3,8 @@ the daily summary, and rotating the report URI. Another tenant's domain is a 404
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -30,7 +32,12 @@ from domains.tlsrpt.serializers import (
 NAME = OpenApiParameter(
     "name", str, OpenApiParameter.PATH, description="The domain (U- or A-label)."
 )
-REPORT = OpenApiParameter("report_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+REPORT = OpenApiParameter(
+    "report_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The report's id (an opaque UUID, as in the list).",
+)
 
 
 class TlsReportNotFound(DomainNotFound):
@@ -86,11 +93,11 @@ class TlsReportDetail(APIView):
         parameters=[NAME, REPORT],
         responses={200: TlsReportDetailSerializer, 404: ErrorSerializer},
     )
-    def get(self, request: Request, name: str, report_pk: int) -> Response:
+    def get(self, request: Request, name: str, report_id: uuid.UUID) -> Response:
         """The report."""
-        report = selectors.report_of(domain_of(request, name), report_pk)
+        report = selectors.report_of(domain_of(request, name), report_id)
         if report is None:
-            raise TlsReportNotFound(f"The domain has no report {report_pk}.")
+            raise TlsReportNotFound(f"The domain has no report {report_id}.")
         return Response(TlsReportDetailSerializer(report).data)
 
 
@@ -104,14 +111,16 @@ class TlsReportRaw(APIView):
             404: ErrorSerializer,
         },
     )
-    def get(self, request: Request, name: str, report_pk: int) -> HttpResponse:
+    def get(self, request: Request, name: str, report_id: uuid.UUID) -> HttpResponse:
         """Download the raw report."""
-        found = selectors.raw_report(domain_of(request, name), report_pk)
+        found = selectors.raw_report(domain_of(request, name), report_id)
         if found is None:
-            raise TlsReportNotFound(f"The domain has no report {report_pk}.")
+            raise TlsReportNotFound(f"The domain has no report {report_id}.")
         report, data = found
         response = HttpResponse(data, content_type="application/tlsrpt+gzip")
-        response["Content-Disposition"] = f'attachment; filename="tlsrpt-{report.pk}.json.gz"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="tlsrpt-{report.public_id}.json.gz"'
+        )
         return response
 
 

@@ -12,12 +12,12 @@ urlpatterns = [
         name="tls-report-summary",
     ),
     path(
-        "domains/<str:name>/tls-reports/<int:report_pk>/",
+        "domains/<str:name>/tls-reports/<uuid:report_id>/",
         api.TlsReportDetail.as_view(),
         name="tls-report-detail",
     ),
     path(
-        "domains/<str:name>/tls-reports/<int:report_pk>/raw/",
+        "domains/<str:name>/tls-reports/<uuid:report_id>/raw/",
         api.TlsReportRaw.as_view(),
         name="tls-report-raw",
     ),

@@ -38,9 +38,10 @@ def _error(status: int, code: str, detail: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def receive_report(request: HttpRequest, token: str) -> JsonResponse:
-    """Take one report for the domain whose token is in the path: 201 stored, 200 duplicate."""
+    """Take one report for the domain whose token is in the path: 201 stored (its details
+    and aggregates follow from the worker, RFC 8460 §5.4), 200 duplicate."""
     try:
-        domain = services.domain_of_token(token)
+        services.check_token(token)
     except services.EndpointNotFound:
         return _error(404, "NotFound", "No report endpoint here.")
     if request.content_type not in MEDIA_TYPES:
@@ -58,7 +59,9 @@ def receive_report(request: HttpRequest, token: str) -> JsonResponse:
         return _error(413, "RequestTooLarge", f"The report is larger than {limit} bytes.")
     body = request.read(limit + 1)
     try:
-        ingested = services.accept_https_report(domain, token, body, request.content_type)
+        ingested = services.accept_https_report(token, body, request.content_type)
+    except services.EndpointNotFound:  # rotated while the report was read
+        return _error(404, "NotFound", "No report endpoint here.")
     except services.RateLimited as exc:
         response = _error(429, "Throttled", str(exc))
         response["Retry-After"] = str(exc.retry_after)

@@ -5,6 +5,7 @@ counters of refused reports (a refused report is kept nowhere else)."""
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.db import models
 
@@ -36,8 +37,14 @@ class TlsRptEndpoint(models.Model):
 
 
 class TlsReport(models.Model):
-    """One report of one organization about one domain; ``raw`` is the JSON, gzipped."""
+    """One report of one organization about one domain; ``raw_gzip`` is the JSON, gzipped.
 
+    The intake stores this row alone and answers (RFC 8460 §5.4); ``processed_at`` is None
+    until a worker has written its policies, failure details and aggregates (the pending rows
+    are the queue). ``public_id`` names it in the API and the pages.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     domain = models.ForeignKey(
         "domains.AcceptedDomain", on_delete=models.CASCADE, related_name="tls_reports"
     )
@@ -53,6 +60,9 @@ class TlsReport(models.Model):
     total_failure_session_count = models.BigIntegerField()
     raw_gzip = models.BinaryField()
     raw_size = models.PositiveIntegerField(help_text="Bytes of the decompressed JSON.")
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its details and aggregates were written."
+    )
 
     class Meta:
         ordering = ("-start_datetime", "-id")
@@ -64,6 +74,11 @@ class TlsReport(models.Model):
         indexes = [
             models.Index(fields=("domain", "-start_datetime"), name="tlsreport_domain_latest"),
             models.Index(fields=("end_datetime",), name="tlsreport_end"),
+            models.Index(
+                fields=("id",),
+                condition=models.Q(processed_at__isnull=True),
+                name="tlsreport_pending",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -91,13 +106,25 @@ class TlsReportPolicy(models.Model):
 
 class TlsFailureDetail(models.Model):
     """One ``failure-details`` entry, with its domain, day and policy type copied in so the
-    grouping queries read one table."""
+    grouping queries read one table (written by the worker, with COPY)."""
 
     policy = models.ForeignKey(
         TlsReportPolicy, on_delete=models.CASCADE, related_name="failure_details"
     )
-    report = models.ForeignKey(TlsReport, on_delete=models.CASCADE, related_name="failure_details")
-    domain = models.ForeignKey("domains.AcceptedDomain", on_delete=models.CASCADE, related_name="+")
+    # The policy's report and domain, copied in: no database constraint to check for each of
+    # the thousands of rows a report may bring (the policy's constraint holds them; deletes
+    # cascade through Django), and the domain no index of its own (the grouping index starts
+    # with it).
+    report = models.ForeignKey(
+        TlsReport, on_delete=models.CASCADE, related_name="failure_details", db_constraint=False
+    )
+    domain = models.ForeignKey(
+        "domains.AcceptedDomain",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     day = models.DateField()
     policy_type = models.CharField(max_length=16)
     result_type = models.CharField(max_length=1024)

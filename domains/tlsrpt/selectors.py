@@ -5,11 +5,13 @@ operators' views, across all domains."""
 from __future__ import annotations
 
 import gzip
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from domains.models import AcceptedDomain
@@ -24,7 +26,6 @@ from domains.tlsrpt.models import (
 #: Result types that, reported for the provider's own MX host, mean a fault senders see.
 OWN_MX_FAULTS = ("tlsa-invalid", "dnssec-invalid", "validation-failure")
 OWN_MX_FAULT_PREFIX = "certificate-"
-MAX_ID = 2**63 - 1  # a larger id in the URL is simply not found
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ def first_day(days: int) -> date:
     return timezone.now().date() - timedelta(days=days - 1)
 
 
+def processed_reports(domain: AcceptedDomain) -> QuerySet[TlsReport]:
+    """The domain's reports whose details and aggregates are written (a report the intake
+    has just stored shows once the worker has processed it)."""
+    return TlsReport.objects.filter(domain=domain, processed_at__isnull=False)
+
+
 def reports_of(
     domain: AcceptedDomain,
     *,
@@ -49,8 +56,9 @@ def reports_of(
     until: date | None = None,
     result_type: str | None = None,
 ) -> QuerySet[TlsReport]:
-    """The domain's reports, newest first; by UTC day and by a result type they contain."""
-    reports = TlsReport.objects.filter(domain=domain).defer("raw_gzip")
+    """The domain's processed reports, newest first; by UTC day and by a result type they
+    contain."""
+    reports = processed_reports(domain).defer("raw_gzip")
     if since is not None:
         reports = reports.filter(day__gte=since)
     if until is not None:
@@ -64,23 +72,20 @@ def reports_of(
     return reports
 
 
-def report_of(domain: AcceptedDomain, report_pk: int) -> TlsReport | None:
-    """One report of the domain with its policies and failure details, or None."""
-    if not 0 < report_pk <= MAX_ID:
-        return None
+def report_of(domain: AcceptedDomain, public_id: uuid.UUID) -> TlsReport | None:
+    """One processed report of the domain with its policies and failure details, or None."""
     return (
-        TlsReport.objects.filter(domain=domain, pk=report_pk)
+        processed_reports(domain)
+        .filter(public_id=public_id)
         .defer("raw_gzip")
         .prefetch_related("policies__failure_details")
         .first()
     )
 
 
-def raw_report(domain: AcceptedDomain, report_pk: int) -> tuple[TlsReport, bytes] | None:
-    """(the report, its JSON as received, gzipped) or None."""
-    if not 0 < report_pk <= MAX_ID:
-        return None
-    report = TlsReport.objects.filter(domain=domain, pk=report_pk).first()
+def raw_report(domain: AcceptedDomain, public_id: uuid.UUID) -> tuple[TlsReport, bytes] | None:
+    """(the processed report, its JSON as received, gzipped) or None."""
+    report = processed_reports(domain).filter(public_id=public_id).first()
     if report is None:
         return None
     return report, bytes(report.raw_gzip)
@@ -174,14 +179,21 @@ def own_mx_faults(domain: AcceptedDomain, days: int) -> QuerySet[TlsFailureDetai
 
 
 def reports_received_per_day(days: int) -> list[dict[str, Any]]:
-    """Operators: reports stored per UTC day of receipt, all domains."""
-    since = timezone.now() - timedelta(days=days)
+    """Operators: reports stored per UTC day of receipt (``received_at``, not the day the
+    report covers), all domains, over the last ``days`` days; ``pending``: those of them not
+    processed yet. Only days with a report."""
     return list(
-        TlsReport.objects.filter(received_at__gte=since)
-        .values("day")
-        .annotate(reports=Count("id"))
-        .order_by("day")
+        TlsReport.objects.filter(received_at__gte=_start_of(first_day(days)))
+        .annotate(received=TruncDate("received_at", tzinfo=UTC))
+        .values("received")
+        .annotate(reports=Count("id"), pending=Count("id", filter=Q(processed_at__isnull=True)))
+        .order_by("received")
     )
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def refusals_per_day(days: int) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ class TlsReportPolicySerializer(serializers.ModelSerializer):
 
 
 REPORT_FIELDS: tuple[str, ...] = (
-    "id",
+    "id",  # the opaque public_id
     "organization_name",
     "report_id",
     "contact_info",
@@ -62,7 +62,9 @@ REPORT_FIELDS: tuple[str, ...] = (
 
 
 class TlsReportSerializer(serializers.ModelSerializer):
-    """A report in a list."""
+    """A report in a list; ``id`` is its opaque UUID (the path of the one-report URLs)."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
 
     class Meta:
         model = TlsReport

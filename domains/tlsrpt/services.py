@@ -1,9 +1,14 @@
 """TLS-RPT service layer: the report URI of a domain, taking reports in (HTTPS and mail),
-storing each once with its daily aggregates, counting refusals, and the retention purge."""
+storing each once, processing the stored ones into details and daily aggregates (the worker),
+counting refusals, and the retention purge."""
 
 from __future__ import annotations
 
 import gzip
+import json
+import logging
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,6 +25,7 @@ from dnsops.tlsrpt.report import (
     MEDIA_TYPE_GZIP,
     ReportLimits,
     ReportRejected,
+    parse_report,
     read_report,
 )
 from dnsops.tlsrpt.report import (
@@ -40,6 +46,9 @@ from domains.tlsrpt.models import (
     TlsRptRefusal,
     new_tlsrpt_token,
 )
+from domains.transitions import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 class EndpointNotFound(Exception):
@@ -111,14 +120,26 @@ def rotate_token(domain: AcceptedDomain, *, actor: Actor) -> TlsRptEndpoint:
     return endpoint
 
 
-def domain_of_token(token: str) -> AcceptedDomain:
-    """The domain whose report URI carries ``token``; EndpointNotFound otherwise."""
+#: How long a process remembers a token it found (it saves the intake a query a report; the
+#: insert checks the token again, so a rotated one stores nothing and answers 404).
+KNOWN_TOKEN_SECONDS = 30.0
+MAX_KNOWN_TOKENS = 10_000
+_known_tokens: dict[str, float] = {}
+
+
+def check_token(token: str) -> None:
+    """EndpointNotFound unless a domain's report URI carries ``token`` (or did within the last
+    ``KNOWN_TOKEN_SECONDS``, as this process saw)."""
     if not 16 <= len(token) <= 64:
         raise EndpointNotFound(token)
-    endpoint = TlsRptEndpoint.objects.select_related("domain").filter(token=token).first()
-    if endpoint is None:
+    now = time.monotonic()
+    if _known_tokens.get(token, 0.0) > now:
+        return
+    if not TlsRptEndpoint.objects.filter(token=token).exists():
         raise EndpointNotFound(token)
-    return endpoint.domain
+    if len(_known_tokens) >= MAX_KNOWN_TOKENS:
+        _known_tokens.clear()
+    _known_tokens[token] = now + KNOWN_TOKEN_SECONDS
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -146,70 +167,91 @@ def check_rate(token: str) -> None:
 def count_refusal(channel: str, reason: str) -> None:
     """Add one to the refusal counter of today, ``channel`` and ``reason``."""
     _increment(
-        TlsRptRefusal._meta.db_table,
+        TlsRptRefusal,
         ("day", "channel", "reason"),
         ("count",),
         [(timezone.now().date(), channel, reason[:32], 1)],
     )
 
 
+#: Rows per upsert statement (SQLite allows 32766 parameters, PostgreSQL 65535).
+INCREMENT_ROWS = 2000
+
+
 def _increment(
-    table: str,
+    model: type[models.Model],
     key_columns: tuple[str, ...],
     amount_columns: tuple[str, ...],
     rows: list[tuple[Any, ...]],
 ) -> None:
-    """One ``INSERT ... VALUES (...), ... ON CONFLICT (key) DO UPDATE SET c = c + excluded.c``
-    (PostgreSQL and SQLite) adding ``rows`` (key values, then amounts; keys distinct and in a
-    fixed order, so concurrent reports lock the rows in the same order)."""
+    """``INSERT ... ON CONFLICT (key) DO UPDATE SET c = c + excluded.c`` adding ``rows`` (key
+    values, then amounts; keys distinct and sorted, so concurrent workers lock the rows in the
+    same order). PostgreSQL: one array per column (``unnest``), so one statement of a few
+    parameters however many rows; elsewhere ``VALUES``, a statement per ``INCREMENT_ROWS``."""
+    if not rows:
+        return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in (*key_columns, *amount_columns))
-    row = "(" + ", ".join(["%s"] * (len(key_columns) + len(amount_columns))) + ")"
-    updates = ", ".join(
-        f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in amount_columns
-    )
-    sql = (
-        f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([row] * len(rows))} "  # noqa: S608 - names from models
-        f"ON CONFLICT ({', '.join(quote(c) for c in key_columns)}) DO UPDATE SET {updates}"
-    )
+    table = quote(model._meta.db_table)
+    names, amounts = (*key_columns, *amount_columns), amount_columns
+    insert = f"INSERT INTO {table} ({', '.join(quote(c) for c in names)}) "
+    sums = ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in amounts)
+    upsert = f"ON CONFLICT ({', '.join(quote(c) for c in key_columns)}) DO UPDATE SET {sums}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for values in rows for value in values])
-
-
-def _aggregate(domain: AcceptedDomain, day: date, parsed: ParsedReport) -> None:
-    """Add the report's counts to the domain's daily aggregates (two statements)."""
-    totals: dict[tuple[str, str], list[int]] = {}
-    for policy in parsed.policies:
-        summary = totals.setdefault((policy.policy_type, ""), [0, 0])
-        summary[0] += policy.total_successful_session_count
-        summary[1] += policy.total_failure_session_count
-        for failure in policy.failure_details:
-            totals.setdefault((policy.policy_type, failure.result_type), [0, 0])[1] += (
-                failure.failed_session_count
+        if connection.vendor == "postgresql":
+            types = [_concrete_field(model, c).db_type(connection) for c in names]
+            arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+            cursor.execute(
+                f"{insert}SELECT * FROM unnest({arrays}) {upsert}",  # noqa: S608 - model names
+                [list(column) for column in zip(*rows, strict=True)],
             )
+            return
+        row = "(" + ", ".join(["%s"] * len(names)) + ")"
+        for start in range(0, len(rows), INCREMENT_ROWS):
+            chunk = rows[start : start + INCREMENT_ROWS]
+            cursor.execute(
+                f"{insert}VALUES {', '.join([row] * len(chunk))} {upsert}",
+                [value for values in chunk for value in values],
+            )
+
+
+def _aggregate(reports: list[tuple[TlsReport, ParsedReport]]) -> None:
+    """Add the counts of ``reports`` to their domains' daily aggregates (two statements)."""
+    daily: dict[tuple[int, date, str, str], list[int]] = {}
+    organizations: dict[tuple[int, date, str], list[int]] = {}
+    for report, parsed in reports:
+        totals: dict[tuple[str, str], list[int]] = {}
+        for policy in parsed.policies:
+            summary = totals.setdefault((policy.policy_type, ""), [0, 0])
+            summary[0] += policy.total_successful_session_count
+            summary[1] += policy.total_failure_session_count
+            for failure in policy.failure_details:
+                totals.setdefault((policy.policy_type, failure.result_type), [0, 0])[1] += (
+                    failure.failed_session_count
+                )
+        for (policy_type, result_type), (successful, failed) in totals.items():
+            row = daily.setdefault(
+                (report.domain_id, report.day, policy_type, result_type), [0] * 3
+            )
+            row[0] += successful
+            row[1] += failed
+            row[2] += 1
+        org = organizations.setdefault(
+            (report.domain_id, report.day, parsed.organization_name), [0] * 3
+        )
+        org[0] += 1
+        org[1] += parsed.total_successful_session_count
+        org[2] += parsed.total_failure_session_count
     _increment(
-        TlsRptDaily._meta.db_table,
+        TlsRptDaily,
         ("domain_id", "day", "policy_type", "result_type"),
         ("successful_sessions", "failed_sessions", "reports"),
-        [
-            (domain.pk, day, policy_type, result_type, successful, failed, 1)
-            for (policy_type, result_type), (successful, failed) in sorted(totals.items())
-        ],
+        [(*key, *amounts) for key, amounts in sorted(daily.items())],
     )
     _increment(
-        TlsRptOrganizationDaily._meta.db_table,
+        TlsRptOrganizationDaily,
         ("domain_id", "day", "organization_name"),
         ("reports", "successful_sessions", "failed_sessions"),
-        [
-            (
-                domain.pk,
-                day,
-                parsed.organization_name,
-                1,
-                parsed.total_successful_session_count,
-                parsed.total_failure_session_count,
-            )
-        ],
+        [(*key, *amounts) for key, amounts in sorted(organizations.items())],
     )
 
 
@@ -239,7 +281,11 @@ def _insert_failures(rows: list[tuple[Any, ...]]) -> None:
     if connection.vendor == "postgresql":
         columns = ", ".join(FAILURE_COLUMNS)
         copy_sql = f"COPY {table} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        with (
+            connection.wrap_database_errors,  # as Django's own errors (DataError, ...)
+            connection.cursor() as cursor,
+            cursor.cursor.copy(copy_sql) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         return
@@ -249,87 +295,271 @@ def _insert_failures(rows: list[tuple[Any, ...]]) -> None:
     )
 
 
+def _commit_without_waiting_for_the_disk() -> None:
+    """``SET LOCAL synchronous_commit = off`` for the current transaction (PostgreSQL): see
+    ``ASYNC_COMMIT``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+#: Columns the intake writes; the rest keep their defaults (``processed_at`` NULL: pending).
+PENDING_COLUMNS = (
+    "public_id",
+    "organization_name",
+    "report_id",
+    "contact_info",
+    "start_datetime",
+    "end_datetime",
+    "day",
+    "channel",
+    "received_at",
+    "total_successful_session_count",
+    "total_failure_session_count",
+    "raw_gzip",
+    "raw_size",
+)
+#: PostgreSQL: the intake's statement commits without waiting for its WAL to reach the disk
+#: (``synchronous_commit`` is read at commit, and a lone statement is its own transaction). A
+#: crash of the database server within about three ``wal_writer_delay`` (600 ms by default)
+#: may lose the last reports answered 201, never leaving the data inconsistent. RFC 8460 §5
+#: makes reporting best-effort (a reporter drops what it cannot deliver after its retries), so
+#: that is a gap in one day's figures of one reporter, for one disk flush less per report.
+#: The processing commits the same way: a batch lost there is simply pending again.
+ASYNC_COMMIT = ", set_config('synchronous_commit', 'off', true)"
+
+
+def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field of ``model`` whose column (or attribute) is ``name``."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _insert_pending(
+    domain_sql: str, domain_param: Any, values: dict[str, Any]
+) -> tuple[int, int] | None:
+    """Insert one pending report in one statement (one round trip, committed on its own):
+    ``domain_sql`` is a scalar subquery, or ``%s``, giving the domain id from
+    ``domain_param``. The new row's id and domain id; None when the domain is gone (no such
+    token) or the report is a duplicate."""
+    quote = connection.ops.quote_name
+    fields = [_concrete_field(TlsReport, column) for column in PENDING_COLUMNS]
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    async_commit = ASYNC_COMMIT if connection.vendor == "postgresql" else ""
+    sql = (
+        f"INSERT INTO {quote(TlsReport._meta.db_table)} "  # noqa: S608 - names from the model
+        f"(domain_id, {', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT source.id, {', '.join(['%s'] * len(fields))} "
+        f"FROM (SELECT {domain_sql} AS id) AS source{async_commit} WHERE source.id IS NOT NULL "
+        "ON CONFLICT (domain_id, organization_name, report_id) DO NOTHING RETURNING id, domain_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, domain_param])
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
 def store_report(
-    domain: AcceptedDomain,
     parsed: ParsedReport,
     raw_json: bytes,
     *,
     channel: str,
     raw_gzip: bytes | None = None,
+    domain: AcceptedDomain | None = None,
+    token: str | None = None,
 ) -> Ingested:
-    """Store ``parsed`` for ``domain`` once (organization + report-id), with its policies,
-    failure details and aggregates, in one transaction; a duplicate changes nothing."""
-    day = parsed.start.date()
+    """Store the validated report ``parsed`` once (organization + report-id) as a pending row
+    and wake the worker that writes its details and aggregates (:func:`process_pending_reports`);
+    a duplicate changes nothing. The report is ``domain``'s, or that of the domain whose report
+    URI carries ``token`` (EndpointNotFound when none does, e.g. rotated meanwhile).
+
+    One statement: RFC 8460 §5.4 lets the receiver answer before it processes the report.
+    """
+    values = {
+        "public_id": uuid.uuid4(),
+        "organization_name": parsed.organization_name,
+        "report_id": parsed.report_id,
+        "contact_info": parsed.contact_info,
+        "start_datetime": parsed.start,
+        "end_datetime": parsed.end,
+        "day": parsed.start.date(),
+        "channel": channel,
+        "received_at": timezone.now(),
+        "total_successful_session_count": parsed.total_successful_session_count,
+        "total_failure_session_count": parsed.total_failure_session_count,
+        "raw_gzip": raw_gzip if raw_gzip is not None else gzip.compress(raw_json, 6),
+        "raw_size": len(raw_json),
+    }
+    if domain is not None:
+        inserted = _insert_pending("%s", domain.pk, values)
+        same_domain = Q(domain=domain)
+    else:
+        endpoints = connection.ops.quote_name(TlsRptEndpoint._meta.db_table)
+        by_token = f"(SELECT domain_id FROM {endpoints} WHERE token = %s)"  # noqa: S608
+        inserted = _insert_pending(by_token, token, values)
+        same_domain = Q(domain__tlsrpt_endpoint__token=token)
+    if inserted is not None:
+        transaction.on_commit(wake_report_processing)  # at once outside a transaction
+        pk, domain_id = inserted
+        report = TlsReport(pk=pk, domain_id=domain_id, **values)
+        if domain is not None:
+            report.domain = domain
+        return Ingested(report, created=True)
+    existing = (
+        TlsReport.objects.filter(same_domain)
+        .filter(organization_name=parsed.organization_name, report_id=parsed.report_id)
+        .first()
+    )
+    if existing is None:
+        raise EndpointNotFound(token)
+    return Ingested(existing, created=False)
+
+
+#: The worker's task, enqueued by name (``domains.tasks`` imports this module).
+PROCESS_TASK = "domains.tasks.process_tls_reports"
+#: A wake-up runs this long after it is sent; reports committed meanwhile in the same process
+#: send none (at most a few wake-ups a second per web process, however many reports come).
+WAKE_DELAY = 0.25
+_wake_covers_until = 0.0
+
+
+def wake_report_processing() -> None:
+    """Ask the worker to process the pending reports (after the report's commit), unless a
+    wake-up this process sent has not run yet: it runs after this commit, so it finds the
+    report. The beat sweep catches what a lost wake-up leaves pending."""
+    global _wake_covers_until
+    now = time.monotonic()
+    if now < _wake_covers_until:
+        return
+    _wake_covers_until = now + WAKE_DELAY
+    enqueue(PROCESS_TASK, countdown=WAKE_DELAY, expires=WAKE_DELAY + 60)
+
+
+#: Reports processed per transaction by :func:`process_pending_reports`.
+PROCESS_BATCH = 100
+
+
+def process_pending_reports(batch_size: int = PROCESS_BATCH) -> int:
+    """Write the policies, failure details and aggregates of the pending reports, a batch per
+    transaction, until none is left; the number processed.
+
+    Each batch is claimed with ``FOR UPDATE SKIP LOCKED`` and marked processed in the
+    transaction that writes its rows, so concurrent workers share the work, a worker that dies
+    leaves its batch pending (nothing lost), and no report is ever counted twice. A batch the
+    database refuses is processed again one report at a time, so that one bad report cannot
+    hold up the others.
+    """
+    processed = 0
+    while True:
+        claimed: list[int] = []
+        try:
+            count = _process_batch(batch_size, claimed)
+        except DatabaseError:
+            logger.exception("TLS-RPT batch refused by the database; one report at a time")
+            count = sum(_process_alone(pk) for pk in claimed)
+        if not claimed:
+            return processed
+        processed += count
+
+
+def _process_batch(batch_size: int, claimed: list[int], only: int | None = None) -> int:
+    """Claim up to ``batch_size`` pending reports (``only``: that one), write their rows and
+    mark them processed, in one transaction; their ids go into ``claimed``."""
+    with transaction.atomic():
+        _commit_without_waiting_for_the_disk()
+        pending = TlsReport.objects.filter(processed_at__isnull=True)
+        if only is not None:
+            pending = pending.filter(pk=only)
+        batch = list(
+            pending.select_for_update(skip_locked=True)
+            .order_by("id")
+            .only("id", "domain_id", "day", "organization_name", "raw_gzip")[:batch_size]
+        )
+        claimed.extend(report.pk for report in batch)
+        if batch:
+            _write_details(batch)
+            TlsReport.objects.filter(pk__in=claimed).update(processed_at=timezone.now())
+    return len(batch)
+
+
+def _process_alone(pk: int) -> int:
+    """Process the pending report ``pk`` on its own; if the database refuses its rows, mark it
+    processed without details (logged), as a report that no longer parses is."""
     try:
-        with transaction.atomic():
-            report = TlsReport.objects.create(
-                domain=domain,
-                organization_name=parsed.organization_name,
-                report_id=parsed.report_id,
-                contact_info=parsed.contact_info,
-                start_datetime=parsed.start,
-                end_datetime=parsed.end,
-                day=day,
-                channel=channel,
-                total_successful_session_count=parsed.total_successful_session_count,
-                total_failure_session_count=parsed.total_failure_session_count,
-                raw_gzip=raw_gzip if raw_gzip is not None else gzip.compress(raw_json, 6),
-                raw_size=len(raw_json),
-            )
-            policies = TlsReportPolicy.objects.bulk_create(
-                TlsReportPolicy(
-                    report=report,
-                    policy_type=policy.policy_type,
-                    reported_policy_type=policy.reported_policy_type,
-                    policy_domain=policy.policy_domain or "",
-                    policy_string=list(policy.policy_string),
-                    mx_host=list(policy.mx_host),
-                    total_successful_session_count=policy.total_successful_session_count,
-                    total_failure_session_count=policy.total_failure_session_count,
+        return _process_batch(1, [], only=pk)
+    except DatabaseError:
+        logger.exception("TLS report %s refused by the database; kept without details", pk)
+        TlsReport.objects.filter(pk=pk, processed_at__isnull=True).update(
+            processed_at=timezone.now()
+        )
+        return 1
+
+
+def _parsed(report: TlsReport) -> ParsedReport | None:
+    """The stored report parsed again (it was validated at intake); None, logged, if it no
+    longer parses (it is then kept without details rather than blocking the queue)."""
+    try:
+        return parse_report(json.loads(gzip.decompress(bytes(report.raw_gzip))))
+    except (ReportRejected, ValueError, KeyError, TypeError, OSError, EOFError):
+        logger.exception("TLS report %s does not parse; kept without details", report.pk)
+        return None
+
+
+def _write_details(batch: list[TlsReport]) -> None:
+    """The policies (one INSERT), failure details (one COPY) and aggregates (two upserts) of
+    the reports in ``batch``."""
+    parsed = [(report, found) for report in batch if (found := _parsed(report)) is not None]
+    policies = TlsReportPolicy.objects.bulk_create(
+        TlsReportPolicy(
+            report_id=report.pk,
+            policy_type=policy.policy_type,
+            reported_policy_type=policy.reported_policy_type,
+            policy_domain=policy.policy_domain or "",
+            policy_string=list(policy.policy_string),
+            mx_host=list(policy.mx_host),
+            total_successful_session_count=policy.total_successful_session_count,
+            total_failure_session_count=policy.total_failure_session_count,
+        )
+        for report, found in parsed
+        for policy in found.policies
+    )
+    rows = iter(policies)
+    failures: list[tuple[Any, ...]] = []
+    for report, found in parsed:
+        for policy in found.policies:
+            policy_pk = next(rows).pk
+            failures.extend(
+                (
+                    policy_pk,
+                    report.pk,
+                    report.domain_id,
+                    report.day,
+                    policy.policy_type,
+                    failure.result_type,
+                    failure.failed_session_count,
+                    failure.sending_mta_ip,
+                    failure.receiving_mx_hostname or "",
+                    failure.receiving_mx_helo or "",
+                    failure.receiving_ip,
+                    failure.additional_information or "",
+                    failure.failure_reason_code or "",
                 )
-                for policy in parsed.policies
+                for failure in policy.failure_details
             )
-            _insert_failures(
-                [
-                    (
-                        row.pk,
-                        report.pk,
-                        domain.pk,
-                        day,
-                        policy.policy_type,
-                        failure.result_type,
-                        failure.failed_session_count,
-                        failure.sending_mta_ip,
-                        failure.receiving_mx_hostname or "",
-                        failure.receiving_mx_helo or "",
-                        failure.receiving_ip,
-                        failure.additional_information or "",
-                        failure.failure_reason_code or "",
-                    )
-                    for row, policy in zip(policies, parsed.policies, strict=True)
-                    for failure in policy.failure_details
-                ]
-            )
-            _aggregate(domain, day, parsed)
-            notifications.record_tlsrpt_failures(report)
-    except IntegrityError:
-        existing = TlsReport.objects.filter(
-            domain=domain,
-            organization_name=parsed.organization_name,
-            report_id=parsed.report_id,
-        ).first()
-        if existing is None:
-            raise
-        return Ingested(existing, created=False)
-    return Ingested(report, created=True)
+    _insert_failures(failures)
+    _aggregate(parsed)
+    failing = TlsReport.objects.filter(
+        pk__in=[report.pk for report, _ in parsed], total_failure_session_count__gt=0
+    ).select_related("domain__tenant")
+    for report in failing:
+        notifications.record_tlsrpt_failures(report)
 
 
-def accept_https_report(
-    domain: AcceptedDomain, token: str, body: bytes, media_type: str
-) -> Ingested:
-    """A report POSTed to ``/tlsrpt/<token>/`` (``domain``: ``domain_of_token(token)``):
-    checked, limited, stored once. Raises RateLimited, or ReportRejected (counted, nothing
-    stored)."""
+def accept_https_report(token: str, body: bytes, media_type: str) -> Ingested:
+    """A report POSTed to ``/tlsrpt/<token>/`` (``check_token(token)`` passed): checked,
+    limited, stored once for the domain the token is of. Raises RateLimited, ReportRejected
+    (counted, nothing stored), or EndpointNotFound (the token was rotated meanwhile)."""
     check_rate(token)
     try:
         parsed, raw_json = read_report(body, media_type, report_limits())
@@ -337,7 +567,7 @@ def accept_https_report(
         count_refusal(Channel.HTTPS, exc.reason)
         raise
     raw_gzip = body if media_type == MEDIA_TYPE_GZIP else None
-    return store_report(domain, parsed, raw_json, channel=Channel.HTTPS, raw_gzip=raw_gzip)
+    return store_report(parsed, raw_json, channel=Channel.HTTPS, raw_gzip=raw_gzip, token=token)
 
 
 def domain_for_mail(report_domain: str | None, parsed: ParsedReport) -> AcceptedDomain:
@@ -369,7 +599,7 @@ def accept_mail_report(message: bytes, dnsfunc: DnsFunc) -> Ingested:
         count_refusal(Channel.MAIL, exc.reason)
         raise
     raw_gzip = mail.body if mail.media_type == MEDIA_TYPE_GZIP else None
-    return store_report(domain, parsed, raw_json, channel=Channel.MAIL, raw_gzip=raw_gzip)
+    return store_report(parsed, raw_json, channel=Channel.MAIL, raw_gzip=raw_gzip, domain=domain)
 
 
 def purge_expired_reports(now: datetime | None = None) -> int:

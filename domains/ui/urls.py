@@ -117,7 +117,7 @@ TENANT += [
     path(f"{D}history/", status.history, name="history"),
     path(f"{D}tls-reports/", tls_reports.tls_reports, name="tls_reports"),
     path(
-        f"{D}tls-reports/<int:report_pk>/raw/",
+        f"{D}tls-reports/<uuid:report_id>/raw/",
         tls_reports.tls_report_raw,
         name="tls_report_raw",
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -35,6 +36,7 @@ def deliver(domain: AcceptedDomain, body: bytes) -> None:
     token = services.endpoint_for(domain).token
     response = Client().post(f"/tlsrpt/{token}/", data=body, content_type="application/tlsrpt+json")
     assert response.status_code == 201, response.content
+    services.process_pending_reports()  # what the worker does (it cannot see this transaction)
 
 
 @pytest.fixture
@@ -131,10 +133,41 @@ def test_one_report_with_failure_details_and_the_raw_download(
     assert raw.status_code == 200
     assert raw["Content-Type"] == "application/tlsrpt+gzip"
     assert json.loads(gzip.decompress(raw.content))["report-id"] == "b-today"
-    assert api.get(f"{base(reports)}{2**64}/raw/").status_code == 404
-    missing = api.get(f"{base(reports)}999999999/")
+    missing = api.get(f"{base(reports)}{uuid.uuid4()}/")
     assert missing.status_code == 404
     assert missing.json()["code"] == "TlsReportNotFound"
+    assert api.get(f"{base(reports)}{uuid.uuid4()}/raw/").status_code == 404
+
+
+def test_report_ids_are_opaque(api: APIClient, reports: AcceptedDomain) -> None:
+    listed = api.get(base(reports)).json()["results"]
+    ids = [report["id"] for report in listed]
+    assert all(str(uuid.UUID(report_id)) == report_id for report_id in ids)
+    assert len(set(ids)) == 3
+    stored = reports.tls_reports.get(report_id="b-today")
+    assert str(stored.public_id) in ids
+    for path in (f"{stored.pk}/", f"{stored.pk}/raw/"):  # the database's counter finds nothing
+        assert api.get(base(reports) + path).status_code == 404
+    raw = api.get(f"{base(reports)}{stored.public_id}/raw/")
+    assert str(stored.public_id) in raw["Content-Disposition"]
+    assert f"-{stored.pk}." not in raw["Content-Disposition"]
+
+
+def test_a_report_shows_once_processed(api: APIClient, domain: AcceptedDomain) -> None:
+    token = services.endpoint_for(domain).token
+    body = report_days_ago("rfc8460-appendix-b.json", 0, "pending")
+    posted = Client().post(f"/tlsrpt/{token}/", data=body, content_type="application/tlsrpt+json")
+    assert posted.status_code == 201
+    pending = domain.tls_reports.get()
+    assert api.get(base(domain)).json()["results"] == []
+    assert api.get(f"{base(domain)}{pending.public_id}/").status_code == 404
+    today = api.get(base(domain) + "summary/", {"days": 1}).json()["days"][0]
+    assert today["total_successful_session_count"] == 0
+    assert services.process_pending_reports() == 1
+    assert [r["id"] for r in api.get(base(domain)).json()["results"]] == [str(pending.public_id)]
+    assert api.get(f"{base(domain)}{pending.public_id}/").status_code == 200
+    today = api.get(base(domain) + "summary/", {"days": 1}).json()["days"][0]
+    assert today["total_successful_session_count"] == 5326
 
 
 def test_other_tenants_get_404_everywhere(

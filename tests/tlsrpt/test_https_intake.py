@@ -1,6 +1,8 @@
-"""POST /tlsrpt/<token>/: every vector report is stored through HTTPS with its counts; the
-endpoint refuses what it must (415, 413, 400 saying why, 429), counts the refusals and
-stores nothing for them, stores a duplicate once, and needs no session or CSRF token."""
+"""POST /tlsrpt/<token>/: every vector report is stored through HTTPS with its counts (once
+processed: these tests run in a transaction no worker sees, so they process in-process what
+the worker would); the endpoint refuses what it must (415, 413, 400 saying why, 429), counts
+the refusals and stores nothing for them, stores a duplicate once, and needs no session or
+CSRF token."""
 
 from __future__ import annotations
 
@@ -57,6 +59,11 @@ def test_vector_reports_are_stored_with_their_counts(
     assert response.status_code == 201, response.content
     assert response.json()["report-id"] == document["report-id"]
     report = TlsReport.objects.get(domain=domain)
+    assert report.processed_at is None  # answered before its details are written
+    assert not TlsFailureDetail.objects.filter(report=report).exists()
+    assert services.process_pending_reports() == 1
+    report.refresh_from_db()
+    assert report.processed_at is not None
     summaries = [p["summary"] for p in document["policies"]]
     assert report.total_successful_session_count == sum(
         s.get("total-successful-session-count", 0) for s in summaries
@@ -80,6 +87,7 @@ def test_appendix_b_aggregates_per_day_policy_and_result_type(domain: AcceptedDo
         post(domain, vector_bytes("rfc8460-appendix-b.json"), "application/tlsrpt+json").status_code
         == 201
     )
+    services.process_pending_reports()
     rows = {
         (row.policy_type, row.result_type): (row.successful_sessions, row.failed_sessions)
         for row in TlsRptDaily.objects.filter(domain=domain)
@@ -99,6 +107,8 @@ def test_a_duplicate_is_accepted_and_stored_once(domain: AcceptedDomain) -> None
     assert again.status_code == 200
     assert again.json()["stored"] is False
     assert TlsReport.objects.filter(domain=domain).count() == 1
+    assert services.process_pending_reports() == 1
+    assert services.process_pending_reports() == 0  # processed once, counted once
     summary = TlsRptDaily.objects.get(domain=domain, result_type="")
     assert (summary.successful_sessions, summary.failed_sessions, summary.reports) == (23, 1, 1)
 
@@ -116,8 +126,12 @@ def test_other_media_types_are_415_and_counted(domain: AcceptedDomain) -> None:
     ("body", "says"),
     [
         (vector_bytes("rfc8460-appendix-b.as-printed.txt"), "not JSON"),
-        (b'{"organization-name": "x"}', "'date-range' is a required property"),
+        (b'{"organization-name": "x"}', '"date-range" is a required property'),
         (b"[" * 5000 + b"]" * 5000, "nest"),
+        (
+            vector_bytes("rfc8460-appendix-b.json").replace(b'"Company-X"', b'"Company\\u0000X"'),
+            "NUL character",
+        ),
     ],
 )
 def test_malformed_reports_are_400_saying_why_and_kept_nowhere(
@@ -227,3 +241,29 @@ def test_refusals_do_not_log_the_token(
         token not in record.getMessage() and token not in str(record.__dict__)
         for record in caplog.records
     )
+
+
+def test_a_token_rotated_after_it_was_seen_takes_no_more_reports(
+    domain: AcceptedDomain, unique_report: Callable[[str], bytes]
+) -> None:
+    old = url_of(domain)
+    body = unique_report("peer-stalwart-rpt03.json")
+    assert Client().post(old, data=body, content_type="application/tlsrpt+json").status_code == 201
+    services.rotate_token(domain, actor=Actor.cli())  # this process still remembers the old one
+    again = unique_report("peer-stalwart-rpt03.json")
+    response = Client().post(old, data=again, content_type="application/tlsrpt+json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NotFound"
+    assert TlsReport.objects.filter(domain=domain).count() == 1
+
+
+def test_reports_in_a_burst_share_one_wake_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(services, "enqueue", lambda task, **options: sent.append(options))
+    monkeypatch.setattr(services, "_wake_covers_until", 0.0)
+    clock = iter([100.0, 100.1, 100.2, 100.3])
+    monkeypatch.setattr(services.time, "monotonic", lambda: next(clock))
+    for _ in range(4):
+        services.wake_report_processing()
+    # The wake-up sent at 100.0 runs at 100.25: after the reports of 100.1 and 100.2.
+    assert [options["countdown"] for options in sent] == [services.WAKE_DELAY] * 2

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from dnsops.tlsrpt.mail import read_report_mail
 from dnsops.tlsrpt.report import ReportLimits, read_report
 from domains.models import AcceptedDomain
+from domains.tlsrpt import services
 from domains.tlsrpt.mail_intake import serve_lmtp
 from domains.tlsrpt.models import TlsFailureDetail, TlsReport, TlsRptRefusal
 from tests.tlsrpt.conftest import ACCEPTED_REPORTS, Reporter, vector_bytes, vector_expectations
@@ -61,6 +62,7 @@ def test_vector_reports_by_mail_are_stored_with_their_counts(
     assert report.total_successful_session_count == parsed.total_successful_session_count
     assert report.total_failure_session_count == parsed.total_failure_session_count
     failures = [f for p in document["policies"] for f in p.get("failure-details", [])]
+    services.process_pending_reports()  # what the worker does (it cannot see this transaction)
     assert TlsFailureDetail.objects.filter(report=report).count() == len(failures)
     # The same message again: accepted, stored once.
     assert ingest_stdin(message, monkeypatch).startswith("duplicate: ")

@@ -75,8 +75,8 @@ def _mutated(**changes: object) -> bytes:
     [
         (vector_bytes("rfc8460-appendix-b.as-printed.txt"), "not-json", "not JSON"),
         (b"\xff\xfe{}", "not-json", "not UTF-8"),
-        (b"[]", "schema-invalid", "is not of type 'object'"),
-        (_mutated(report_id=None), "schema-invalid", "'report-id' is a required property"),
+        (b"[]", "schema-invalid", 'is not of type "object"'),
+        (_mutated(report_id=None), "schema-invalid", '"report-id" is a required property'),
         (_mutated(policies=[]), "schema-invalid", "policies"),
         (
             _mutated(policies__0__summary__total_successful_session_count=-1),
@@ -86,7 +86,7 @@ def _mutated(**changes: object) -> bytes:
         (
             _mutated(policies__0__summary__total_failure_session_count="3"),
             "schema-invalid",
-            "is not of type 'integer'",
+            'is not of type "integer"',
         ),
         (_mutated(date_range__start_datetime="yesterday"), "schema-invalid", "start-datetime"),
         (
@@ -226,11 +226,11 @@ def test_parser_refuses_the_bomb_quickly() -> None:
     ("bad", "says"),
     [
         ({"failed-session-count": -1}, "failed-session-count: -1 is less than the minimum of 0"),
-        ({"failed-session-count": 1.5}, "1.5 is not of type 'integer'"),
-        ({"failed-session-count": True}, "True is not of type 'integer'"),
+        ({"failed-session-count": 1.5}, '1.5 is not of type "integer"'),
+        ({"failed-session-count": True}, 'true is not of type "integer"'),
         ({"receiving-ip": "1" * 1025}, "receiving-ip"),
-        ({"result-type": ""}, "should be non-empty"),
-        ({"sending-mta-ip": None}, "None is not of type 'string'"),
+        ({"result-type": ""}, "is shorter than 1 character"),
+        ({"sending-mta-ip": None}, 'null is not of type "string"'),
     ],
 )
 def test_an_error_deep_in_a_large_report_names_the_reporters_entry(
@@ -254,3 +254,33 @@ def test_repeated_valid_failures_are_all_kept() -> None:
     report, _ = read_report(json.dumps(document).encode(), MEDIA_TYPE_JSON, LIMITS)
     assert len(report.policies[0].failure_details) == 300
     assert sum(f.failed_session_count for f in report.policies[0].failure_details) == 900
+
+
+@pytest.mark.parametrize(
+    ("member", "escaped", "refused"),
+    [
+        ("organization-name", r"Company\u0000X", True),
+        ("report-id", r"id-\ud800", True),
+        ("additional-information", r"\udc00 alone", True),
+        ("organization-name", r"Company \ud83d\ude00", False),  # a pair: one character
+        ("organization-name", r"C:\\u0000 is text", False),  # an escaped backslash, then text
+    ],
+)
+def test_nul_and_lone_surrogates_are_refused_before_storage(
+    member: str, escaped: str, refused: bool
+) -> None:
+    document = json.loads(vector_bytes("rfc8460-appendix-b.json"))
+    placeholder = "PLACEHOLDER"
+    if member == "additional-information":
+        document["policies"][0]["failure-details"][0][member] = placeholder
+    else:
+        document[member] = placeholder
+    body = json.dumps(document).replace(placeholder, escaped).encode()
+    if not refused:
+        report, _ = read_report(body, MEDIA_TYPE_JSON, LIMITS)
+        assert report.organization_name == json.loads(body)["organization-name"].strip()
+        return
+    with pytest.raises(ReportRejected) as rejected:
+        read_report(body, MEDIA_TYPE_JSON, LIMITS)
+    assert rejected.value.reason == "bad-text"
+    assert "NUL character or an unpaired surrogate" in rejected.value.detail

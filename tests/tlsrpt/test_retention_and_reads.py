@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dnsops.tlsrpt.report import MEDIA_TYPE_JSON, ReportLimits, read_report
+from dnsops.tlsrpt.report import MEDIA_TYPE_JSON, ReportLimits, parse_report, read_report
 from domains.models import AcceptedDomain, AuditEvent
 from domains.tasks import purge_tls_reports
 from domains.tlsrpt import selectors, services
@@ -33,7 +33,8 @@ def store(
     document.update(changes)
     raw = json.dumps(document).encode()
     parsed, _ = read_report(raw, MEDIA_TYPE_JSON, LIMITS)
-    services.store_report(domain, parsed, raw, channel=Channel.HTTPS)
+    services.store_report(parsed, raw, channel=Channel.HTTPS, domain=domain)
+    services.process_pending_reports()
 
 
 def test_purge_deletes_what_is_past_retention_and_is_audited(
@@ -100,3 +101,21 @@ def test_own_mx_faults_for_the_history(domain: AcceptedDomain, partition) -> Non
     assert [(f.result_type, f.receiving_mx_hostname) for f in marked] == [
         ("certificate-expired", host)
     ]
+
+
+def test_a_report_the_database_refuses_does_not_hold_up_the_others(
+    domain: AcceptedDomain, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A NUL in a failure detail, as if the intake had let one through: COPY refuses the row.
+    document = json.loads(vector_bytes("rfc8460-appendix-b.json"))
+    document["report-id"] = "poisoned"
+    document["policies"][0]["failure-details"][0]["additional-information"] = "x\x00y"
+    poisoned = json.dumps(document).encode()
+    parsed = parse_report(json.loads(poisoned))
+    services.store_report(parsed, poisoned, channel=Channel.HTTPS, domain=domain)
+    store(domain, "peer-stalwart-rpt02.json", 0, "good")  # processes both
+    assert not TlsReport.objects.filter(processed_at__isnull=True).exists()
+    good = TlsReport.objects.get(report_id="good")
+    assert TlsFailureDetail.objects.filter(report=good).count() == 1
+    assert not TlsFailureDetail.objects.filter(report__report_id="poisoned").exists()
+    assert "kept without details" in caplog.text

@@ -4,6 +4,7 @@ the operators' page across all domains (staff only)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,15 +93,17 @@ def tls_reports(request: HttpRequest, member: Member, name: str) -> HttpResponse
 
 
 @tenant_page
-def tls_report_raw(request: HttpRequest, member: Member, name: str, report_pk: int) -> HttpResponse:
+def tls_report_raw(
+    request: HttpRequest, member: Member, name: str, report_id: uuid.UUID
+) -> HttpResponse:
     """One report of the domain as received (JSON, as a download); 404 for another tenant's."""
     domain = domain_of(member, name)
-    found = selectors.raw_report(domain, report_pk)
+    found = selectors.raw_report(domain, report_id)
     if found is None:
         raise Http404(_("No such report."))
     report = found[0]
     response = HttpResponse(selectors.raw_json(report), content_type="application/tlsrpt+json")
-    filename = f"tlsrpt-{domain.name}-{report.pk}.json"
+    filename = f"tlsrpt-{domain.name}-{report.public_id}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
