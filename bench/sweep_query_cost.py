@@ -1,7 +1,7 @@
 """Benchmark: the status sweep's Python cost per DNS query, against ceilings of the same run.
 
-Issue 16 measured ~80 µs of Python per query in the sweep (0.08 × the resolver's dnsperf
-rate). This measures, on the synthetic world of ``bench/status_sweep.py`` (N domains in the
+Issue 16 measured ~80 µs of Python per query in the sweep (0.08 times the resolver's
+dnsperf rate). This measures, on the synthetic world of ``bench/status_sweep.py`` (N domains in the
 DNS test network, the resolver an Unbound of the run with production caching, the cache
 warmed by a first pass), in one process and one core:
 
@@ -38,12 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import status_sweep  # noqa: E402 - sets Django up
-
 import dns.rdatatype  # noqa: E402
 import trustme  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from bench import status_sweep  # noqa: E402 - sets Django up
 from dnsops.checks.runner import Checker, CheckTarget  # noqa: E402
 from dnsops.dns.client import ResolverClient  # noqa: E402
 from domains import checks  # noqa: E402
@@ -126,8 +125,9 @@ def measure(world: status_sweep.World, args: argparse.Namespace) -> None:
     ceiling = status_sweep.dnsperf(query_file)
 
     checker_rate, client_rate = checker[0] / checker[1], client[0] / client[1]
-    print(f"\n{args.domains} domains, {checker[0]} queries per pass ({checker[0] / len(targets):.1f} "
-          f"per domain); best of {ROUNDS} passes, warm cache")  # fmt: skip
+    per_domain = checker[0] / len(targets)
+    print(f"\n{args.domains} domains, {checker[0]} queries per pass ({per_domain:.1f} per domain); "
+          f"best of {ROUNDS} passes, warm cache")  # fmt: skip
     print(f"{'':36} {'queries':>8} {'CPU s':>7} {'µs/query':>9} {'queries/s/core':>15}")
     for label, (sent, cpu) in (
         ("checker (check_all)", checker),

@@ -534,6 +534,34 @@ def test_a_small_change_splices_the_zone_file_instead_of_reading_the_zone(
 
 
 @pytest.mark.django_db
+def test_a_bulk_load_commits_batch_by_batch_and_writes_the_zone_file_once(
+    backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[str] = []
+    write = BuiltinBackend.write_zone_file
+
+    def counting(self: BuiltinBackend, name: str, change: Any = None) -> Path:
+        writes.append(name)
+        return write(self, name, change)
+
+    monkeypatch.setattr(BuiltinBackend, "write_zone_file", counting)
+    batches = [
+        ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(first, first + 50)]))
+        for first in range(0, 150, 50)
+    ]
+
+    assert backend.apply_in_bulk(zone, batches) == 450
+
+    assert writes == [zone]  # once, at the end (apply would have written three times)
+    loaded = check(backend, zone)
+    assert len([name for name in loaded.nodes if name.labels[0].startswith(b"h")]) == 150
+    assert len(backend.list_rrsets(zone)) == 450
+    other = f"z{uuid.uuid4().hex[:10]}.mx.provider.test"
+    with pytest.raises(PermanentDnsError, match="bulk load"):
+        backend.apply_in_bulk(zone, [ChangeBatch(other, upserts=domain(other, "x"))])
+
+
+@pytest.mark.django_db
 def test_refresh_signatures_resigns_only_what_expires_soon(
     backend: BuiltinBackend, zone: str, signatures: list[tuple[str, str]]
 ) -> None:
