@@ -34,6 +34,7 @@ import mmap
 import os
 import random
 import re
+import struct
 import tempfile
 import time
 from collections import defaultdict
@@ -59,8 +60,9 @@ import dns.rdtypes.ANY.RRSIG
 import dns.rdtypes.ANY.SOA
 import dns.rrset
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -106,6 +108,7 @@ _ZONE_NAME = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$")
 # An owner as this driver writes it (absolute) with nothing escaped, e.g. ``_25._tcp.h.zone.``.
 _PLAIN_OWNER = re.compile(rb"(?:[A-Za-z0-9_*-]{1,63}\.)+")
 _IN = dns.rdataclass.IN
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def canonical_key(name: dns.name.Name) -> bytes:
@@ -178,8 +181,40 @@ class ZoneKey:
         inception: datetime,
         expiration: datetime,
     ) -> dns.rdtypes.ANY.RRSIG.RRSIG:
-        """The RRSIG of ``rrset`` by this key, for zone ``signer``."""
-        return dns.dnssec.sign(rrset, self._private_key, signer, self.dnskey, inception, expiration)
+        """The RRSIG of ``rrset`` by this key, for zone ``signer`` (RFC 4034 §3.1.8.1).
+
+        The data signed is built here rather than by ``dns.dnssec.sign``, which costs twice as
+        much per signature in Python around the same ECDSA operation; the tests validate
+        what it makes with dnspython.
+        """
+        name = rrset.name
+        labels = len(name.labels) - 1 - int(name.is_wild())
+        expires, starts = int(expiration.timestamp()), int(inception.timestamp())
+        rdtype, ttl = int(rrset.rdtype), rrset.ttl
+        header = struct.pack("!HBBIIIH", rdtype, ALGORITHM, labels, ttl, expires, starts, self.tag)
+        owner = name.canonicalize().to_wire()
+        assert owner is not None
+        records = b"".join(
+            owner + struct.pack("!HHIH", rdtype, _IN, ttl, len(wire)) + wire
+            for wire in sorted({rdata.to_digestable(signer) for rdata in rrset})
+        )
+        signer_wire = signer.canonicalize().to_wire()
+        assert signer_wire is not None
+        der = self._private_key.sign(header + signer_wire + records, _ECDSA_SHA256)
+        r, s = decode_dss_signature(der)
+        return dns.rdtypes.ANY.RRSIG.RRSIG(
+            _IN,
+            dns.rdatatype.RRSIG,
+            rdtype,
+            ALGORITHM,
+            labels,
+            ttl,
+            expires,
+            starts,
+            self.tag,
+            signer,
+            r.to_bytes(32, "big") + s.to_bytes(32, "big"),
+        )
 
 
 class KeyStore:

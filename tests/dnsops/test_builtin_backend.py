@@ -303,6 +303,32 @@ def test_canonical_key_sorts_like_rfc4034() -> None:
             assert canonical_key(other).startswith(canonical_key(name)) == other.is_subdomain(name)
 
 
+@pytest.mark.parametrize(
+    ("owner", "rdtype", "rdatas"),
+    [
+        ("H1.Zone.Test.", "A", ["192.0.2.25"]),
+        ("*.wild.zone.test.", "TXT", ['"b"', '"a"', '"c c"']),
+        ("zone.test.", "MX", ["10 Mail.Zone.Test.", "0 mx.other.test."]),
+        ("_25._tcp.h.zone.test.", "TLSA", [TLSA]),
+        ("h.zone.test.", "NSEC", ["i.zone.test. A AAAA RRSIG NSEC"]),
+    ],
+)
+def test_the_signatures_validate_and_match_dnspythons_in_every_field(
+    owner: str, rdtype: str, rdatas: list[str]
+) -> None:
+    key = ZoneKey(ec.generate_private_key(ec.SECP256R1()))
+    origin = dns.name.from_text("zone.test.")
+    rrset = dns.rrset.from_text_list(owner, 300, "IN", rdtype, rdatas)
+    inception = timezone.now() - timedelta(hours=1)
+    expiration = inception + timedelta(days=12)
+
+    ours = key.sign(rrset, origin, inception, expiration)
+
+    dns.dnssec.validate_rrsig(rrset, ours, {origin: dns.rrset.from_rdata(origin, 300, key.dnskey)})
+    reference = dns.dnssec.sign(rrset, key._private_key, origin, key.dnskey, inception, expiration)
+    assert ours.to_text().split()[:8] == reference.to_text().split()[:8]  # all but the signature
+
+
 # --- (1) the written zone validates --------------------------------------------------------------
 
 
