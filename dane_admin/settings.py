@@ -350,6 +350,13 @@ DANE_CHECK_TIMEOUT = env.float("DANE_CHECK_TIMEOUT", default=20.0)
 DANE_CHECK_INTERVAL = env.float("DANE_CHECK_INTERVAL", default=300.0)
 DANE_CHECK_MAX_INTERVAL = env.float("DANE_CHECK_MAX_INTERVAL", default=21600.0)
 DANE_CHECK_BATCH_SIZE = env.int("DANE_CHECK_BATCH_SIZE", default=500)
+# A name the validating resolver must resolve (or deny): when a status check gets no answer
+# for a domain, this one tells our resolver's failure from the customer's (empty: the
+# provider's DNSSEC MX suffix).
+DANE_RESOLVER_PROBE_NAME = env.str("DANE_RESOLVER_PROBE_NAME", default="")
+# A worker's claim on the domains of the chunk it checks, renewed while it works: a dead
+# worker's domains are due again this long after it stopped.
+DANE_CHECK_LEASE_SECONDS = env.float("DANE_CHECK_LEASE_SECONDS", default=30.0)
 DANE_CHECK_MAX_IN_FLIGHT = env.int("DANE_CHECK_MAX_IN_FLIGHT", default=128)
 DANE_VISIBILITY_TIMEOUT = env.float("DANE_VISIBILITY_TIMEOUT", default=30.0)
 DANE_OPERATION_MAX_ATTEMPTS = env.int("DANE_OPERATION_MAX_ATTEMPTS", default=6)

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Start and stop the real stack as the project's own processes on loopback.
 
-    deploy/stack.py up [postgres] [redis] [dns]    (no names: all of them)
-    deploy/stack.py down
-    deploy/stack.py env                            (the variables to export)
+    deploy/stack.py up [postgres] [redis] [dns] [powerdns]   (no names: all of them)
+    deploy/stack.py up --app [--workers N]    (the servers, then the service's own processes)
+    deploy/stack.py down                      (the service's processes first, then the servers)
+    deploy/stack.py status                    (what runs, with its pid)
+    deploy/stack.py env                       (the variables to export)
 
 Data lives under ``var/stack/`` (PostgreSQL falls back to a directory under /tmp when the
 checkout is not reachable by the ``postgres`` user that root must run it as). Every server
@@ -14,11 +16,20 @@ addresses (loopback).
 The DNS part is the test network: Knot DNS serving the DNSSEC-signed top zone ``test.``
 (ECDSA P-256, automatic signing, RFC 2136 updates with TSIG) and Unbound validating with
 that zone's DS as its only trust anchor. Standard library only: it runs before the venv.
+
+``app`` (``--app``) is a production-shaped run of the service on one machine, as the project's
+own processes under ``var/stack/app/`` (a pidfile and a log each): the database migrated and
+the static files collected, gunicorn (``deploy/gunicorn.conf.py``) on ``DANE_ADMIN_ADDR``
+(default 127.0.0.1:8000), ``--workers`` Celery workers (default 2, each one process per
+``DANE_WORKER_CONCURRENCY``, default 1) and Celery beat. Their environment is ``stack.env``,
+``SECRET_KEY`` (made once, kept in ``var/stack/app/secret_key``) and ``DEBUG=0``; any of these
+variables set in the caller's environment wins (a test points them at its own database).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import secrets
@@ -45,6 +56,7 @@ SIGNED_CHILD_ZONES = (MX_SUFFIX,)
 UNSIGNED_CHILD_ZONES = (LEGACY_MX_SUFFIX,)
 os.environ["PATH"] = f"/usr/sbin:/sbin:{os.environ.get('PATH', '')}"  # Debian's daemons
 COMPONENTS = ("postgres", "redis", "dns", "powerdns")
+APP = "app"  # started only when asked for (--app): the servers alone are what the tests use
 
 
 def log(message: str) -> None:
@@ -589,6 +601,211 @@ def dns_down() -> None:
     stop_pid("Knot", dns_dir() / "knot" / "knotd.pid")
 
 
+# --- the service's own processes: gunicorn, Celery workers, beat -----------------------------
+
+
+def app_dir() -> Path:
+    """Pidfiles, logs, the beat schedule and the secret key of the service's processes."""
+    return STACK / "app"
+
+
+def app_secret_key() -> str:
+    """The service's SECRET_KEY for this stack, made once and kept (mode 0600)."""
+    key_file = app_dir() / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48) + "\n")
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def app_address() -> tuple[str, int]:
+    """Where gunicorn listens (``DANE_ADMIN_ADDR``, loopback by default)."""
+    host, _, port = os.environ.get("DANE_ADMIN_ADDR", f"{HOST}:8000").rpartition(":")
+    return host, int(port)
+
+
+def app_env() -> dict[str, str]:
+    """The environment of the service's processes: stack.env, a kept SECRET_KEY, DEBUG off;
+    the caller's environment wins."""
+    stack_env = dict(line.split("=", 1) for line in env_lines())
+    defaults = {**stack_env, "SECRET_KEY": app_secret_key(), "DEBUG": "0"}
+    host, port = app_address()
+    return {**defaults, **os.environ, "DANE_ADMIN_ADDR": f"{host}:{port}"}
+
+
+def venv_tool(name: str) -> Path:
+    """A program of the project's virtual environment (deploy/setup makes it)."""
+    tool = ROOT / ".venv" / "bin" / name
+    if not tool.exists():
+        raise SystemExit(f"stack: {tool} is missing: run deploy/setup first")
+    return tool
+
+
+def app_processes(workers: int) -> dict[str, list[str]]:
+    """The service's processes by name, with their command lines."""
+    concurrency = os.environ.get("DANE_WORKER_CONCURRENCY", "1")
+    celery = str(venv_tool("celery"))
+    processes = {
+        "web": [
+            str(venv_tool("gunicorn")),
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "dane_admin.wsgi",
+        ],
+        "beat": [
+            celery,
+            "-A",
+            "dane_admin",
+            "beat",
+            "--loglevel=INFO",
+            "--pidfile=",
+            "--schedule",
+            str(app_dir() / "beat-schedule"),
+        ],
+    }
+    for number in range(1, workers + 1):
+        processes[f"worker-{number}"] = [
+            celery,
+            "-A",
+            "dane_admin",
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            f"--hostname=stack-{number}@%h",
+        ]
+    return processes
+
+
+def app_pidfiles() -> dict[str, Path]:
+    """The pidfiles of the service's processes that ``up`` started (running or not)."""
+    return {path.stem: path for path in sorted(app_dir().glob("*.pid"))}
+
+
+def start_process(name: str, command: list[str], env: dict[str, str]) -> int:
+    """Start ``command`` in a session of its own, logging to ``<name>.log``; its pidfile."""
+    pidfile = app_dir() / f"{name}.pid"
+    if read_pid(pidfile) is not None:
+        return int(pidfile.read_text())
+    with (app_dir() / f"{name}.log").open("ab") as logfile:
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a worker's children go with it
+        )
+    pidfile.write_text(f"{process.pid}\n")
+    return process.pid
+
+
+def http_ready(host: str, port: int) -> bool:
+    """True when ``/readyz`` answers 200 (the database and the broker answer the service)."""
+    try:
+        with socket.create_connection((host, port), timeout=2) as sock:
+            sock.sendall(f"GET /readyz HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n".encode())
+            return sock.recv(64).split(b"\r\n", 1)[0].split()[1:2] == [b"200"]
+    except (OSError, IndexError):
+        return False
+
+
+def worker_ready(name: str) -> bool:
+    """True when the Celery worker's log says it is ready (it consumes its queues)."""
+    log_file = app_dir() / f"{name}.log"
+    return log_file.exists() and b" ready." in log_file.read_bytes()
+
+
+def app_up(workers: int) -> None:
+    """Migrate, collect the static files, start gunicorn, the workers and beat; wait until
+    ``/readyz`` is ok and every worker is ready."""
+    app_dir().mkdir(parents=True, exist_ok=True)
+    env = app_env()
+    python = str(venv_tool("python"))
+    manage = str(ROOT / "manage.py")
+    for command in (
+        ["migrate", "--no-input", "-v", "0"],
+        ["collectstatic", "--no-input", "-v", "0"],
+    ):
+        result = subprocess.run(  # noqa: S603
+            [python, manage, *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit(
+                f"stack: manage.py {command[0]} failed:\n{result.stdout}{result.stderr}"
+            )
+    host, port = app_address()
+    if read_pid(app_dir() / "web.pid") is None and port_open(port):
+        raise SystemExit(
+            f"stack: {host}:{port} (for the web server) is taken by another process; stop it "
+            "or choose another DANE_ADMIN_ADDR"
+        )
+    for stale in app_pidfiles().values():
+        if read_pid(stale) is None:
+            stale.unlink()
+    for name, command in app_processes(workers).items():
+        if name.startswith("worker-") and read_pid(app_dir() / f"{name}.pid") is None:
+            (app_dir() / f"{name}.log").unlink(missing_ok=True)  # "ready" is read from it
+        start_process(name, command, env)
+
+    def all_ready() -> bool:
+        for name, pidfile in app_pidfiles().items():
+            if read_pid(pidfile) is None:
+                tail = (app_dir() / f"{name}.log").read_text(errors="replace")[-2000:]
+                raise SystemExit(f"stack: {name} exited at start:\n{tail}")
+        names = [name for name in app_pidfiles() if name.startswith("worker-")]
+        return http_ready(host, port) and all(worker_ready(name) for name in names)
+
+    wait_until("the service (gunicorn, workers, beat)", all_ready, timeout=180)
+    log(f"service ready on http://{host}:{port}/ with {workers} worker(s) and beat")
+
+
+def stop_group(name: str, pidfile: Path) -> None:
+    """SIGTERM the process group started from ``pidfile`` and wait for its leader to end
+    (a warm shutdown lets a worker finish its task); SIGKILL the group after 30 s."""
+    pid = read_pid(pidfile)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and read_pid(pidfile) == pid:
+            time.sleep(0.1)
+        if read_pid(pidfile) == pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        log(f"{name} stopped")
+    pidfile.unlink(missing_ok=True)
+
+
+def app_down() -> None:
+    """Stop beat first (no new work), then the workers and the web server."""
+    pidfiles = app_pidfiles()
+    for name in sorted(pidfiles, key=lambda name: (name != "beat", name)):
+        stop_group(name, pidfiles[name])
+
+
+def status_lines() -> list[str]:
+    """One line per server and service process: running (with its pid) or stopped."""
+    pidfiles = {
+        "postgres": pg_dir() / "postmaster.pid",
+        "redis": STACK / "redis" / "redis.pid",
+        "knot": dns_dir() / "knot" / "knotd.pid",
+        "unbound": dns_dir() / "unbound" / "unbound.pid",
+        **{f"app {name}": pidfile for name, pidfile in app_pidfiles().items()},
+    }
+    lines = []
+    for name, pidfile in pidfiles.items():
+        pid = read_pid(pidfile)
+        lines.append(f"{name:16} {'stopped' if pid is None else f'running (pid {pid})'}")
+    return lines
+
+
 # --- entry points -----------------------------------------------------------------------------
 
 
@@ -647,25 +864,44 @@ DOWN = {"postgres": postgres_down, "redis": redis_down, "dns": dns_down, "powerd
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch ``up``, ``down`` and ``env``."""
-    if not argv or argv[0] not in ("up", "down", "env"):
+    """Dispatch ``up``, ``down``, ``status`` and ``env``."""
+    if not argv or argv[0] not in ("up", "down", "status", "env"):
         print(__doc__, file=sys.stderr)
         return 2
-    command, names = argv[0], argv[1:] or list(COMPONENTS)
+    command, rest = argv[0], argv[1:]
+    with_app = "--app" in rest or APP in rest
+    workers = 2
+    if "--workers" in rest:
+        index = rest.index("--workers")
+        try:
+            workers = int(rest[index + 1])
+        except (IndexError, ValueError):
+            print("stack: --workers takes a number", file=sys.stderr)
+            return 2
+        del rest[index : index + 2]
+    names = [name for name in rest if name not in ("--app", APP)]
     unknown = set(names) - set(COMPONENTS)
-    if unknown:
-        print(f"stack: unknown component(s) {sorted(unknown)}", file=sys.stderr)
+    if unknown or workers < 0:
+        print(f"stack: unknown component(s) or option(s) {sorted(unknown)}", file=sys.stderr)
         return 2
+    # "app" alone: the service's processes only (the servers already run, or stay up).
+    servers = names or ([] if APP in rest else list(COMPONENTS))
     STACK.mkdir(parents=True, exist_ok=True)
     dns_dir().mkdir(parents=True, exist_ok=True)
     if command == "env":
         print("\n".join(env_lines()))
+    elif command == "status":
+        print("\n".join(status_lines()))
     elif command == "up":
-        for name in names:
+        for name in servers:
             UP[name]()
         (STACK / "stack.env").write_text("\n".join(env_lines()) + "\n")
+        if with_app:
+            app_up(workers)
     else:
-        for name in reversed(names):
+        if with_app or not names:
+            app_down()  # the service's processes before the servers they use
+        for name in reversed(servers):
             DOWN[name]()
     return 0
 

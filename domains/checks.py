@@ -9,9 +9,12 @@ Schedule: a domain in ``pending_mx`` or ``enabled`` is due when ``next_check_at`
 After a run the next one is ``DANE_CHECK_INTERVAL`` seconds away, doubled for every run in a
 row whose findings did not change, up to ``DANE_CHECK_MAX_INTERVAL`` (±10 % jitter); a
 command (enable/disable) sets it to now. The beat sweep claims due domains with ``SKIP
-LOCKED``, pushes their ``next_check_at`` forward by a lease (so a lost task's domains come
-back), and fans them out in chunks of ``DANE_CHECK_BATCH_SIZE``; each chunk task checks its
-domains concurrently and stores the results as they arrive, in batches. No lock is held
+LOCKED``, pushes their ``next_check_at`` forward by :data:`CLAIM_LEASE` (the time a chunk may
+wait in the queue; a lost task's domains come back after it), and fans them out in chunks of
+``DANE_CHECK_BATCH_SIZE``. The worker that starts a chunk shortens its domains' lease to
+``DANE_CHECK_LEASE_SECONDS`` and renews it while the checks run (:mod:`domains.leases`), so a
+dead worker's domains are due again one lease later; it checks them concurrently and stores
+the results as they arrive, in batches (each stored run sets the next check). No lock is held
 while DNS or HTTPS work runs.
 """
 
@@ -39,6 +42,7 @@ from dnsops.checks.runner import (
     CheckOutcome,
     CheckTarget,
     DnsStats,
+    FailureKind,
     RunnerConfig,
     check_one,
     check_stream,
@@ -49,6 +53,7 @@ from dnsops.dns.types import printable
 from domains import errors, migration, selectors
 from domains.audit import Actor
 from domains.choices import DnssecState
+from domains.leases import Renewal, heartbeat
 from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
 from domains.names import DomainNameError, parse_domain_name
 from domains.notifications import events as notifications
@@ -57,7 +62,8 @@ from domains.transitions import Move, enqueue, move_states
 
 logger = logging.getLogger(__name__)
 
-#: How far a claim pushes ``next_check_at``: longer than a check task's hard time limit.
+#: How far the sweep's claim pushes ``next_check_at``: how long a chunk may wait in the queue
+#: before a worker starts it (then the worker's own lease, renewed while it works, takes over).
 CLAIM_LEASE = timedelta(minutes=5)
 #: Chunks one sweep dispatches at most (the next beat takes the rest).
 MAX_CHUNKS_PER_SWEEP = 200
@@ -227,6 +233,16 @@ def run_checks_now(domain: AcceptedDomain) -> CheckRun:
     TTL its own name servers give (:func:`dnsops.dns.resolver.ttl_at_name_servers`: what
     the wizard's step 1 and the status report show)."""
     outcome = check_one(target_of(domain), runner_config())
+    if isinstance(outcome, CheckFailure) and outcome.kind is FailureKind.RESOLVER_UNAVAILABLE:
+        raise errors.DnsLookupFailed(
+            f"The checks of {domain.name} could not look: {outcome.error}. Nothing was stored; "
+            "retry later."
+        )
+    if isinstance(outcome, CheckFailure) and outcome.kind is FailureKind.MISCONFIGURED:
+        raise errors.ServiceMisconfigured(
+            f"The checks of {domain.name} cannot run: {outcome.error}. Nothing was stored; the "
+            "service's operator has been told (logged)."
+        )
     if isinstance(outcome, CheckFailure):
         raise CheckTimedOut(f"The checks of {domain.name} did not finish: {outcome.error}.")
     mx_ttl = resolver.ttl_at_name_servers(domain.name, "MX").ttl
@@ -398,15 +414,39 @@ def dispatch_due_checks() -> int:
     return dispatched
 
 
+def take_check_claims(domain_ids: Sequence[int]) -> datetime:
+    """A worker starts checking ``domain_ids``: their claim becomes a lease of
+    ``DANE_CHECK_LEASE_SECONDS`` from now, which the worker renews while it works; returns it."""
+    lease = timezone.now() + timedelta(seconds=settings.DANE_CHECK_LEASE_SECONDS)
+    AcceptedDomain.objects.filter(
+        pk__in=list(domain_ids), dnssec_state__in=DNSSEC_CHECKED_STATES
+    ).update(next_check_at=lease)
+    return lease
+
+
+def _renew_check_claims(domain_ids: list[int]) -> Renewal:
+    """The heartbeat's renewal: only domains still on the lease this worker set (a stored run
+    has scheduled its next check instead)."""
+
+    def renew(current: datetime, renewed: datetime) -> bool:
+        held = AcceptedDomain.objects.filter(pk__in=domain_ids, next_check_at=current)
+        return held.update(next_check_at=renewed) > 0
+
+    return renew
+
+
 def check_domains(domain_ids: Sequence[int]) -> int:
     """Check the given domains concurrently and store each run as results arrive (in
     batches of :data:`WRITE_BATCH`); returns how many runs were stored.
 
-    Domains that left ``pending_mx``/``enabled`` meanwhile are skipped; a check that fails
-    (time limit) stores nothing, and its domain comes back when the claim's lease ends.
+    Domains that left ``pending_mx``/``enabled`` meanwhile are skipped; their claim is a short
+    lease renewed while the checks run. A check that fails (time limit) stores nothing, and
+    its domain comes back when that lease ends (so do a dead worker's).
     """
+    ids = list(domain_ids)
+    lease = take_check_claims(ids)
     domains = AcceptedDomain.objects.filter(
-        pk__in=list(domain_ids), dnssec_state__in=DNSSEC_CHECKED_STATES, verified_at__isnull=False
+        pk__in=ids, dnssec_state__in=DNSSEC_CHECKED_STATES, verified_at__isnull=False
     ).select_related("partition", "tlsrpt_endpoint")
     targets = [target_of(domain) for domain in domains]
     if not targets:
@@ -415,18 +455,20 @@ def check_domains(domain_ids: Sequence[int]) -> int:
     stored = 0
     batch: list[CheckOutcome] = []
     stats = DnsStats()
-    for item in check_stream(targets, config, stats):
-        if isinstance(item, CheckFailure):
-            logger.warning(
-                "status check failed", extra={"domain": item.target.domain, "error": item.error}
-            )
-            continue
-        batch.append(item)
-        if len(batch) >= WRITE_BATCH:
+    with heartbeat(lease, settings.DANE_CHECK_LEASE_SECONDS, _renew_check_claims(ids)):
+        for item in check_stream(targets, config, stats):
+            if isinstance(item, CheckFailure):
+                logger.warning(
+                    "status check failed",
+                    extra={"domain": item.target.domain, "error": item.error},
+                )
+                continue
+            batch.append(item)
+            if len(batch) >= WRITE_BATCH:
+                stored += len(store_outcomes(batch, CheckRun.Trigger.SCHEDULE))
+                batch = []
+        if batch:
             stored += len(store_outcomes(batch, CheckRun.Trigger.SCHEDULE))
-            batch = []
-    if batch:
-        stored += len(store_outcomes(batch, CheckRun.Trigger.SCHEDULE))
     logger.info(
         "checked %d domains: %d DNS queries, %d retransmitted, %d timed out",
         stored,

@@ -88,6 +88,13 @@ class DnsLookupFailed(ServiceError):
     code = "DnsLookupFailed"
 
 
+class ServiceMisconfigured(ServiceError):
+    """The service cannot do this because of its own set-up (a file a setting names is gone or
+    unreadable); its operator must fix it, the request may be retried later."""
+
+    code = "ServiceMisconfigured"
+
+
 class TenantAlreadyExists(ServiceError):
     """A tenant with this slug exists."""
 

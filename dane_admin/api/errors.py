@@ -24,6 +24,7 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.TenantAlreadyExists: status.HTTP_409_CONFLICT,
     errors.VersionConflict: status.HTTP_412_PRECONDITION_FAILED,
     errors.DnsLookupFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
+    errors.ServiceMisconfigured: status.HTTP_503_SERVICE_UNAVAILABLE,
     errors.DomainDnssecInvalid: status.HTTP_422_UNPROCESSABLE_ENTITY,
     errors.DomainNotSupported: status.HTTP_422_UNPROCESSABLE_ENTITY,
     errors.PartitionNotFound: status.HTTP_409_CONFLICT,
@@ -47,7 +48,9 @@ def status_for(error: errors.ServiceError) -> int:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render service errors and DRF errors in the API's single error shape."""
     if isinstance(exc, errors.ServiceError):
-        retryable = isinstance(exc, errors.DnsLookupFailed | errors.DnssecOperationFailed)
+        retryable = isinstance(
+            exc, errors.DnsLookupFailed | errors.DnssecOperationFailed | errors.ServiceMisconfigured
+        )
         body = {"code": exc.code, "detail": exc.message, **exc.details}
         return Response(
             body, status=status_for(exc), headers={"Retry-After": "30"} if retryable else None

@@ -34,6 +34,7 @@ import mmap
 import os
 import random
 import re
+import struct
 import tempfile
 import time
 from collections import defaultdict
@@ -59,8 +60,9 @@ import dns.rdtypes.ANY.RRSIG
 import dns.rdtypes.ANY.SOA
 import dns.rrset
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -104,7 +106,10 @@ REFRESH_ROWS = 2000  # signatures refreshed per transaction (the zone is locked 
 # (a binary search each); a larger one rewrites the file from the database.
 SPLICE_MAX_OWNERS = 2000
 _ZONE_NAME = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$")
+# An owner as this driver writes it (absolute) with nothing escaped, e.g. ``_25._tcp.h.zone.``.
+_PLAIN_OWNER = re.compile(rb"(?:[A-Za-z0-9_*-]{1,63}\.)+")
 _IN = dns.rdataclass.IN
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def canonical_key(name: dns.name.Name) -> bytes:
@@ -177,8 +182,40 @@ class ZoneKey:
         inception: datetime,
         expiration: datetime,
     ) -> dns.rdtypes.ANY.RRSIG.RRSIG:
-        """The RRSIG of ``rrset`` by this key, for zone ``signer``."""
-        return dns.dnssec.sign(rrset, self._private_key, signer, self.dnskey, inception, expiration)
+        """The RRSIG of ``rrset`` by this key, for zone ``signer`` (RFC 4034 §3.1.8.1).
+
+        The data signed is built here rather than by ``dns.dnssec.sign``, which costs twice as
+        much per signature in Python around the same ECDSA operation; the tests validate
+        what it makes with dnspython.
+        """
+        name = rrset.name
+        labels = len(name.labels) - 1 - int(name.is_wild())
+        expires, starts = int(expiration.timestamp()), int(inception.timestamp())
+        rdtype, ttl = int(rrset.rdtype), rrset.ttl
+        header = struct.pack("!HBBIIIH", rdtype, ALGORITHM, labels, ttl, expires, starts, self.tag)
+        owner = name.canonicalize().to_wire()
+        assert owner is not None
+        records = b"".join(
+            owner + struct.pack("!HHIH", rdtype, _IN, ttl, len(wire)) + wire
+            for wire in sorted({rdata.to_digestable(signer) for rdata in rrset})
+        )
+        signer_wire = signer.canonicalize().to_wire()
+        assert signer_wire is not None
+        der = self._private_key.sign(header + signer_wire + records, _ECDSA_SHA256)
+        r, s = decode_dss_signature(der)
+        return dns.rdtypes.ANY.RRSIG.RRSIG(
+            _IN,
+            dns.rdatatype.RRSIG,
+            rdtype,
+            ALGORITHM,
+            labels,
+            ttl,
+            expires,
+            starts,
+            self.tag,
+            signer,
+            r.to_bytes(32, "big") + s.to_bytes(32, "big"),
+        )
 
 
 class KeyStore:
@@ -654,6 +691,8 @@ class _ZoneFileIndex:
 
     def _key_at(self, start: int) -> bytes:
         owner = self.data[start : self.data.find(b" ", start)]
+        if _PLAIN_OWNER.fullmatch(owner):  # no escapes: the labels are the bytes themselves
+            return b"".join(label.lower() + b"\x00" for label in reversed(owner.split(b".")[:-1]))
         return canonical_key(dns.name.from_text(owner.decode()))
 
     def owner_lines(self, key: bytes) -> tuple[int, int]:
@@ -814,19 +853,9 @@ class BuiltinBackend(DnsBackend):
 
     def apply(self, batch: ChangeBatch) -> None:
         """Apply ``batch`` in one database transaction, then rewrite the zone file."""
-        if len(batch) > self.max_changes_per_batch:
-            raise BatchTooLarge(f"{len(batch)} changes; at most {self.max_changes_per_batch}.")
-        origin = _origin(batch.zone)
-        text = _text(origin)
-        changes = _parse_batch(origin, batch)
+        text = _text(_origin(batch.zone))
         started = time.perf_counter()
-        try:
-            with transaction.atomic():
-                row = self._locked_zone(text)
-                editor = _ZoneEditor(row, self._key(row))
-                editor.commit(changes)
-        except OperationalError as exc:
-            raise TransientDnsError(f"The database did not complete the batch: {exc}") from None
+        editor = self._commit(text, batch)
         signed = time.perf_counter()
         self.write_zone_file(text, editor.change())
         logger.info(
@@ -839,6 +868,47 @@ class BuiltinBackend(DnsBackend):
                 "write_seconds": round(time.perf_counter() - signed, 4),
             },
         )
+
+    def _commit(self, zone: str, batch: ChangeBatch) -> _ZoneEditor:
+        """Validate ``batch`` and commit it to the database (zone locked, signed)."""
+        if len(batch) > self.max_changes_per_batch:
+            raise BatchTooLarge(f"{len(batch)} changes; at most {self.max_changes_per_batch}.")
+        changes = _parse_batch(_origin(zone), batch)
+        try:
+            with transaction.atomic():
+                row = self._locked_zone(zone)
+                editor = _ZoneEditor(row, self._key(row))
+                editor.commit(changes)
+        except OperationalError as exc:
+            raise TransientDnsError(f"The database did not complete the batch: {exc}") from None
+        return editor
+
+    def apply_in_bulk(self, zone: str, batches: Iterable[ChangeBatch]) -> int:
+        """Apply many batches of ``zone`` (a bulk load: a new partition's hosts, a restore),
+        each in its own transaction as :meth:`apply` does, and write the zone file once at the
+        end instead of once per batch; returns how many changes were applied."""
+        text = _text(_origin(zone))
+        applied, signatures = 0, 0
+        started = time.perf_counter()
+        for batch in batches:
+            if _text(_origin(batch.zone)) != text:
+                raise PermanentDnsError(f"A batch of {batch.zone} in the bulk load of {text}.")
+            editor = self._commit(text, batch)
+            applied += len(batch)
+            signatures += editor.signatures
+        signed = time.perf_counter()
+        self.write_zone_file(text)
+        logger.info(
+            "builtin zone loaded",
+            extra={
+                "zone": text,
+                "changes": applied,
+                "signatures": signatures,
+                "commit_seconds": round(signed - started, 4),
+                "write_seconds": round(time.perf_counter() - signed, 4),
+            },
+        )
+        return applied
 
     def refresh_signatures(self, zone: str, within: timedelta = SIGNATURE_REFRESH_MARGIN) -> int:
         """Re-sign the RRsets whose signatures expire within ``within``; how many were."""

@@ -7,6 +7,10 @@ more than the size limit, and keeps no connection open (connections are never re
 hosts). Non-public addresses are not connected to unless allowed. The whole fetch is bounded
 by ``timeout``; what happened is a :class:`dnsops.checks.mta_sts.PolicyFetch` for the pure
 evaluation.
+
+The CA bundle (``ca_bundle``) is the service's own: when it cannot be loaded (deleted or
+damaged after start-up), a fetch raises :class:`TrustStoreUnavailable` rather than report a
+certificate failure of the customer's host.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ Resolve = Callable[[str, int], Awaitable[Answer]]
 _ABSENT = (LookupStatus.NODATA, LookupStatus.NXDOMAIN)
 
 
+class TrustStoreUnavailable(Exception):
+    """The service's CA bundle for policy hosts cannot be loaded: no policy can be checked."""
+
+
 class PolicyFetcher:
     """An HTTPS client for MTA-STS policies shared by many checks; an async context manager."""
 
@@ -51,10 +59,16 @@ class PolicyFetcher:
         self.private_addresses = private_addresses
         self._stack = contextlib.AsyncExitStack()
         self._http: httpx.AsyncClient | None = None
+        self._trust_error: str | None = None
 
     async def __aenter__(self) -> PolicyFetcher:
-        """Open the HTTPS client."""
-        context = ssl.create_default_context(cafile=self.ca_bundle)
+        """Open the HTTPS client (without one when the CA bundle cannot be loaded)."""
+        try:
+            context = ssl.create_default_context(cafile=self.ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            self._trust_error = f"the CA bundle {self.ca_bundle} cannot be loaded: {reason}"
+            return self
         self._http = await self._stack.enter_async_context(
             httpx.AsyncClient(
                 verify=context,
@@ -73,7 +87,10 @@ class PolicyFetcher:
 
     async def fetch(self, domain: str, resolve: Resolve) -> PolicyFetch:
         """GET ``https://mta-sts.<domain>/.well-known/mta-sts.txt`` within the time limit,
-        resolving the policy host with ``resolve``."""
+        resolving the policy host with ``resolve``; :class:`TrustStoreUnavailable` when the
+        CA bundle could not be loaded."""
+        if self._trust_error is not None:
+            raise TrustStoreUnavailable(self._trust_error)
         host = f"mta-sts.{domain}"
         limit = self.timeout
         try:

@@ -14,6 +14,12 @@ round trips as it can:
 
 Every step has a time limit, and a whole check is bounded by ``check_timeout``.
 
+The resolver is ours, not the customer's: when the domain's MX lookup gets no answer
+(time-out, SERVFAIL, REFUSED), the runner asks the resolver for a name known to resolve
+(``probe_name``, the provider's own DNSSEC MX suffix; one probe shared by the checks of a few
+seconds). When that fails too, the check is a :class:`CheckFailure` with
+``resolver_unavailable`` set, not findings that blame the customer's DNS.
+
 :meth:`Checker.check_all` checks many domains with at most ``concurrency`` in flight and
 yields each result as soon as it is ready; :func:`check_stream` does the same from
 synchronous code (Django, Celery) with the event loop in a helper thread.
@@ -30,12 +36,13 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from dnsops.addresses import parse_server
 from dnsops.checks.dnssec import ZoneDnssecEvidence
 from dnsops.checks.mta_sts import POLICY_SIZE_LIMIT, PolicyFetch, read_sts_txt
-from dnsops.checks.mta_sts_fetch import PolicyFetcher
+from dnsops.checks.mta_sts_fetch import PolicyFetcher, TrustStoreUnavailable
 from dnsops.checks.mx import ProviderNamespace
 from dnsops.checks.status import DomainGate, Observations, StatusResult, evaluate
 from dnsops.dns.client import ResolverClient, address_lookup, mx_lookup, txt_lookup
@@ -59,6 +66,12 @@ logger = logging.getLogger(__name__)
 MAX_MX_HOSTS = 16
 
 _ABSENT = (LookupStatus.NODATA, LookupStatus.NXDOMAIN)
+#: MX answers after which the runner makes sure its own resolver still answers.
+_NO_ANSWER = (LookupStatus.TIMEOUT, LookupStatus.SERVFAIL, LookupStatus.REFUSED)
+#: Answers to the probe that show a working resolver (it resolved the name, or denied it).
+_ANSWERED = (LookupStatus.OK, LookupStatus.NODATA, LookupStatus.NXDOMAIN)
+#: Seconds one probe of the resolver stands for the checks that follow it.
+PROBE_REUSE = 5.0
 _NO_ZONE_EVIDENCE = (
     LookupStatus.NXDOMAIN,
     LookupStatus.TIMEOUT,
@@ -80,6 +93,7 @@ class RunnerConfig:
     policy_size_limit: int = POLICY_SIZE_LIMIT
     policy_private_addresses: bool = False
     check_timeout: float = 20.0
+    probe_name: str | None = None  # None: the provider's DNSSEC MX suffix
     concurrency: int = 1000
     sockets: int = 8
     max_in_flight: int = 128
@@ -101,6 +115,7 @@ class RunnerConfig:
             "policy_timeout": settings.DANE_MTA_STS_TIMEOUT,
             "policy_private_addresses": settings.DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES,
             "check_timeout": settings.DANE_CHECK_TIMEOUT,
+            "probe_name": settings.DANE_RESOLVER_PROBE_NAME or None,
             "max_in_flight": settings.DANE_CHECK_MAX_IN_FLIGHT,
         }
         return cls(**{**values, **overrides})
@@ -129,12 +144,28 @@ class CheckOutcome:
     dns_queries: int
 
 
+class FailureKind(StrEnum):
+    """Why a check produced no result: none of them is the customer's doing."""
+
+    TIMED_OUT = "timed_out"  # the check's time limit ran out
+    RESOLVER_UNAVAILABLE = (
+        "resolver_unavailable"  # our resolver answers nothing, not even the probe
+    )
+    MISCONFIGURED = "misconfigured"  # the service's own set-up (its CA bundle cannot be loaded)
+    ERROR = "error"  # a bug
+
+
 @dataclass(frozen=True)
 class CheckFailure:
-    """A check that produced no result (its time limit ran out, or a bug)."""
+    """A check that produced no result, and why."""
 
     target: CheckTarget
     error: str
+    kind: FailureKind = FailureKind.ERROR
+
+
+class ResolverUnavailable(Exception):
+    """Our own resolver answers neither the domain's lookups nor a name known to resolve."""
 
 
 class _Session:
@@ -171,6 +202,8 @@ class Checker:
             private_addresses=config.policy_private_addresses,
         )
         self._stack = contextlib.AsyncExitStack()
+        self._probe: asyncio.Future[Answer] | None = None
+        self._probe_at = 0.0
 
     async def __aenter__(self) -> Checker:
         """Open the resolver's sockets and the HTTPS client."""
@@ -189,6 +222,12 @@ class Checker:
         session = _Session(self.dns)
         async with asyncio.timeout(self.config.check_timeout):
             observations = await self._observe(target, session, started_at)
+            if observations.mx.status in _NO_ANSWER and not await self._resolver_answers():
+                raise ResolverUnavailable(
+                    f"the validating resolver {self.config.resolver[0]}:"
+                    f"{self.config.resolver[1]} answered neither {target.domain} "
+                    f"({observations.mx.status.value}) nor {self.probe_name}"
+                )
         result = evaluate(
             target.domain,
             gate=DomainGate.VERIFIED,
@@ -201,6 +240,19 @@ class Checker:
         return CheckOutcome(
             target, result, started_at, datetime.now(UTC), time.monotonic() - start, session.queries
         )
+
+    @property
+    def probe_name(self) -> str:
+        """The name that tells our resolver's failure from the customer's."""
+        return self.config.probe_name or self.config.provider.dnssec_mx_suffix
+
+    async def _resolver_answers(self) -> bool:
+        """Whether our resolver resolves the probe name (one probe per :data:`PROBE_REUSE`
+        seconds, shared by the checks meanwhile)."""
+        now = time.monotonic()
+        if self._probe is None or now - self._probe_at > PROBE_REUSE:
+            self._probe, self._probe_at = self.dns.query(self.probe_name, SOA), now
+        return (await asyncio.shield(self._probe)).status in _ANSWERED
 
     async def check_all(
         self, targets: Iterable[CheckTarget]
@@ -232,7 +284,14 @@ class Checker:
         try:
             return await self.check(target)
         except TimeoutError:
-            return CheckFailure(target, f"no result within {self.config.check_timeout:g} s")
+            return CheckFailure(
+                target, f"no result within {self.config.check_timeout:g} s", FailureKind.TIMED_OUT
+            )
+        except ResolverUnavailable as exc:
+            return CheckFailure(target, str(exc), FailureKind.RESOLVER_UNAVAILABLE)
+        except TrustStoreUnavailable as exc:
+            logger.error("status check impossible", extra={"error": str(exc)})
+            return CheckFailure(target, str(exc), FailureKind.MISCONFIGURED)
         except Exception as exc:
             logger.exception("status check failed", extra={"domain": target.domain})
             return CheckFailure(target, f"{type(exc).__name__}: {exc}")

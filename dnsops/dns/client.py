@@ -47,6 +47,7 @@ from dnsops.dns.wire import encode_name, make_query, parse_answer, same_question
 _SOCKET_BUFFER = 4 * 1024 * 1024
 _RECEIVE_SIZE = 4096  # answers over UDP are at most wire.UDP_PAYLOAD octets
 _READS_PER_WAKEUP = 512
+_IDS_PER_READ = 1024  # random message IDs drawn per read of the CSPRNG
 
 
 class _Query:
@@ -98,9 +99,9 @@ class _UdpSocket:
 
     def send(self, query: _Query) -> None:
         """Send ``query`` with a random message ID unused on this socket."""
-        qid = secrets.randbits(16)
+        qid = self.client._message_id()
         while qid in self.pending:
-            qid = secrets.randbits(16)
+            qid = self.client._message_id()
         query.qid = qid
         query.socket = self
         query.wire = qid.to_bytes(2) + query.wire[2:]
@@ -170,6 +171,17 @@ class ResolverClient:
         self._tick: asyncio.TimerHandle | None = None
         self._tcp_tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._random_ids: Iterator[int] = iter(())
+
+    def _message_id(self) -> int:
+        """A random message ID, from the system's CSPRNG read in blocks (not a system call
+        per query)."""
+        qid = next(self._random_ids, None)
+        if qid is None:
+            block = secrets.token_bytes(2 * _IDS_PER_READ)
+            self._random_ids = iter(memoryview(block).cast("H"))
+            qid = next(self._random_ids)
+        return qid
 
     async def __aenter__(self) -> ResolverClient:
         """Open the sockets."""

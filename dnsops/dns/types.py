@@ -290,5 +290,7 @@ def is_below(host: str, zone: str) -> bool:
 
 def printable(text: str, limit: int = 200) -> str:
     """``text`` safe to show in a message: control characters escaped, at most ``limit`` long."""
+    if len(text) <= limit and text.isprintable():  # the usual case: one C-level scan
+        return text
     shown = "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."

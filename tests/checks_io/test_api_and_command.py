@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import dns.message
+import dns.rcode
 import pytest
 from django.core.management import call_command
+from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from domains.models import AcceptedDomain, CheckRun, Tenant
@@ -110,3 +115,58 @@ def test_management_command_eg001_exits_non_zero(tenant: Tenant) -> None:
     printed = json.loads(out.getvalue())
     assert printed["ErrorData"]["ErrorCode"] == "EG001"
     assert AcceptedDomain.objects.filter(name="nope.example").count() == 0
+
+
+@pytest.fixture
+def servfail_resolver(settings: SettingsWrapper) -> Iterator[None]:
+    """Point DANE_RESOLVER at a resolver on loopback that answers SERVFAIL to everything (a
+    validating resolver that lost its upstream or its trust anchor)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                data, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            response = dns.message.make_response(dns.message.from_wire(data))
+            response.set_rcode(dns.rcode.SERVFAIL)
+            sock.sendto(response.to_wire(), peer)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    settings.DANE_RESOLVER = f"127.0.0.1:{sock.getsockname()[1]}"
+    settings.DANE_DNS_TIMEOUT = 0.5
+    yield
+    stop.set()
+    server.join()
+    sock.close()
+
+
+@pytest.mark.parametrize("broken", ["resolver_down", "servfail_resolver"])
+def test_our_resolver_failing_is_a_retryable_503_not_the_customers_dns(
+    api: APIClient,
+    tenant: Tenant,
+    dnsnet: DnsTestNetwork,
+    new_zone: Callable[..., str],
+    broken: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Our own resolver down (no answer at all) or answering SERVFAIL for everything, even
+    for a name known to resolve: the refresh says "we could not look" (503 DnsLookupFailed,
+    Retry-After) and stores no run whose findings would blame the customer's DNS."""
+    zone = new_zone("signed")
+    add_verified_domain(tenant, zone)
+    request.getfixturevalue(broken)
+
+    response = api.get(f"/api/v1/domains/{zone}/dnssec/?refresh=true")
+
+    assert response.status_code == 503, response.content
+    body = response.json()
+    assert body["code"] == "DnsLookupFailed"
+    assert zone in body["detail"]
+    assert response["Retry-After"] == "30"
+    assert not CheckRun.objects.filter(domain__name=zone).exists()

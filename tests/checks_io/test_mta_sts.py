@@ -5,6 +5,7 @@ certificate of a test CA that the checks trust (``DANE_MTA_STS_CA_BUNDLE``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import trustme
@@ -12,7 +13,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from dnsops.models import Partition
-from domains.models import Tenant
+from domains.models import CheckRun, Tenant
 from tests.checks_io.support import (
     Policy,
     PolicyServer,
@@ -266,3 +267,28 @@ def test_tls_rpt_published(
     report = status(api, zone)["TlsRpt"]
 
     assert report == {"Published": True, "Valid": True, "Rua": [rua], "Findings": []}
+
+
+def test_a_ca_bundle_deleted_after_start_up_is_a_clear_503_not_a_500(
+    api: APIClient,
+    dnsnet: DnsTestNetwork,
+    policy_server: PolicyServer,
+    migrating: tuple[str, str],
+    settings: SettingsWrapper,
+) -> None:
+    """The CA bundle is the service's own: once it is gone, a policy cannot be checked, and
+    the refresh says so in the API's error shape instead of failing or blaming the host."""
+    zone, host = migrating
+    announce(dnsnet, zone, f"0 {host}")
+    policy_server.publish(f"mta-sts.{zone}", policy("testing", host))
+    Path(settings.DANE_MTA_STS_CA_BUNDLE).unlink()
+
+    response = api.get(f"/api/v1/domains/{zone}/dnssec/?refresh=true")
+
+    assert response.status_code == 503, response.content
+    body = response.json()
+    assert body["code"] == "ServiceMisconfigured"
+    assert "CA bundle" in body["detail"]
+    assert zone in body["detail"]
+    assert response["Retry-After"] == "30"
+    assert not CheckRun.objects.filter(domain__name=zone).exists()

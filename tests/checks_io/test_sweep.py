@@ -3,6 +3,7 @@ a chunk is checked concurrently and stored; backoff while nothing changes; the r
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -161,3 +162,57 @@ def enable_dnssec_with_worker(
         return domain.dnssec_mx_value
 
     return enable
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_check_renews_its_short_lease_and_a_stopped_one_is_due_a_lease_later(
+    tenant: Tenant, settings: SettingsWrapper
+) -> None:
+    """The worker's claim is a short lease kept alive while its checks run: nobody takes the
+    domain over meanwhile, and once the heartbeat stops (here: the check gave up at its time
+    limit and stored nothing, as a killed worker stores nothing) the domain is due again
+    about one lease later, not after the sweep's 5-minute claim."""
+    lease = 0.9
+    settings.DANE_CHECK_LEASE_SECONDS = lease
+    settings.DANE_CHECK_TIMEOUT = 4 * lease
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as black_hole:  # reads, never answers
+        black_hole.bind(("127.0.0.1", 0))
+        settings.DANE_RESOLVER = f"127.0.0.1:{black_hole.getsockname()[1]}"
+        settings.DANE_DNS_TIMEOUT = 10 * lease
+        name = make_verified_domain(tenant)
+        AcceptedDomain.objects.filter(name=name).update(
+            dnssec_state="pending_mx", next_check_at=timezone.now()
+        )
+        with transaction.atomic():
+            claimed = checks.claim_due_domains(10)
+        assert claimed == [AcceptedDomain.objects.get(name=name).pk]
+
+        stored: list[int] = []
+
+        def check() -> None:
+            try:
+                stored.append(checks.check_domains(claimed))
+            finally:
+                connection.close()
+
+        worker = threading.Thread(target=check)
+        started = time.monotonic()
+        worker.start()
+        time.sleep(2.5 * lease)  # the check runs for longer than two leases
+        assert worker.is_alive()
+        held_until = AcceptedDomain.objects.get(name=name).next_check_at
+        assert held_until is not None
+        assert held_until - timezone.now() <= timedelta(seconds=lease + 0.5)  # a short lease
+        with transaction.atomic():
+            assert checks.claim_due_domains(10) == []  # renewed: nobody takes it over
+        worker.join(timeout=30)
+        assert stored == [0]  # it gave up at the time limit: nothing stored
+        gave_up = time.monotonic()
+        assert gave_up - started >= 4 * lease
+
+    while True:
+        with transaction.atomic():
+            if checks.claim_due_domains(10) == claimed:
+                break
+        assert time.monotonic() - gave_up < lease + 5, "the stopped check's lease did not end"
+        time.sleep(0.05)

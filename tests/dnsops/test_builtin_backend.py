@@ -303,6 +303,32 @@ def test_canonical_key_sorts_like_rfc4034() -> None:
             assert canonical_key(other).startswith(canonical_key(name)) == other.is_subdomain(name)
 
 
+@pytest.mark.parametrize(
+    ("owner", "rdtype", "rdatas"),
+    [
+        ("H1.Zone.Test.", "A", ["192.0.2.25"]),
+        ("*.wild.zone.test.", "TXT", ['"b"', '"a"', '"c c"']),
+        ("zone.test.", "MX", ["10 Mail.Zone.Test.", "0 mx.other.test."]),
+        ("_25._tcp.h.zone.test.", "TLSA", [TLSA]),
+        ("h.zone.test.", "NSEC", ["i.zone.test. A AAAA RRSIG NSEC"]),
+    ],
+)
+def test_the_signatures_validate_and_match_dnspythons_in_every_field(
+    owner: str, rdtype: str, rdatas: list[str]
+) -> None:
+    key = ZoneKey(ec.generate_private_key(ec.SECP256R1()))
+    origin = dns.name.from_text("zone.test.")
+    rrset = dns.rrset.from_text_list(owner, 300, "IN", rdtype, rdatas)
+    inception = timezone.now() - timedelta(hours=1)
+    expiration = inception + timedelta(days=12)
+
+    ours = key.sign(rrset, origin, inception, expiration)
+
+    dns.dnssec.validate_rrsig(rrset, ours, {origin: dns.rrset.from_rdata(origin, 300, key.dnskey)})
+    reference = dns.dnssec.sign(rrset, key._private_key, origin, key.dnskey, inception, expiration)
+    assert ours.to_text().split()[:8] == reference.to_text().split()[:8]  # all but the signature
+
+
 # --- (1) the written zone validates --------------------------------------------------------------
 
 
@@ -531,6 +557,34 @@ def test_a_small_change_splices_the_zone_file_instead_of_reading_the_zone(
         assert spliced == "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
         assert zone_file_serial(path) == BuiltinZone.objects.get(name=zone).serial
     check(backend, zone)
+
+
+@pytest.mark.django_db
+def test_a_bulk_load_commits_batch_by_batch_and_writes_the_zone_file_once(
+    backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[str] = []
+    write = BuiltinBackend.write_zone_file
+
+    def counting(self: BuiltinBackend, name: str, change: Any = None) -> Path:
+        writes.append(name)
+        return write(self, name, change)
+
+    monkeypatch.setattr(BuiltinBackend, "write_zone_file", counting)
+    batches = [
+        ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(first, first + 50)]))
+        for first in range(0, 150, 50)
+    ]
+
+    assert backend.apply_in_bulk(zone, batches) == 450
+
+    assert writes == [zone]  # once, at the end (apply would have written three times)
+    loaded = check(backend, zone)
+    assert len([name for name in loaded.nodes if name.labels[0].startswith(b"h")]) == 150
+    assert len(backend.list_rrsets(zone)) == 450
+    other = f"z{uuid.uuid4().hex[:10]}.mx.provider.test"
+    with pytest.raises(PermanentDnsError, match="bulk load"):
+        backend.apply_in_bulk(zone, [ChangeBatch(other, upserts=domain(other, "x"))])
 
 
 @pytest.mark.django_db
