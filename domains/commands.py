@@ -13,6 +13,7 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dnsops.choices import PartitionStatus
-from dnsops.partitions import allocate_mx_token, partition_with_room
+from dnsops.models import Partition
+from dnsops.partitions import allocate_mx_token, release_place, reserve_place
 from dnsops.provisioning import set_desired_rrsets
 from domains import publishing
 from domains.audit import Actor, record_audit_event
@@ -107,19 +109,45 @@ def _move(
     domain.version += 1
 
 
+@dataclass
+class Place:
+    """A place in a partition taken for an Enable-DnssecForVerifiedDomain before its
+    transaction (so concurrent enables do not wait for each other on the partition row);
+    ``run_command`` gives it back unless the command used it and committed."""
+
+    partition: Partition | None = None
+    looked: bool = False  # a place was looked for (None above: no partition had room)
+    used: bool = False
+
+    def take(self) -> Partition | None:
+        """The reserved place, else one taken now (inside the transaction, which gives it
+        back if it rolls back); None when no partition has room."""
+        if not self.looked:
+            return reserve_place()
+        self.used = True
+        return self.partition
+
+
+def needs_place(domain: AcceptedDomain) -> bool:
+    """Whether enabling DNSSEC places the domain: the first time, or when its partition is
+    being emptied (a domain keeps its token and its place otherwise)."""
+    if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
+        return False
+    current = domain.partition
+    return domain.mx_token is None or current is None or current.status == PartitionStatus.RETIRED
+
+
 # Each transition runs with the domain row locked. It returns a result when the command's
 # outcome already holds (nothing to do), or None after it moved the state and recorded what
 # the zone must publish (a worker will do it).
-Step = Callable[[AcceptedDomain, Actor], dict[str, Any] | None]
+Step = Callable[[AcceptedDomain, Actor, Place], dict[str, Any] | None]
 
 
-def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
         return success_result(OperationKind.ENABLE_DNSSEC, domain)
-    current = domain.partition
-    if domain.mx_token is None or current is None or current.status == PartitionStatus.RETIRED:
-        # The first time, or its partition is being emptied: place it (a token it keeps).
-        partition = partition_with_room()
+    if needs_place(domain):
+        partition = place.take()
         if partition is None:
             raise DnssecOperationFailed(
                 f"No DNSSEC partition has room for {domain.name}; the provider must add one."
@@ -129,6 +157,8 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | Non
             lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
         )
         AcceptedDomain.objects.filter(pk=domain.pk).update(partition=partition, mx_token=token)
+        if domain.partition is not None and domain.mx_token is not None:
+            release_place(domain.partition.pk)  # it leaves its retired partition
         domain.partition, domain.mx_token = partition, token
     assert domain.partition is not None
     set_desired_rrsets(domain.partition, publishing.host_rrsets(domain))
@@ -143,7 +173,7 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | Non
     return None
 
 
-def _disable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _disable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state == DnssecState.DISABLED:
         return success_result(OperationKind.DISABLE_DNSSEC, domain)
     if domain.partition is None:
@@ -157,7 +187,7 @@ def _disable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | No
     return None
 
 
-def _enable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _enable_dane(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state not in DNSSEC_PUBLISHED_STATES or domain.partition is None:
         raise PartitionNotFound(
             f"{domain.name} has no DNSSEC partition: enable DNSSEC for it first "
@@ -178,7 +208,7 @@ def _enable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
     return None
 
 
-def _disable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _disable_dane(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dane_state == DaneState.DISABLED:
         return success_result(OperationKind.DISABLE_DANE, domain)
     if domain.partition is None:
@@ -217,12 +247,40 @@ def run_command(
     actor: Actor,
     idempotency_key: str | None = None,
 ) -> CommandOutcome:
-    """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet."""
+    """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet.
+
+    An enable that places the domain takes its place before the transaction (one short
+    conditional UPDATE, see ``dnsops.partitions.reserve_place``) and gives it back unless
+    the transaction that used it committed.
+    """
     if idempotency_key is not None:
         repeated = _repeat_of(kind, tenant, name, idempotency_key)
         if repeated is not None:
             return CommandOutcome(repeated, created=False)
     domain = supported_domain(tenant, name)
+    place = Place()
+    if kind == OperationKind.ENABLE_DNSSEC and needs_place(domain):
+        place = Place(reserve_place(), looked=True)
+    committed = False
+    try:
+        outcome = _run_in_transaction(kind, tenant, name, domain, actor, idempotency_key, place)
+        committed = True
+        return outcome
+    finally:
+        if place.partition is not None and not (place.used and committed):
+            release_place(place.partition.pk)
+
+
+def _run_in_transaction(
+    kind: OperationKind,
+    tenant: Tenant,
+    name: str,
+    domain: AcceptedDomain,
+    actor: Actor,
+    idempotency_key: str | None,
+    place: Place,
+) -> CommandOutcome:
+    """The command's transaction: the domain row locked, the operation in flight or a new one."""
     try:
         with transaction.atomic():
             domain = locked_domain(domain.pk)
@@ -236,8 +294,9 @@ def run_command(
                 return CommandOutcome(in_flight, created=False)
             if idempotency_key is not None:
                 _release_expired_key(tenant, idempotency_key)
-            operation = _record_operation(kind, domain, actor, idempotency_key)
+            operation = _record_operation(kind, domain, actor, idempotency_key, place)
     except IntegrityError:
+        place.used = False  # rolled back
         # Another request created the same operation first (same key or same domain).
         repeated = _repeat_of(kind, tenant, name, idempotency_key) if idempotency_key else None
         repeated = (
@@ -253,10 +312,14 @@ def run_command(
 
 
 def _record_operation(
-    kind: OperationKind, domain: AcceptedDomain, actor: Actor, idempotency_key: str | None
+    kind: OperationKind,
+    domain: AcceptedDomain,
+    actor: Actor,
+    idempotency_key: str | None,
+    place: Place,
 ) -> Operation:
     """Move the state, create the operation and its audit event; wake a worker on commit."""
-    done = STEPS[kind](domain, actor)
+    done = STEPS[kind](domain, actor, place)
     now = timezone.now()
     operation = Operation.objects.create(
         tenant=domain.tenant,

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dnsops.dns import resolver
-from dnsops.partitions import reopen_partition_if_room
+from dnsops.partitions import release_place
 from domains.audit import Actor, record_audit_event
 from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState, MemberRole
 from domains.errors import (
@@ -310,8 +310,8 @@ def delete_domain(
         deleted, _ = matching.delete()
         if not deleted:
             raise VersionConflict(f"{domain.name} changed since it was read; read it again.")
-        if locked.partition_id is not None:
-            reopen_partition_if_room(locked.partition_id)
+        if locked.partition_id is not None and locked.mx_token is not None:
+            release_place(locked.partition_id)
         record_audit_event(
             AuditAction.DOMAIN_DELETED,
             actor=actor,
