@@ -134,9 +134,23 @@ def next_check_delay(unchanged: int) -> timedelta:
 # --- Get-DnssecStatusForVerifiedDomain -------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class DomainStatus:
+    """A status document and the domain as it stands after it (re-read when checks ran now:
+    a run may promote its state)."""
+
+    domain: AcceptedDomain
+    document: dict[str, Any]
+
+
 def dnssec_status(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[str, Any]:
-    """The status document of the tenant's domain ``name``: the latest run, or a run now when
-    ``refresh`` is set or the domain was never checked.
+    """The status document of the tenant's domain ``name``: see :func:`dnssec_status_of`."""
+    return dnssec_status_of(tenant, name, refresh=refresh).document
+
+
+def dnssec_status_of(tenant: Tenant, name: str, *, refresh: bool = False) -> DomainStatus:
+    """The status document of the tenant's domain ``name`` (the latest run, or a run now when
+    ``refresh`` is set or the domain was never checked), with the domain.
 
     Raises :class:`DomainNotInService` (EG001), ``errors.DomainNotSupported`` (initial or
     self-service domain) or :class:`CheckTimedOut`; an unverified domain gives the EG002
@@ -152,11 +166,12 @@ def dnssec_status(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[s
             observations=None,
             provider=runner_config().provider,
         )
-        return gate_document(result)
+        return DomainStatus(domain, gate_document(result))
     run = None if refresh else latest_run(domain)
     if run is None:
         run = run_checks_now(domain)
-    return run_document(run)
+        domain.refresh_from_db()
+    return DomainStatus(domain, run_document(run))
 
 
 def _checkable_domain(tenant: Tenant, name: str) -> AcceptedDomain:

@@ -25,14 +25,15 @@ def domains_of(tenant: Tenant) -> QuerySet[AcceptedDomain]:
 def get_domain(tenant: Tenant, name: str) -> AcceptedDomain:
     """The tenant's domain called ``name`` (U- or A-label); DomainNotFound otherwise.
 
-    Another tenant's domain and a malformed name are both simply "not found".
+    Another tenant's domain and a malformed name are both simply "not found". Its partition
+    is read with it (its MX host names it).
     """
     try:
         alabel = parse_domain_name(name).alabel
     except DomainNameError as exc:
         raise DomainNotFound(f"The domain {name!r} is not an accepted domain.") from exc
     try:
-        return domains_of(tenant).get(name=alabel)
+        return domains_of(tenant).select_related("partition").get(name=alabel)
     except AcceptedDomain.DoesNotExist as exc:
         raise DomainNotFound(f"The domain {alabel} is not an accepted domain.") from exc
 
