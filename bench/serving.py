@@ -193,8 +193,11 @@ def wrk(url: str, duration: int, headers: list[str], script_args: list[str] | No
     return parse_wrk(result.stdout)
 
 
-def free_port() -> int:
-    """A TCP port free on loopback now."""
+def server_port() -> int:
+    """The port the server listens on: ``DANE_HELPER_HTTP_PORT`` when set (a checkout's own
+    ports), else one free on loopback now."""
+    if os.environ.get("DANE_HELPER_HTTP_PORT"):
+        return int(os.environ["DANE_HELPER_HTTP_PORT"])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -245,7 +248,7 @@ class ServerConfig:
 @contextmanager
 def gunicorn(config: ServerConfig) -> Iterator[str]:
     """The production server with the benchmark's URLconf; yields its base URL."""
-    address = f"127.0.0.1:{free_port()}"
+    address = f"127.0.0.1:{server_port()}"
     environment = {
         **os.environ,
         **config.environment(),
