@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import connection
+from django.db.models import F
 
 from dnsops.choices import PartitionStatus
 from dnsops.events import PartitionEvent, report_partition_change
@@ -38,51 +38,56 @@ def allocate_mx_token(alabel: str, is_taken: Callable[[str], bool]) -> str:
     raise RuntimeError(f"No free MX token for {alabel}.")  # 2^128 hash space: unreachable
 
 
-def reserve_place() -> Partition | None:
-    """Take one place in the first active partition (by label) with room; None when none has.
+def partition_with_room() -> Partition | None:
+    """The first active partition (by label) with room, read without a lock; None when none
+    has. The place itself is taken by :func:`take_place`, at the end of the transaction.
 
-    One statement raises the partition's ``placed`` counter (``placed < capacity``, so the
-    capacity holds however many placements race) and returns the row; called outside a
-    transaction (as ``domains.commands`` does), the row is locked only for that statement,
-    so concurrent placements do not wait for each other's commands. The placement that
-    takes a partition's last place marks it ``full``. When none has room, the partitions
-    listed in ``DANE_PARTITIONS`` that have no row yet are added first: an operator adds
-    capacity by listing a new label (or by raising a partition's capacity and setting it
-    ``active`` again). A place taken and not used is given back with :func:`release_place`.
+    When none has room, the partitions listed in ``DANE_PARTITIONS`` that have no row yet
+    are added first: an operator adds capacity by listing a new label (or by raising a
+    partition's capacity and setting it ``active`` again).
     """
-    partition = _take_first_place()
+    partition = _first_with_room()
     if partition is None:
         sync_partitions_from_settings()
-        partition = _take_first_place()
+        partition = _first_with_room()
     return partition
 
 
-def _take_first_place() -> Partition | None:
-    """Raise the counter of the first active partition with room; that partition, or None."""
+def _first_with_room() -> Partition | None:
+    return (
+        Partition.objects.filter(status=PartitionStatus.ACTIVE, placed__lt=F("capacity"))
+        .order_by("label")
+        .first()
+    )
+
+
+def take_place(partition: Partition) -> bool:
+    """Take one place in ``partition`` for the transaction of the placement; False when it has
+    no room any more (another placement took the last place since it was chosen).
+
+    One statement raises the ``placed`` counter (``placed < capacity``, so the capacity
+    holds however many placements race); the row stays locked until the transaction ends,
+    so a caller takes its place last, just before it commits: concurrent placements then
+    wait for each other's commit only, not for each other's commands. The placement that
+    takes the last place marks the partition ``full``.
+    """
     table = connection.ops.quote_name(Partition._meta.db_table)
     take = (
-        f"UPDATE {table} SET placed = placed + 1 WHERE id = (SELECT id FROM {table} "  # noqa: S608
-        "WHERE status = %s AND placed < capacity ORDER BY label LIMIT 1) "
-        "AND status = %s AND placed < capacity RETURNING *"
+        f"UPDATE {table} SET placed = placed + 1 "  # noqa: S608
+        "WHERE id = %s AND status = %s AND placed < capacity RETURNING *"
     )
-    active = [PartitionStatus.ACTIVE.value] * 2
-    while True:
-        taken = list(Partition.objects.raw(take, active))
-        if taken:
-            partition = taken[0]
-            if partition.placed >= partition.capacity:
-                _set_status(partition, PartitionStatus.FULL, Q(placed__gte=F("capacity")))
-            return partition
-        # Another placement filled the one chosen between the statement's two reads: again.
-        if not Partition.objects.filter(
-            status=PartitionStatus.ACTIVE, placed__lt=F("capacity")
-        ).exists():
-            return None
+    taken = list(Partition.objects.raw(take, [partition.pk, PartitionStatus.ACTIVE.value]))
+    if not taken:
+        return False
+    partition.placed = taken[0].placed
+    if partition.placed >= partition.capacity:
+        _set_status(taken[0], PartitionStatus.FULL)
+    return True
 
 
 def release_place(partition_id: int) -> None:
-    """Give back a place of the partition (a domain placed on it left, or a reserved place
-    was not used); a ``full`` partition that has room again is set ``active``."""
+    """Give back a place of the partition (a domain placed on it left), in the transaction of
+    that change; a ``full`` partition that has room again is set ``active``."""
     table = connection.ops.quote_name(Partition._meta.db_table)
     give_back = (
         f"UPDATE {table} SET placed = placed - 1 "  # noqa: S608
@@ -90,21 +95,15 @@ def release_place(partition_id: int) -> None:
     )
     for partition in Partition.objects.raw(give_back, [partition_id]):
         if partition.status == PartitionStatus.FULL and partition.placed < partition.capacity:
-            _set_status(partition, PartitionStatus.ACTIVE, Q(placed__lt=F("capacity")))
+            _set_status(partition, PartitionStatus.ACTIVE)
 
 
-def _set_status(partition: Partition, status: PartitionStatus, condition: Q) -> None:
-    """Move a partition to ``status`` if ``condition`` still holds (a concurrent placement or
-    release may have changed its counter), and report the change (the audit trail records
-    it) in the same transaction."""
-    with transaction.atomic():
-        if not Partition.objects.filter(condition, pk=partition.pk, status=partition.status).update(
-            status=status
-        ):
-            return
-        report_partition_change(
-            PartitionEvent.STATUS_CHANGED,
-            partition,
-            {"from": partition.status, "to": status, "domains": partition.placed},
-        )
-    partition.status = status
+def _set_status(partition: Partition, status: PartitionStatus) -> None:
+    """Move a partition (its row locked by this transaction) to ``status`` and report the
+    change (the audit trail records it)."""
+    Partition.objects.filter(pk=partition.pk).update(status=status)
+    report_partition_change(
+        PartitionEvent.STATUS_CHANGED,
+        partition,
+        {"from": partition.status, "to": status, "domains": partition.placed},
+    )

@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from dnsops.choices import PartitionStatus
 from dnsops.models import Partition
-from dnsops.partitions import allocate_mx_token, release_place, reserve_place
+from dnsops.partitions import (
+    allocate_mx_token,
+    partition_with_room,
+    release_place,
+    take_place,
+)
 from dnsops.provisioning import set_desired_rrsets
 from domains import publishing
 from domains.audit import Actor, record_audit_event
@@ -109,26 +114,30 @@ def _move(
     domain.version += 1
 
 
+class PartitionFilled(Exception):
+    """The partition chosen for a placement filled up before the command took its place."""
+
+
 @dataclass
 class Place:
-    """A place in a partition taken for an Enable-DnssecForVerifiedDomain before its
-    transaction (so concurrent enables do not wait for each other on the partition row);
-    ``run_command`` gives it back unless the command used it and committed."""
+    """Where an Enable-DnssecForVerifiedDomain places its domain: a partition chosen without
+    a lock, whose place the command's transaction takes last (``dnsops.partitions
+    .take_place``), so concurrent enables hold the partition row only while they commit."""
 
     partition: Partition | None = None
-    looked: bool = False  # a place was looked for (None above: no partition had room)
-    used: bool = False
 
-    def take(self) -> Partition | None:
-        """The reserved place, else one taken now (inside the transaction, which gives it
-        back if it rolls back); None when no partition has room."""
-        if not self.looked:
-            return reserve_place()
-        self.used = True
+    def choose(self) -> Partition | None:
+        """A partition with room (None when none has), its place taken by :meth:`take`."""
+        self.partition = partition_with_room()
         return self.partition
 
+    def take(self) -> None:
+        """Take the chosen partition's place; PartitionFilled when it has no room any more."""
+        if self.partition is not None and not take_place(self.partition):
+            raise PartitionFilled(self.partition.zone)
 
-def needs_place(domain: AcceptedDomain) -> bool:
+
+def _needs_place(domain: AcceptedDomain) -> bool:
     """Whether enabling DNSSEC places the domain: the first time, or when its partition is
     being emptied (a domain keeps its token and its place otherwise)."""
     if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
@@ -146,8 +155,8 @@ Step = Callable[[AcceptedDomain, Actor, Place], dict[str, Any] | None]
 def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
         return success_result(OperationKind.ENABLE_DNSSEC, domain)
-    if needs_place(domain):
-        partition = place.take()
+    if _needs_place(domain):
+        partition = place.choose()
         if partition is None:
             raise DnssecOperationFailed(
                 f"No DNSSEC partition has room for {domain.name}; the provider must add one."
@@ -239,6 +248,10 @@ def locked_domain(pk: int) -> AcceptedDomain:
     return AcceptedDomain.objects.select_related("partition", "tenant").get(pk=pk)
 
 
+#: How many times a command chooses a partition again when the one it chose filled up meanwhile.
+PLACEMENT_ATTEMPTS = 5
+
+
 def run_command(
     kind: OperationKind,
     tenant: Tenant,
@@ -249,26 +262,22 @@ def run_command(
 ) -> CommandOutcome:
     """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet.
 
-    An enable that places the domain takes its place before the transaction (one short
-    conditional UPDATE, see ``dnsops.partitions.reserve_place``) and gives it back unless
-    the transaction that used it committed.
+    An enable whose chosen partition filled up before its transaction took the place is
+    rolled back and carried out again, on a partition chosen again.
     """
     if idempotency_key is not None:
         repeated = _repeat_of(kind, tenant, name, idempotency_key)
         if repeated is not None:
             return CommandOutcome(repeated, created=False)
     domain = supported_domain(tenant, name)
-    place = Place()
-    if kind == OperationKind.ENABLE_DNSSEC and needs_place(domain):
-        place = Place(reserve_place(), looked=True)
-    committed = False
-    try:
-        outcome = _run_in_transaction(kind, tenant, name, domain, actor, idempotency_key, place)
-        committed = True
-        return outcome
-    finally:
-        if place.partition is not None and not (place.used and committed):
-            release_place(place.partition.pk)
+    for _ in range(PLACEMENT_ATTEMPTS):
+        try:
+            return _run_in_transaction(kind, tenant, name, domain, actor, idempotency_key)
+        except PartitionFilled:
+            continue
+    raise DnssecOperationFailed(
+        f"The DNSSEC partitions kept filling up while {domain.name} was placed; retry."
+    )
 
 
 def _run_in_transaction(
@@ -278,9 +287,10 @@ def _run_in_transaction(
     domain: AcceptedDomain,
     actor: Actor,
     idempotency_key: str | None,
-    place: Place,
 ) -> CommandOutcome:
-    """The command's transaction: the domain row locked, the operation in flight or a new one."""
+    """The command's transaction: the domain row locked, the operation in flight or a new one;
+    the partition place (an enable that places the domain) taken last."""
+    place = Place()
     try:
         with transaction.atomic():
             domain = locked_domain(domain.pk)
@@ -295,8 +305,8 @@ def _run_in_transaction(
             if idempotency_key is not None:
                 _release_expired_key(tenant, idempotency_key)
             operation = _record_operation(kind, domain, actor, idempotency_key, place)
+            place.take()
     except IntegrityError:
-        place.used = False  # rolled back
         # Another request created the same operation first (same key or same domain).
         repeated = _repeat_of(kind, tenant, name, idempotency_key) if idempotency_key else None
         repeated = (

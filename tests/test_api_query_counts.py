@@ -68,9 +68,9 @@ def test_each_command_issues_a_constant_few_statements(
     # lock, the locked row, the operation in flight, the desired RRsets, the state (one
     # conditional UPDATE), its audit event, the operation and its audit event.
     command = AUTH + 1 + 2 + 8
-    # Enable-DnssecForVerifiedDomain also takes a place in a partition (one UPDATE), checks
-    # that the MX token is free and places the domain.
-    with django_assert_num_queries(command + 3):
+    # Enable-DnssecForVerifiedDomain also chooses a partition with room, checks that the MX
+    # token is free, places the domain and (last) takes its place in the partition.
+    with django_assert_num_queries(command + 4):
         assert api.post(enable_url(name, "dnssec")).status_code == 202
     finish(name, dnssec_state="enabled")
     with django_assert_num_queries(command + 2):  # + the inbound keys, and their TLSA records
