@@ -154,8 +154,13 @@ def dnssec_status_of(tenant: Tenant, name: str, *, refresh: bool = False) -> Dom
 
     Raises :class:`DomainNotInService` (EG001), ``errors.DomainNotSupported`` (initial or
     self-service domain) or :class:`CheckTimedOut`; an unverified domain gives the EG002
-    document (nothing is looked up or stored).
+    document (nothing is looked up or stored). The stored status of a checked domain costs
+    one query.
     """
+    if not refresh:
+        stored = selectors.latest_run_named(tenant, name)
+        if stored is not None and stored.domain.is_verified and _is_offered(stored.domain):
+            return DomainStatus(stored.domain, run_document(stored))
     domain = _checkable_domain(tenant, name)
     if not domain.is_verified:
         result = evaluate(
@@ -172,6 +177,11 @@ def dnssec_status_of(tenant: Tenant, name: str, *, refresh: bool = False) -> Dom
         run = run_checks_now(domain)
         domain.refresh_from_db()
     return DomainStatus(domain, run_document(run))
+
+
+def _is_offered(domain: AcceptedDomain) -> bool:
+    """DNSSEC and DANE are offered for every domain but the initial and self-service ones."""
+    return not (domain.is_initial or domain.is_self_service)
 
 
 def _checkable_domain(tenant: Tenant, name: str) -> AcceptedDomain:
@@ -193,7 +203,7 @@ def _checkable_domain(tenant: Tenant, name: str) -> AcceptedDomain:
         )
         document = gate_document(result)
         raise DomainNotInService(result.domain_section.findings[0].message, **document) from exc
-    if domain.is_initial or domain.is_self_service:
+    if not _is_offered(domain):
         kind = "the tenant's initial domain" if domain.is_initial else "a self-service domain"
         raise errors.DomainNotSupported(
             f"{domain.name} is {kind}; DNSSEC and DANE are not offered for it."
