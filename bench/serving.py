@@ -1,9 +1,11 @@
 """Benchmark: the API under the production server (gunicorn) on the real stack, loaded by wrk.
 
-For each ``DATABASE_CONN_MAX_AGE`` given (default ``0`` and ``60``: a new PostgreSQL connection
-per request, and persistent ones), gunicorn is started with ``deploy/gunicorn.conf.py`` and the
-benchmark's URLconf (``bench/serving_urls.py``: the product's routes plus two bare DRF views),
-then wrk (Debian ``wrk``) runs 50 concurrent clients against, in turn:
+For each server configuration given (``--configs``: the database connections, ``cma0`` a new
+PostgreSQL connection per request, ``cma60`` persistent ones with health checks, ``cma60-nohc``
+without them, ``pool`` psycopg 3's pool; then ``@<processes>x<threads>``), gunicorn is started
+with ``deploy/gunicorn.conf.py`` and the benchmark's URLconf (``bench/serving_urls.py``: the
+product's routes plus two bare DRF views), then wrk (Debian ``wrk``) runs 50 concurrent
+clients against, in turn:
 
 - a bare DRF view without authentication, and the same view with the API-key authentication;
 - ``GET /api/v1/domains/{name}/dnssec/`` (the stored status of a checked domain);
@@ -12,13 +14,20 @@ then wrk (Debian ``wrk``) runs 50 concurrent clients against, in turn:
   (the bench prepares them in the database); the rate of 202s is the acceptance rate (the
   Celery tasks are queued, no worker runs; the queue is purged at the end).
 
+Then, end to end (unless ``--no-e2e``), with the first configuration and a Celery worker
+running: wrk enables as above, and the clock runs until every accepted operation has
+succeeded (the worker has pushed the records to Knot and seen them on every server); a
+sample of the MX hosts is then resolved through the validating resolver, which must answer
+them with AD. The ceiling is the same number of names sent as raw batched UPDATEs
+(``bench/provision_rfc2136.py``), measured in the same run.
+
 It prints req/s, p50 and p99 per endpoint, the ratios the targets of issue 16 use, and the
 SQL statements each endpoint issues (counted in-process with ``CaptureQueriesContext``), with
 its in-process time per request.
 
     python3 deploy/stack.py up && set -a && . var/stack/stack.env && set +a
     export DEBUG=0 SECRET_KEY=bench
-    .venv/bin/python bench/serving.py [--duration 10] [--conn-max-age 0,60]
+    .venv/bin/python bench/serving.py [--duration 10] [--configs cma60@3x4,pool@3x4]
 """
 
 from __future__ import annotations
@@ -52,10 +61,14 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from bench.commands_e2e import prepare  # noqa: E402
+from bench.commands_e2e import prepare, start_worker, until_done  # noqa: E402
+from bench.provision_rfc2136 import NAMES_PER_UPDATE, new_partition, raw_updates  # noqa: E402
 from dane_admin.celery import app as celery_app  # noqa: E402
+from dnsops.backends.rfc2136 import Rfc2136Backend  # noqa: E402
+from dnsops.dns import resolver  # noqa: E402
 from domains import checks  # noqa: E402
-from domains.models import AcceptedDomain  # noqa: E402
+from domains.choices import OperationKind  # noqa: E402
+from domains.models import AcceptedDomain, Operation  # noqa: E402
 
 CLIENTS = 50
 WRK_THREADS = 2
@@ -180,21 +193,66 @@ def wrk(url: str, duration: int, headers: list[str], script_args: list[str] | No
     return parse_wrk(result.stdout)
 
 
-def free_port() -> int:
-    """A TCP port free on loopback now."""
+def server_port() -> int:
+    """The port the server listens on: ``DANE_HELPER_HTTP_PORT`` when set (a checkout's own
+    ports), else one free on loopback now."""
+    if os.environ.get("DANE_HELPER_HTTP_PORT"):
+        return int(os.environ["DANE_HELPER_HTTP_PORT"])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
+#: The database settings of each ``--configs`` name (environment of the server).
+DATABASE_CONFIGS = {
+    "cma0": {"DATABASE_CONN_MAX_AGE": "0", "DATABASE_POOL": "0"},
+    "cma60": {"DATABASE_CONN_MAX_AGE": "60", "DATABASE_POOL": "0"},
+    "cma60-nohc": {
+        "DATABASE_CONN_MAX_AGE": "60",
+        "DATABASE_CONN_HEALTH_CHECKS": "0",
+        "DATABASE_POOL": "0",
+    },
+    "pool": {"DATABASE_POOL": "8"},
+}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """One way to run the server: database connections, processes and threads."""
+
+    database: str
+    processes: int
+    threads: int
+
+    @classmethod
+    def parse(cls, text: str) -> ServerConfig:
+        """``cma60@3x4`` → connections ``cma60``, 3 processes of 4 threads."""
+        database, _, size = text.partition("@")
+        processes, _, threads = (size or "3x4").partition("x")
+        if database not in DATABASE_CONFIGS:
+            raise SystemExit(f"--configs: {database!r} is not one of {sorted(DATABASE_CONFIGS)}")
+        return cls(database, int(processes), int(threads))
+
+    def __str__(self) -> str:
+        return f"{self.database}@{self.processes}x{self.threads}"
+
+    def environment(self) -> dict[str, str]:
+        """The server's environment variables for this configuration."""
+        return {
+            **DATABASE_CONFIGS[self.database],
+            "WEB_CONCURRENCY": str(self.processes),
+            "DANE_WEB_THREADS": str(self.threads),
+        }
+
+
 @contextmanager
-def gunicorn(conn_max_age: int) -> Iterator[str]:
+def gunicorn(config: ServerConfig) -> Iterator[str]:
     """The production server with the benchmark's URLconf; yields its base URL."""
-    address = f"127.0.0.1:{free_port()}"
+    address = f"127.0.0.1:{server_port()}"
     environment = {
         **os.environ,
+        **config.environment(),
         "DJANGO_SETTINGS_MODULE": "bench.serving_settings",
-        "DATABASE_CONN_MAX_AGE": str(conn_max_age),
         "DANE_ADMIN_ADDR": address,
     }
     log = (ROOT / "var" / "bench-serving-gunicorn.log").open("ab")
@@ -230,12 +288,79 @@ def gunicorn(conn_max_age: int) -> Iterator[str]:
         log.close()
 
 
+def enable_load(url: str, duration: int, raw_key: str, names: list[str]) -> Load:
+    """wrk enabling DNSSEC for ``names`` in turn (each request another domain)."""
+    pattern = names[0].replace("000000", "%06d", 1)
+    load = wrk(url, duration, [], [str(WRK_THREADS), pattern, f"Api-Key {raw_key}"])
+    if load.requests > len(names) - 2:
+        print(f"warning: {load.requests} enables for {len(names)} domains (--domains)")
+    return load
+
+
+@dataclass(frozen=True)
+class EndToEnd:
+    """Enables carried out by the worker until served, against the raw UPDATE ceiling."""
+
+    accepted: int
+    api_per_second: float
+    per_second: float
+    ceiling_per_second: float
+    authenticated: int  # of the sampled MX hosts, answered with AD
+    sampled: int
+
+
+def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
+    """wrk enables with a worker running; the clock stops when every accepted one succeeded."""
+    raw_key, names = prepare(args.domains)
+    connection.close()  # nothing held open across the worker's fork
+    worker = start_worker(args.worker_concurrency)
+    try:
+        with gunicorn(config) as url:
+            started = time.perf_counter()
+            load = enable_load(url, args.duration, raw_key, names)
+            accepted = list(
+                Operation.objects.filter(
+                    domain_name__in=names, kind=OperationKind.ENABLE_DNSSEC
+                ).values_list("domain_name", flat=True)
+            )
+            until_done(accepted, OperationKind.ENABLE_DNSSEC)
+            elapsed = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    every = max(1, len(accepted) // 20)  # about 20 MX hosts, spread over the run
+    sample = AcceptedDomain.objects.select_related("partition").filter(name__in=accepted[::every])
+    hosts = [domain.dnssec_mx_value for domain in sample if domain.dnssec_mx_value]
+    authenticated = sum(
+        1
+        for host in hosts
+        if (answer := resolver.query(host, "A", timeout=5)).authenticated and answer.records
+    )
+    backend = Rfc2136Backend.from_settings()
+    zone = new_partition(backend, "r").zone
+    ceiling_started = time.perf_counter()
+    raw_updates(backend, zone, len(accepted), NAMES_PER_UPDATE)
+    ceiling = len(accepted) / (time.perf_counter() - ceiling_started)
+    return EndToEnd(
+        len(accepted),
+        load.accepted_per_second,
+        len(accepted) / elapsed,
+        ceiling,
+        authenticated,
+        len(hosts),
+    )
+
+
 def in_process(raw_key: str, method: str, path: str, repeat: int) -> tuple[int, float]:
     """SQL statements one request to ``path`` issues, and its mean in-process milliseconds
-    over ``repeat`` requests (``POST`` is counted once: it changes the domain)."""
+    over ``repeat`` requests (``POST`` is counted once: it changes the domain). A ``GET`` is
+    counted after one first request (the domain list allocates a page's TLS-RPT endpoints
+    on its first read; the server's requests all come after)."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     send = client.post if method == "POST" else client.get
+    if method == "GET":
+        send(path)
     with CaptureQueriesContext(connection) as queries:
         response = send(path)
     count = len(queries)  # read now: the next request resets the connection's query log
@@ -249,12 +374,20 @@ def in_process(raw_key: str, method: str, path: str, repeat: int) -> tuple[int, 
 
 
 def main() -> None:
-    """Prepare the data, measure every endpoint under each connection setting, print."""
+    """Prepare the data, measure every endpoint under each server configuration, print."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per endpoint")
-    parser.add_argument("--conn-max-age", default="0,60", help="DATABASE_CONN_MAX_AGE values")
+    parser.add_argument(
+        "--configs",
+        default="cma60@3x4",
+        help="server configurations, comma-separated: <connections>@<processes>x<threads>, "
+        f"connections one of {', '.join(DATABASE_CONFIGS)}",
+    )
     parser.add_argument("--domains", type=int, default=20_000, help="verified domains to enable")
+    parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end enables")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="of the e2e worker")
     args = parser.parse_args()
+    configs = [ServerConfig.parse(text) for text in args.configs.split(",")]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: deploy/setup --servers installs it (Debian wrk).")
     if connection.vendor != "postgresql":
@@ -263,8 +396,8 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
     figures: dict[str, tuple[int, float]] = {}
-    results: list[tuple[int, dict[str, Load]]] = []
-    for conn_max_age in [int(value) for value in args.conn_max_age.split(",")]:
+    results: list[tuple[ServerConfig, dict[str, Load]]] = []
+    for config in configs:
         raw_key, names = prepare(args.domains)
         tenant = AcceptedDomain.objects.get(name=names[0]).tenant
         checked = names[-1]
@@ -284,20 +417,19 @@ def main() -> None:
             )
         connection.close()  # nothing held open while the server runs
         loads: dict[str, Load] = {}
-        with gunicorn(conn_max_age) as url:
+        with gunicorn(config) as url:
             for label, path in paths.items():
                 loads[label] = wrk(f"{url}{path}", args.duration, [f"Authorization: {auth}"])
-            pattern = names[0].replace("000000", "%06d", 1)
-            enable = wrk(url, args.duration, [], [str(WRK_THREADS), pattern, auth])
-            if enable.requests > args.domains - 2:
-                print(f"warning: {enable.requests} enables for {args.domains} domains (--domains)")
-            loads["POST …/dnssec/enable/ (accepted/s)"] = enable
-        results.append((conn_max_age, loads))
-    celery_app.control.purge()  # the enable tasks no worker ran
+            loads["POST …/dnssec/enable/ (accepted/s)"] = enable_load(
+                url, args.duration, raw_key, names[:-2]
+            )
+        results.append((config, loads))
+        celery_app.control.purge()  # the enable tasks no worker ran
+    e2e = None if args.no_e2e else end_to_end(configs[0], args)
 
     print(f"{CLIENTS} concurrent clients (wrk -t{WRK_THREADS}), {args.duration} s per endpoint")
-    for conn_max_age, loads in results:
-        print(f"\nDATABASE_CONN_MAX_AGE={conn_max_age}")
+    for config, loads in results:
+        print(f"\n{config} ({config.environment()})")
         print("| endpoint | req/s | p50 ms | p99 ms | SQL/request | in-process ms |")
         print("|---|---|---|---|---|---|")
         for label, load in loads.items():
@@ -319,6 +451,16 @@ def main() -> None:
         )
         if enable.first_refusal:
             print(f"first refused enable: {enable.first_refusal[:300]}")
+    if e2e is not None:
+        print(
+            f"\nend to end ({configs[0]}, worker --concurrency={args.worker_concurrency}): "
+            f"{e2e.accepted} enables accepted at {e2e.api_per_second:.0f}/s, all served in "
+            f"{e2e.accepted / e2e.per_second:.1f} s: {e2e.per_second:.0f}/s; raw UPDATE ceiling "
+            f"({NAMES_PER_UPDATE} names/message) {e2e.ceiling_per_second:.0f} names/s; ratio "
+            f"{e2e.per_second / e2e.ceiling_per_second:.2f} (target >= 0.5); "
+            f"{e2e.authenticated} of {e2e.sampled} sampled MX hosts answered with AD"
+        )
+    print(f"load average {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
 
 
 if __name__ == "__main__":

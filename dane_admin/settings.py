@@ -135,9 +135,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:  # PostgreSQL: a database host that drops packets fails fast instead of hanging
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
     # Connections are kept between requests and tasks (opening one costs a backend process);
-    # each is checked before reuse, so one left broken by a database restart is replaced.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # each is checked before reuse (one round trip per request), so one left broken by a
+    # database restart is replaced. DATABASE_POOL=<size> uses psycopg 3's pool instead
+    # (per process, opened lazily, so never shared across a fork; bench/serving.py compares
+    # them: docs/architecture.md, "Serving").
+    pool_size = env.int("DATABASE_POOL", default=0)
+    if pool_size:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+            "timeout": 10,
+            "max_idle": 60,
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+            "DATABASE_CONN_HEALTH_CHECKS", default=True
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"

@@ -13,6 +13,11 @@ class Partition(models.Model):
     label = models.CharField(max_length=63, unique=True, help_text="e.g. o-v1")
     zone = models.CharField(max_length=253, unique=True, help_text="e.g. o-v1.mx.provider.test")
     capacity = models.PositiveIntegerField(default=10_000, help_text="Domains it may hold.")
+    # Raised and lowered by one conditional UPDATE each (dnsops.partitions), never above
+    # capacity: placements count on it instead of counting the domains under a row lock.
+    placed = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Domains placed on it (holding an MX token)."
+    )
     status = models.CharField(
         max_length=16, choices=PartitionStatus.choices, default=PartitionStatus.ACTIVE
     )

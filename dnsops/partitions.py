@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 
+from django.db import connection
+from django.db.models import F
+
 from dnsops.choices import PartitionStatus
 from dnsops.events import PartitionEvent, report_partition_change
 from dnsops.models import Partition
@@ -36,7 +39,8 @@ def allocate_mx_token(alabel: str, is_taken: Callable[[str], bool]) -> str:
 
 
 def partition_with_room() -> Partition | None:
-    """The first active partition holding fewer domains than its capacity (row locked).
+    """The first active partition (by label) with room, read without a lock; None when none
+    has. The place itself is taken by :func:`take_place`, at the end of the transaction.
 
     When none has room, the partitions listed in ``DANE_PARTITIONS`` that have no row yet
     are added first: an operator adds capacity by listing a new label (or by raising a
@@ -50,36 +54,56 @@ def partition_with_room() -> Partition | None:
 
 
 def _first_with_room() -> Partition | None:
-    """Walk the active partitions in label order, each row locked while its domains are
-    counted (placements into one partition are serialised); one found full is marked
-    ``full``, so later placements skip it without counting its domains again."""
-    for candidate in Partition.objects.filter(status=PartitionStatus.ACTIVE).order_by("label"):
-        partition = Partition.objects.select_for_update().get(pk=candidate.pk)
-        if partition.status != PartitionStatus.ACTIVE:
-            continue
-        placed = partition.domains.filter(mx_token__isnull=False).count()
-        if placed < partition.capacity:
-            return partition
-        _set_status(partition, PartitionStatus.FULL, placed)
-    return None
+    return (
+        Partition.objects.filter(status=PartitionStatus.ACTIVE, placed__lt=F("capacity"))
+        .order_by("label")
+        .first()
+    )
 
 
-def reopen_partition_if_room(partition_id: int) -> None:
-    """Set a ``full`` partition ``active`` again once it holds fewer domains than its capacity
-    (called when a domain placed on it is deleted, in that transaction)."""
-    partition = Partition.objects.select_for_update().get(pk=partition_id)
-    if partition.status != PartitionStatus.FULL:
-        return
-    placed = partition.domains.filter(mx_token__isnull=False).count()
-    if placed < partition.capacity:
-        _set_status(partition, PartitionStatus.ACTIVE, placed)
+def take_place(partition: Partition) -> bool:
+    """Take one place in ``partition`` for the transaction of the placement; False when it has
+    no room any more (another placement took the last place since it was chosen).
+
+    One statement raises the ``placed`` counter (``placed < capacity``, so the capacity
+    holds however many placements race); the row stays locked until the transaction ends,
+    so a caller takes its place last, just before it commits: concurrent placements then
+    wait for each other's commit only, not for each other's commands. The placement that
+    takes the last place marks the partition ``full``.
+    """
+    table = connection.ops.quote_name(Partition._meta.db_table)
+    take = (
+        f"UPDATE {table} SET placed = placed + 1 "  # noqa: S608
+        "WHERE id = %s AND status = %s AND placed < capacity RETURNING *"
+    )
+    taken = list(Partition.objects.raw(take, [partition.pk, PartitionStatus.ACTIVE.value]))
+    if not taken:
+        return False
+    partition.placed = taken[0].placed
+    if partition.placed >= partition.capacity:
+        _set_status(taken[0], PartitionStatus.FULL)
+    return True
 
 
-def _set_status(partition: Partition, status: PartitionStatus, placed: int) -> None:
-    """Move a locked partition to ``status`` and report the change (the audit trail records it)."""
+def release_place(partition_id: int) -> None:
+    """Give back a place of the partition (a domain placed on it left), in the transaction of
+    that change; a ``full`` partition that has room again is set ``active``."""
+    table = connection.ops.quote_name(Partition._meta.db_table)
+    give_back = (
+        f"UPDATE {table} SET placed = placed - 1 "  # noqa: S608
+        "WHERE id = %s AND placed > 0 RETURNING *"
+    )
+    for partition in Partition.objects.raw(give_back, [partition_id]):
+        if partition.status == PartitionStatus.FULL and partition.placed < partition.capacity:
+            _set_status(partition, PartitionStatus.ACTIVE)
+
+
+def _set_status(partition: Partition, status: PartitionStatus) -> None:
+    """Move a partition (its row locked by this transaction) to ``status`` and report the
+    change (the audit trail records it)."""
     Partition.objects.filter(pk=partition.pk).update(status=status)
     report_partition_change(
         PartitionEvent.STATUS_CHANGED,
         partition,
-        {"from": partition.status, "to": status, "domains": placed},
+        {"from": partition.status, "to": status, "domains": partition.placed},
     )

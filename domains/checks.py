@@ -142,14 +142,33 @@ def next_check_delay(unchanged: int) -> timedelta:
 # --- Get-DnssecStatusForVerifiedDomain -------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class DomainStatus:
+    """A status document and the domain as it stands after it (re-read when checks ran now:
+    a run may promote its state)."""
+
+    domain: AcceptedDomain
+    document: dict[str, Any]
+
+
 def dnssec_status(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[str, Any]:
-    """The status document of the tenant's domain ``name``: the latest run, or a run now when
-    ``refresh`` is set or the domain was never checked.
+    """The status document of the tenant's domain ``name``: see :func:`dnssec_status_of`."""
+    return dnssec_status_of(tenant, name, refresh=refresh).document
+
+
+def dnssec_status_of(tenant: Tenant, name: str, *, refresh: bool = False) -> DomainStatus:
+    """The status document of the tenant's domain ``name`` (the latest run, or a run now when
+    ``refresh`` is set or the domain was never checked), with the domain.
 
     Raises :class:`DomainNotInService` (EG001), ``errors.DomainNotSupported`` (initial or
     self-service domain) or :class:`CheckTimedOut`; an unverified domain gives the EG002
-    document (nothing is looked up or stored).
+    document (nothing is looked up or stored). The stored status of a checked domain costs
+    one query.
     """
+    if not refresh:
+        stored = selectors.latest_run_named(tenant, name)
+        if stored is not None and stored.domain.is_verified and _is_offered(stored.domain):
+            return DomainStatus(stored.domain, run_document(stored))
     domain = _checkable_domain(tenant, name)
     if not domain.is_verified:
         result = evaluate(
@@ -160,11 +179,17 @@ def dnssec_status(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[s
             observations=None,
             provider=runner_config().provider,
         )
-        return gate_document(result)
+        return DomainStatus(domain, gate_document(result))
     run = None if refresh else latest_run(domain)
     if run is None:
         run = run_checks_now(domain)
-    return run_document(run)
+        domain.refresh_from_db()
+    return DomainStatus(domain, run_document(run))
+
+
+def _is_offered(domain: AcceptedDomain) -> bool:
+    """DNSSEC and DANE are offered for every domain but the initial and self-service ones."""
+    return not (domain.is_initial or domain.is_self_service)
 
 
 def _checkable_domain(tenant: Tenant, name: str) -> AcceptedDomain:
@@ -186,7 +211,7 @@ def _checkable_domain(tenant: Tenant, name: str) -> AcceptedDomain:
         )
         document = gate_document(result)
         raise DomainNotInService(result.domain_section.findings[0].message, **document) from exc
-    if domain.is_initial or domain.is_self_service:
+    if not _is_offered(domain):
         kind = "the tenant's initial domain" if domain.is_initial else "a self-service domain"
         raise errors.DomainNotSupported(
             f"{domain.name} is {kind}; DNSSEC and DANE are not offered for it."

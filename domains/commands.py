@@ -13,6 +13,7 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,7 +22,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dnsops.choices import PartitionStatus
-from dnsops.partitions import allocate_mx_token, partition_with_room
+from dnsops.models import Partition
+from dnsops.partitions import (
+    allocate_mx_token,
+    partition_with_room,
+    release_place,
+    take_place,
+)
 from dnsops.provisioning import set_desired_rrsets
 from domains import publishing
 from domains.audit import Actor, record_audit_event
@@ -107,19 +114,49 @@ def _move(
     domain.version += 1
 
 
+class PartitionFilled(Exception):
+    """The partition chosen for a placement filled up before the command took its place."""
+
+
+@dataclass
+class Place:
+    """Where an Enable-DnssecForVerifiedDomain places its domain: a partition chosen without
+    a lock, whose place the command's transaction takes last (``dnsops.partitions
+    .take_place``), so concurrent enables hold the partition row only while they commit."""
+
+    partition: Partition | None = None
+
+    def choose(self) -> Partition | None:
+        """A partition with room (None when none has), its place taken by :meth:`take`."""
+        self.partition = partition_with_room()
+        return self.partition
+
+    def take(self) -> None:
+        """Take the chosen partition's place; PartitionFilled when it has no room any more."""
+        if self.partition is not None and not take_place(self.partition):
+            raise PartitionFilled(self.partition.zone)
+
+
+def _needs_place(domain: AcceptedDomain) -> bool:
+    """Whether enabling DNSSEC places the domain: the first time, or when its partition is
+    being emptied (a domain keeps its token and its place otherwise)."""
+    if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
+        return False
+    current = domain.partition
+    return domain.mx_token is None or current is None or current.status == PartitionStatus.RETIRED
+
+
 # Each transition runs with the domain row locked. It returns a result when the command's
 # outcome already holds (nothing to do), or None after it moved the state and recorded what
 # the zone must publish (a worker will do it).
-Step = Callable[[AcceptedDomain, Actor], dict[str, Any] | None]
+Step = Callable[[AcceptedDomain, Actor, Place], dict[str, Any] | None]
 
 
-def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
         return success_result(OperationKind.ENABLE_DNSSEC, domain)
-    current = domain.partition
-    if domain.mx_token is None or current is None or current.status == PartitionStatus.RETIRED:
-        # The first time, or its partition is being emptied: place it (a token it keeps).
-        partition = partition_with_room()
+    if _needs_place(domain):
+        partition = place.choose()
         if partition is None:
             raise DnssecOperationFailed(
                 f"No DNSSEC partition has room for {domain.name}; the provider must add one."
@@ -129,6 +166,8 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | Non
             lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
         )
         AcceptedDomain.objects.filter(pk=domain.pk).update(partition=partition, mx_token=token)
+        if domain.partition is not None and domain.mx_token is not None:
+            release_place(domain.partition.pk)  # it leaves its retired partition
         domain.partition, domain.mx_token = partition, token
     assert domain.partition is not None
     set_desired_rrsets(domain.partition, publishing.host_rrsets(domain))
@@ -143,7 +182,7 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | Non
     return None
 
 
-def _disable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _disable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state == DnssecState.DISABLED:
         return success_result(OperationKind.DISABLE_DNSSEC, domain)
     if domain.partition is None:
@@ -157,7 +196,7 @@ def _disable_dnssec(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | No
     return None
 
 
-def _enable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _enable_dane(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state not in DNSSEC_PUBLISHED_STATES or domain.partition is None:
         raise PartitionNotFound(
             f"{domain.name} has no DNSSEC partition: enable DNSSEC for it first "
@@ -178,7 +217,7 @@ def _enable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
     return None
 
 
-def _disable_dane(domain: AcceptedDomain, actor: Actor) -> dict[str, Any] | None:
+def _disable_dane(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dane_state == DaneState.DISABLED:
         return success_result(OperationKind.DISABLE_DANE, domain)
     if domain.partition is None:
@@ -209,6 +248,10 @@ def locked_domain(pk: int) -> AcceptedDomain:
     return AcceptedDomain.objects.select_related("partition", "tenant").get(pk=pk)
 
 
+#: How many times a command chooses a partition again when the one it chose filled up meanwhile.
+PLACEMENT_ATTEMPTS = 5
+
+
 def run_command(
     kind: OperationKind,
     tenant: Tenant,
@@ -217,12 +260,37 @@ def run_command(
     actor: Actor,
     idempotency_key: str | None = None,
 ) -> CommandOutcome:
-    """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet."""
+    """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet.
+
+    An enable whose chosen partition filled up before its transaction took the place is
+    rolled back and carried out again, on a partition chosen again.
+    """
     if idempotency_key is not None:
         repeated = _repeat_of(kind, tenant, name, idempotency_key)
         if repeated is not None:
             return CommandOutcome(repeated, created=False)
     domain = supported_domain(tenant, name)
+    for _ in range(PLACEMENT_ATTEMPTS):
+        try:
+            return _run_in_transaction(kind, tenant, name, domain, actor, idempotency_key)
+        except PartitionFilled:
+            continue
+    raise DnssecOperationFailed(
+        f"The DNSSEC partitions kept filling up while {domain.name} was placed; retry."
+    )
+
+
+def _run_in_transaction(
+    kind: OperationKind,
+    tenant: Tenant,
+    name: str,
+    domain: AcceptedDomain,
+    actor: Actor,
+    idempotency_key: str | None,
+) -> CommandOutcome:
+    """The command's transaction: the domain row locked, the operation in flight or a new one;
+    the partition place (an enable that places the domain) taken last."""
+    place = Place()
     try:
         with transaction.atomic():
             domain = locked_domain(domain.pk)
@@ -236,7 +304,8 @@ def run_command(
                 return CommandOutcome(in_flight, created=False)
             if idempotency_key is not None:
                 _release_expired_key(tenant, idempotency_key)
-            operation = _record_operation(kind, domain, actor, idempotency_key)
+            operation = _record_operation(kind, domain, actor, idempotency_key, place)
+            place.take()
     except IntegrityError:
         # Another request created the same operation first (same key or same domain).
         repeated = _repeat_of(kind, tenant, name, idempotency_key) if idempotency_key else None
@@ -253,10 +322,14 @@ def run_command(
 
 
 def _record_operation(
-    kind: OperationKind, domain: AcceptedDomain, actor: Actor, idempotency_key: str | None
+    kind: OperationKind,
+    domain: AcceptedDomain,
+    actor: Actor,
+    idempotency_key: str | None,
+    place: Place,
 ) -> Operation:
     """Move the state, create the operation and its audit event; wake a worker on commit."""
-    done = STEPS[kind](domain, actor)
+    done = STEPS[kind](domain, actor, place)
     now = timezone.now()
     operation = Operation.objects.create(
         tenant=domain.tenant,

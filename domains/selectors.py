@@ -9,6 +9,7 @@ from domains.errors import DomainNotFound
 from domains.models import (
     AcceptedDomain,
     AuditEvent,
+    CheckRun,
     DaneValidation,
     Membership,
     Tenant,
@@ -25,16 +26,33 @@ def domains_of(tenant: Tenant) -> QuerySet[AcceptedDomain]:
 def get_domain(tenant: Tenant, name: str) -> AcceptedDomain:
     """The tenant's domain called ``name`` (U- or A-label); DomainNotFound otherwise.
 
-    Another tenant's domain and a malformed name are both simply "not found".
+    Another tenant's domain and a malformed name are both simply "not found". Its partition
+    is read with it (its MX host names it).
     """
     try:
         alabel = parse_domain_name(name).alabel
     except DomainNameError as exc:
         raise DomainNotFound(f"The domain {name!r} is not an accepted domain.") from exc
     try:
-        return domains_of(tenant).get(name=alabel)
+        return domains_of(tenant).select_related("partition").get(name=alabel)
     except AcceptedDomain.DoesNotExist as exc:
         raise DomainNotFound(f"The domain {alabel} is not an accepted domain.") from exc
+
+
+def latest_run_named(tenant: Tenant, name: str) -> CheckRun | None:
+    """The latest check run of the tenant's domain ``name``, with the domain and its partition,
+    in one query; None for a malformed name, a name that is not the tenant's, or a domain
+    never checked."""
+    try:
+        alabel = parse_domain_name(name).alabel
+    except DomainNameError:
+        return None
+    return (
+        CheckRun.objects.select_related("domain__partition")
+        .filter(domain__tenant=tenant, domain__name=alabel)
+        .order_by("-started_at", "-id")
+        .first()
+    )
 
 
 def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:

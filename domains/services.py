@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from dnsops.dns import resolver
-from dnsops.partitions import reopen_partition_if_room
+from dnsops.partitions import release_place
 from domains import migration
 from domains.audit import Actor, record_audit_event
 from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState, MemberRole
@@ -329,8 +329,8 @@ def delete_domain(
                 gettext("%(domain)s changed since it was read; read it again.")
                 % {"domain": domain.name}
             )
-        if locked.partition_id is not None:
-            reopen_partition_if_room(locked.partition_id)
+        if locked.partition_id is not None and locked.mx_token is not None:
+            release_place(locked.partition_id)
         record_audit_event(
             AuditAction.DOMAIN_DELETED,
             actor=actor,

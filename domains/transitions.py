@@ -102,19 +102,27 @@ def move_states(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("States move inside the transaction of the change.")
     ids = [move.domain_id for move in moves]
-    moving = set(
-        AcceptedDomain.objects.filter(pk__in=ids, **{state_field: source}).values_list(
-            "pk", flat=True
+    changes = {
+        state_field: target,
+        "version": F("version") + 1,
+        "updated_at": timezone.now(),
+        **(also or {}),
+    }
+    if len(ids) == 1:  # a command's one domain: the conditional UPDATE says whether it moved
+        updated = AcceptedDomain.objects.filter(pk=ids[0], **{state_field: source}).update(
+            **changes
         )
-    )
+        moving = set(ids) if updated else set()
+    else:
+        moving = set(
+            AcceptedDomain.objects.filter(pk__in=ids, **{state_field: source}).values_list(
+                "pk", flat=True
+            )
+        )
+        if moving:
+            AcceptedDomain.objects.filter(pk__in=moving).update(**changes)
     if not moving:
         return moving
-    AcceptedDomain.objects.filter(pk__in=moving).update(
-        **{state_field: target},
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-        **(also or {}),
-    )
     migration.refresh_steps(moving)
     record_audit_events(
         [

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dnsops.dns import resolver
-from domains import checks, selectors
+from domains import checks
 from domains.migration import LOWERED_MX_TTL, step_for_domain
 from domains.models import AcceptedDomain, CheckRun, Tenant
 
@@ -21,9 +21,9 @@ from domains.models import AcceptedDomain, CheckRun, Tenant
 def dnssec_status_with_step(tenant: Tenant, name: str, *, refresh: bool = False) -> dict[str, Any]:
     """Get-DnssecStatusForVerifiedDomain with the domain's ``MigrationStep`` (null while the
     domain is unverified)."""
-    document = checks.dnssec_status(tenant, name, refresh=refresh)
-    domain = selectors.get_domain(tenant, name)
-    step = step_for_domain(domain, document if document.get("CheckRun") else None)
+    status = checks.dnssec_status_of(tenant, name, refresh=refresh)
+    document = status.document
+    step = step_for_domain(status.domain, document if document.get("CheckRun") else None)
     return {**document, "MigrationStep": None if step is None else step.to_dict()}
 
 

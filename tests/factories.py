@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import factory
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from dnsops.models import Partition
@@ -115,6 +116,12 @@ class DomainFactory(factory.django.DjangoModelFactory[AcceptedDomain]):
         ),
         None,
     )
+
+    @factory.post_generation
+    def place(domain: AcceptedDomain, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Count the domain in its partition's places, as a placement does."""
+        if create and domain.partition is not None and domain.mx_token is not None:
+            Partition.objects.filter(pk=domain.partition.pk).update(placed=F("placed") + 1)
 
     @factory.post_generation
     def desired_records(

@@ -184,3 +184,15 @@ def test_check_deploy_names_each_insecure_setting(tmp_path: Path) -> None:
     assert result.returncode != 0
     for warning in ("security.W004", "security.W008", "security.W012"):
         assert warning in result.stderr
+
+
+def test_database_pool_replaces_kept_connections() -> None:
+    kept = fresh_settings("settings.DATABASES['default']['CONN_MAX_AGE']", unset=("DATABASE_POOL",))
+    assert kept == "60"
+    pooled = (
+        "(settings.DATABASES['default']['CONN_MAX_AGE'], "
+        "__import__('django.db', fromlist=['connection']).connection.pool.max_size, "
+        "__import__('django.db', fromlist=['connection']).connection.cursor().execute("
+        "'SELECT 41 + 1').fetchone())"
+    )
+    assert fresh_settings(pooled, DATABASE_POOL="4") == "(0, 4, (42,))"

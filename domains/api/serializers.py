@@ -26,6 +26,16 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class DomainListSerializer(serializers.ListSerializer):
+    """A page of domains: their TLS-RPT endpoints allocated together, not one by one."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        """The page's domains, with their endpoints attached first."""
+        domains = list(data.all() if hasattr(data, "all") else data)
+        tlsrpt_services.attach_endpoints(domains)
+        return super().to_representation(domains)
+
+
 class DomainSerializer(serializers.ModelSerializer):
     """An accepted domain as the API shows it."""
 
@@ -42,6 +52,7 @@ class DomainSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AcceptedDomain
+        list_serializer_class = DomainListSerializer
         fields = (
             "name",
             "display_name",

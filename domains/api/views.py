@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -77,7 +78,8 @@ def idempotency_key(request: Request) -> str | None:
 def command_response(request: Request, outcome: CommandOutcome) -> Response:
     """202 + Location while the operation runs; 200 once it has finished."""
     operation = outcome.operation
-    operation.refresh_from_db()  # an in-process worker (embedded default) may have finished it
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # the in-process worker may have finished it
+        operation.refresh_from_db()
     body = OperationSerializer(operation).data
     if operation.is_finished:
         return Response(body, status=status.HTTP_200_OK)
@@ -186,8 +188,10 @@ class DomainViewSet(
     lookup_value_regex = DOMAIN_NAME_PATTERN
 
     def get_queryset(self) -> QuerySet[AcceptedDomain]:
-        """Only the caller's tenant's domains."""
-        return selectors.domains_of(principal_of(self.request).tenant)
+        """Only the caller's tenant's domains (with their TLS-RPT endpoints, which they show)."""
+        return selectors.domains_of(principal_of(self.request).tenant).select_related(
+            "tlsrpt_endpoint"
+        )
 
     def get_object(self) -> AcceptedDomain:
         """The caller's domain named in the URL (U- or A-label)."""
