@@ -24,6 +24,13 @@ class AuditAction(models.TextChoices):
     DNSSEC_STATE_CHANGED = "domain.dnssec_state", "DNSSEC state changed"
     DANE_STATE_CHANGED = "domain.dane_state", "SMTP DANE inbound state changed"
     INBOUND_KEY_CHANGED = "inbound_key.changed", "Inbound key registered or changed"
+    INBOUND_KEY_PROMOTED = "inbound_key.promoted", "Inbound key promoted to current"
+    INBOUND_KEY_PROMOTION_FORCED = (
+        "inbound_key.promotion_forced",
+        "Inbound key promoted before the TLSA gate (forced)",
+    )
+    INBOUND_KEY_RETIRED = "inbound_key.retired", "Inbound key retired (TLSA withdrawn)"
+    INBOUND_KEY_DELETED = "inbound_key.deleted", "Retired inbound key deleted after the gate"
     TLSA_REPUBLISHED = "partition.tlsa_republished", "TLSA records republished after a key change"
     PARTITION_STATUS_CHANGED = "partition.status", "Partition status changed"
     PARTITION_ADDED = "partition.added", "Partition added"

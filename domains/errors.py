@@ -143,3 +143,16 @@ class LastAdminRequired(ServiceError):
     """The change would leave the tenant without an admin."""
 
     code = "LastAdminRequired"
+
+
+class InboundKeyNotFound(ServiceError):
+    """No inbound key of the provider has that name."""
+
+    code = "InboundKeyNotFound"
+
+
+class RolloverRefused(ServiceError):
+    """An inbound key rollover step is not allowed now (the gate has not passed, a server
+    still serves the key…); the message says why and until when. Nothing changed."""
+
+    code = "RolloverRefused"

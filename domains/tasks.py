@@ -1,10 +1,10 @@
 """Celery tasks of the domains app: thin wrappers around ``domains.operations``,
-``domains.checks`` and ``domains.inbound_keys``."""
+``domains.checks``, ``domains.inbound_keys`` and ``domains.rollover``."""
 
 from celery import shared_task
 
 from dnsops.backends.base import DnsBackendError
-from domains import checks, inbound_keys, operations
+from domains import checks, inbound_keys, operations, rollover
 from domains.tlsrpt import services as tlsrpt_services
 
 
@@ -45,3 +45,10 @@ def republish_tlsa_records() -> int:
 def purge_tls_reports() -> int:
     """Delete TLS-RPT reports and aggregates past ``TLSRPT_RETENTION_DAYS`` (hourly beat)."""
     return tlsrpt_services.purge_expired_reports()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=100, time_limit=120)
+def probe_inbound_servers() -> dict[str, int]:
+    """What every inbound address serves, the partitions' TLSA observations, and the purge of
+    retired keys past the gate (beat, every ``DANE_INBOUND_PROBE_INTERVAL`` s)."""
+    return rollover.run_probe_round()

@@ -30,6 +30,8 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.DnssecOperationFailed: status.HTTP_503_SERVICE_UNAVAILABLE,
     errors.OperationInProgress: status.HTTP_409_CONFLICT,
     errors.IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.InboundKeyNotFound: status.HTTP_404_NOT_FOUND,
+    errors.RolloverRefused: status.HTTP_409_CONFLICT,
 }
 
 

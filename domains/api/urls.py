@@ -5,6 +5,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import SimpleRouter
 
 from domains.api.dane_validations import DaneValidationViewSet
+from domains.api.operator_inbound_keys import (
+    InboundKeyStatusView,
+    PromoteInboundKeyView,
+    RetireInboundKeyView,
+)
 from domains.api.views import DomainViewSet, OperationViewSet
 
 router = SimpleRouter()
@@ -26,4 +31,16 @@ urlpatterns = [
     *router.urls,
     path("operations/<str:pk>", operation_by_location, name="operation-location"),
     path("", include("domains.tlsrpt.api_urls")),
+    # Operators only: the inbound key rollover (names may hold "/": a PEM file's path).
+    path("operator/inbound-keys/", InboundKeyStatusView.as_view(), name="operator-inbound-keys"),
+    path(
+        "operator/inbound-keys/<path:name>/promote/",
+        PromoteInboundKeyView.as_view(),
+        name="operator-inbound-key-promote",
+    ),
+    path(
+        "operator/inbound-keys/<path:name>/retire/",
+        RetireInboundKeyView.as_view(),
+        name="operator-inbound-key-retire",
+    ),
 ]
