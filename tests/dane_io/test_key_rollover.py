@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -55,7 +54,7 @@ def credentials(issued: Issued) -> Credentials:
 @pytest.fixture
 def mtas(
     servers: LoopbackServers, settings: SettingsWrapper, partition: Partition
-) -> Iterator[tuple[list[str], Issued]]:
+) -> tuple[list[str], Issued]:
     """Two inbound MTAs serving the current key (registered), as DANE_INBOUND_ADDRESSES."""
     settings.DANE_RECORD_TTL = 1  # the validating resolver's cache follows each step
     settings.DANE_ROLLOVER_MARGIN_SECONDS = 60
@@ -66,7 +65,7 @@ def mtas(
     settings.DANE_INBOUND_ADDRESSES = addresses
     settings.DANE_INBOUND_SMTP_PORT = servers.port
     register_certificate(pem(old), name="old", state=InboundKeyState.CURRENT, actor=Actor.cli())
-    yield addresses, old
+    return addresses, old
 
 
 def dane_hosts(tenant: Tenant, partition: Partition, count: int = 2) -> list[str]:
