@@ -12,6 +12,7 @@ from domains.ui.views import (
     activity,
     commands,
     domains,
+    inbound_keys,
     operator,
     outbound,
     status,
@@ -141,6 +142,17 @@ TENANT += [
 OPERATOR = [
     path("operator/", operator.index, name="operator"),
     path("operator/tlsrpt/", tls_reports.operator_tlsrpt, name="operator_tlsrpt"),
+    path("operator/inbound-keys/", inbound_keys.inbound_keys, name="operator_inbound_keys"),
+    path(
+        "operator/inbound-keys/<path:name>/promote/",
+        inbound_keys.promote_key,
+        name="operator_inbound_key_promote",
+    ),
+    path(
+        "operator/inbound-keys/<path:name>/retire/",
+        inbound_keys.retire_key,
+        name="operator_inbound_key_retire",
+    ),
 ]
 
 urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT, *OPERATOR]
