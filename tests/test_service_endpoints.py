@@ -56,9 +56,12 @@ def test_openapi_document_lists_the_contract(client: Client) -> None:
     }
     assert "Api-Key <key>" in schemes["ApiKey"]["description"]
     for path, methods in paths.items():
+        # The operator API takes an operator's signed-in session, not a tenant's API key.
+        wanted = {"cookieAuth": []} if path.startswith("/api/v1/operator/") else {"ApiKey": []}
         if path.startswith("/api/v1/"):
             for operation in methods.values():
-                assert {"ApiKey": []} in operation["security"], path
+                assert wanted in operation["security"], path
+    assert "409" in paths["/api/v1/operator/inbound-keys/{name}/promote/"]["post"]["responses"]
     command = paths["/api/v1/domains/{name}/dnssec/enable/"]["post"]["responses"]
     assert "Location" in command["202"]["headers"]
     assert "401" in command
