@@ -194,16 +194,25 @@ def key_status(*, now: datetime | None = None) -> dict[str, Any]:
                 "Partitions": [item.as_dict() for item in readiness],
             }
         keys.append(entry)
-    findings = [finding for entry in served for finding in entry["Findings"]]
-    findings += [_finding_dict(item) for item in issuer_findings(_key_infos(), now=now)]
     return {
         "Now": _iso(now),
         "GateSeconds": gate_seconds(),
         "Rollover": rollover_state(),
         "Keys": keys,
         "InboundAddresses": served,
-        "Findings": findings,
+        "Findings": current_findings(served, now=now),
     }
+
+
+def current_findings(
+    served: list[dict[str, Any]] | None = None, *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every finding now: those of each address's last probe (``served``, as
+    ``served_status`` gives it), then the issuing CAs' expiry warnings."""
+    now = now or timezone.now()
+    served = served_status(now=now) if served is None else served
+    findings = [finding for entry in served for finding in entry["Findings"]]
+    return findings + [_finding_dict(item) for item in issuer_findings(_key_infos(), now=now)]
 
 
 def rollover_state() -> dict[str, Any]:

@@ -50,7 +50,7 @@ class RolloverCollector(Collector):
         )
         counts = Counter(
             (finding["code"], finding["severity"])
-            for finding in rollover.key_status(now=now)["Findings"]
+            for finding in rollover.current_findings(served, now=now)
         )
         for (code, severity), count in sorted(counts.items()):
             findings.add_metric([code, severity], count)

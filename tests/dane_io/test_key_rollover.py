@@ -25,7 +25,7 @@ from dnsops.dane.analyzer import validate_host
 from dnsops.dane.config import inbound_probe_config
 from dnsops.dane.verdicts import Verdict
 from dnsops.models import InboundKey, Partition, TlsaSetVisibility
-from domains import rollover
+from domains import rollover, tasks
 from domains.audit import Actor
 from domains.choices import AuditAction
 from domains.errors import InvalidRequest, RolloverRefused
@@ -214,3 +214,25 @@ def test_commands_refuse_with_the_reason_and_a_forced_promotion_is_audited(
     with pytest.raises(CommandError, match="DANE senders would fail"):
         call_command("retire_inbound_key", "old")
     assert InboundKey.objects.get(name="old").state == InboundKeyState.CURRENT
+
+
+def test_the_beat_round_records_what_each_address_serves_and_purges_retired_keys(
+    mtas: tuple[list[str], Issued],
+) -> None:
+    addresses, _ = mtas
+    gone = register_certificate(
+        pem(self_signed("mx.provider.test")),
+        name="gone",
+        state=InboundKeyState.RETIRED,
+        actor=Actor.cli(),
+    )
+    InboundKey.objects.filter(pk=gone.pk).update(retired_at=gone.created_at - timedelta(days=1))
+
+    assert tasks.probe_inbound_servers() == {"probed": 2, "observed": 0, "deleted": 1}
+
+    served = rollover.served_status()
+    assert [(entry["Address"], entry["ServedKey"], entry["Matches"]) for entry in served] == [
+        (address, "old", True) for address in sorted(addresses)
+    ]
+    assert not InboundKey.objects.filter(name="gone").exists()
+    assert AuditEvent.objects.get(action=AuditAction.INBOUND_KEY_DELETED).target_id == "gone"

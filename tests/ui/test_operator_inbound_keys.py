@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.models import User
+from django.test import Client
 from playwright.sync_api import Page, expect
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -86,3 +87,21 @@ def test_the_inbound_keys_page_shows_the_rollover_and_refusals(
     expect(page.get_by_role("status").filter(has_text="mx-2027 is current")).to_be_visible()
     assert InboundKey.objects.get(name="mx-2027").state == InboundKeyState.CURRENT
     expect(page.locator('#keys tr[data-key="mx-2026"]')).to_contain_text("current (outgoing)")
+
+
+def test_the_inbound_keys_page_reads_in_traditional_chinese(client: Client) -> None:
+    register_certificate(
+        self_signed("mx.provider.test")
+        .certificate.public_bytes(serialization.Encoding.PEM)
+        .decode(),
+        name="mx-2026",
+        state=InboundKeyState.CURRENT,
+        actor=Actor.cli(),
+    )
+    client.force_login(make_operator()[0])
+    page = client.get("/operator/inbound-keys/", HTTP_ACCEPT_LANGUAGE="zh-hant")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "收信金鑰" in text
+    assert "沒有進行中的輪替" in text
+    assert 'data-key="mx-2026"' in text
