@@ -57,7 +57,8 @@ def test_openapi_document_lists_the_contract(client: Client) -> None:
     assert "Api-Key <key>" in schemes["ApiKey"]["description"]
     for path, methods in paths.items():
         # The operator API takes an operator's signed-in session, not a tenant's API key.
-        wanted = {"cookieAuth": []} if path.startswith("/api/v1/operator/") else {"ApiKey": []}
+        scheme = "cookieAuth" if path.startswith("/api/v1/operator/") else "ApiKey"
+        wanted: dict[str, list[str]] = {scheme: []}
         if path.startswith("/api/v1/"):
             for operation in methods.values():
                 assert wanted in operation["security"], path
