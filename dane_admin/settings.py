@@ -289,6 +289,8 @@ CELERY_TASK_ROUTES = {
     "domains.notifications.tasks.deliver_webhooks": {"queue": "notifications"},
     "domains.notifications.tasks.send_digests": {"queue": "notifications"},
 }
+# Seconds between two rounds of the served-certificate probe (domains.rollover).
+DANE_INBOUND_PROBE_INTERVAL = env.float("DANE_INBOUND_PROBE_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The sweep: operations whose message was lost or whose worker died are picked up here.
     "process-due-operations": {"task": "domains.tasks.process_operations", "schedule": 5.0},
@@ -297,6 +299,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "refresh-signatures": {"task": "dnsops.tasks.refresh_signatures", "schedule": 6 * 3600.0},
     # Status checks of domains in pending_mx / enabled whose next_check_at has come.
     "check-due-domains": {"task": "domains.tasks.sweep_due_checks", "schedule": 15.0},
+    # What every inbound address serves; partitions' TLSA observations; retired keys' purge.
+    "probe-inbound-servers": {
+        "task": "domains.tasks.probe_inbound_servers",
+        "schedule": DANE_INBOUND_PROBE_INTERVAL,
+    },
     # TLS-RPT reports and aggregates past TLSRPT_RETENTION_DAYS.
     "purge-tls-reports": {"task": "domains.tasks.purge_tls_reports", "schedule": 3600.0},
     # Webhook deliveries whose wake-up was lost, and the retries that came due.
@@ -426,6 +433,14 @@ NOTIFY_WEBHOOK_CA_BUNDLE = env.str("NOTIFY_WEBHOOK_CA_BUNDLE", default="") or No
 
 # Get-SmtpDaneInboundStatus ?probe=true: the SMTP port of the provider's inbound servers.
 DANE_INBOUND_SMTP_PORT = env.int("DANE_INBOUND_SMTP_PORT", default=25)
+# Inbound key rollover (domains.rollover): promotion waits 2 x DANE_RECORD_TTL + this margin
+# after the new TLSA set is on every authoritative server (RFC 7671 §8.1-8.2).
+DANE_ROLLOVER_MARGIN_SECONDS = env.int("DANE_ROLLOVER_MARGIN_SECONDS", default=300)
+# The served-certificate probe (beat, every DANE_INBOUND_PROBE_INTERVAL s): every
+# DANE_INBOUND_ADDRESSES address on DANE_INBOUND_SMTP_PORT, each session within the timeout; a
+# served certificate within the warning days of its not_after is a finding (EK003).
+DANE_INBOUND_PROBE_TIMEOUT = env.float("DANE_INBOUND_PROBE_TIMEOUT", default=10.0)
+DANE_INBOUND_EXPIRY_WARNING_DAYS = env.int("DANE_INBOUND_EXPIRY_WARNING_DAYS", default=21)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # "text" (one readable line each) or "json" (one object per line, for log collectors; the

@@ -77,6 +77,10 @@ class InboundKey(models.Model):
     is_issuer = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=InboundKeyState.choices)
     not_after = models.DateTimeField()
+    # The rollover (domains.rollover): when it became current, when it was retired (its
+    # record is deleted once the TLSA gate has passed after that).
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -91,6 +95,44 @@ class InboundKey(models.Model):
         """The TLSA record data: ``3 1 1 <digest>`` (``2 1 1`` for an issuing CA)."""
         usage = 2 if self.is_issuer else 3
         return f"{usage} 1 1 {self.spki_sha256}"
+
+
+class TlsaSetVisibility(models.Model):
+    """When a partition's TLSA set was first seen on every authoritative server.
+
+    An observation of the DNS servers (``dnsops.inbound.visibility``), one row per partition:
+    the set its DANE MX hosts publish and the moment every server first answered with it
+    (null while some server does not yet). The rollover gate (``domains.rollover``) counts
+    2 x TTL + margin from that moment.
+    """
+
+    partition = models.OneToOneField(
+        Partition, on_delete=models.CASCADE, related_name="tlsa_visibility"
+    )
+    records = models.JSONField(default=list, help_text="The TLSA set, sorted, lower-case.")
+    first_seen_everywhere_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.partition_id}: {len(self.records)} TLSA"
+
+
+class ServedCertificate(models.Model):
+    """What one of the provider's inbound addresses served at the last probe (STARTTLS):
+    the chain (PEM, leaf first), or why there was none. Written by the beat probe
+    (``domains.rollover.probe_inbound_servers``); the findings are derived on read."""
+
+    address = models.CharField(max_length=64, unique=True)
+    port = models.PositiveIntegerField()
+    probed_at = models.DateTimeField()
+    chain_pem = models.TextField(blank=True, default="")
+    detail = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ("address",)
+
+    def __str__(self) -> str:
+        return self.address
 
 
 from dnsops.builtin_models import BuiltinRRset, BuiltinZone  # noqa: E402,F401

@@ -53,6 +53,13 @@ class AuditAction(models.TextChoices):
     WEBHOOK_TEST_SENT = "webhook.test_sent", _("Webhook test event sent")
     WEBHOOK_DELIVERY_FAILED = "webhook.delivery_failed", _("Webhook delivery failed for good")
     DIGEST_PREFERENCE_CHANGED = "member.digest_preference", _("E-mail digest preference changed")
+    INBOUND_KEY_PROMOTED = "inbound_key.promoted", _("Inbound key promoted to current")
+    INBOUND_KEY_PROMOTION_FORCED = (
+        "inbound_key.promotion_forced",
+        _("Inbound key promoted before the TLSA gate (forced)"),
+    )
+    INBOUND_KEY_RETIRED = "inbound_key.retired", _("Inbound key retired (TLSA withdrawn)")
+    INBOUND_KEY_DELETED = "inbound_key.deleted", _("Retired inbound key deleted after the gate")
 
 
 class MemberRole(models.TextChoices):

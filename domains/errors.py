@@ -181,3 +181,16 @@ class PartitionNotKnown(ServiceError):
     """No partition has that id (the operator API answers 404)."""
 
     code = "PartitionNotKnown"
+
+
+class InboundKeyNotFound(ServiceError):
+    """No inbound key of the provider has that name."""
+
+    code = "InboundKeyNotFound"
+
+
+class RolloverRefused(ServiceError):
+    """An inbound key rollover step is not allowed now (the gate has not passed, a server
+    still serves the key…); the message says why and until when. Nothing changed."""
+
+    code = "RolloverRefused"

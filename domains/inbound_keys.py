@@ -13,12 +13,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dnsops.backends import get_backend
 from dnsops.backends.base import DnsBackend
 from dnsops.choices import PUBLISHED_KEY_STATES, InboundKeyState
 from dnsops.dane.tlsa import TlsaRecord
 from dnsops.events import PartitionEvent, report_partition_change
 from dnsops.inbound.keys import parse_certificate, spki_sha256
 from dnsops.inbound.publisher import check_published_rrset, overall_status
+from dnsops.inbound.visibility import wait_for_tlsa_set
 from dnsops.models import InboundKey, Partition
 from dnsops.provisioning import push_names, set_desired_rrsets
 from domains import publishing
@@ -140,8 +142,11 @@ def _lock_dane_owners(partition: Partition) -> list[str]:
 def republish_tlsa_records(backend: DnsBackend | None = None) -> int:
     """After a key change: give every domain with SMTP DANE on (or being turned on) the
     current TLSA set, partition by partition: desired state and an audit event in one
-    transaction, then the servers. Returns how many RRsets were set."""
+    transaction, then the servers, then the wait until every server shows the set (the
+    moment the rollover gate counts from: ``dnsops.TlsaSetVisibility``). Returns how many
+    RRsets were set."""
     ensure_keys_registered()
+    backend = backend or get_backend()
     records = published_tlsa_records()
     changed = 0
     for partition in Partition.objects.order_by("pk"):
@@ -157,5 +162,6 @@ def republish_tlsa_records(backend: DnsBackend | None = None) -> int:
                 {"hosts": len(owners), "records": records},
             )
         push_names(partition, owners, backend)
+        wait_for_tlsa_set(partition, owners, records, backend)
         changed += len(owners)
     return changed

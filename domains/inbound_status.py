@@ -18,6 +18,7 @@ from domains.choices import DaneState
 from domains.errors import DnsLookupFailed
 from domains.inbound_keys import published_tlsa_records, publisher_checks
 from domains.models import AcceptedDomain
+from domains.rollover import rollover_state
 
 
 def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> dict[str, Any]:
@@ -25,7 +26,9 @@ def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> 
     domain's MX host, whether they are DNSSEC-authentic and the expected set, and (``probe``)
     whether the certificate each of the host's addresses serves matches one of them.
     ``PublisherChecks`` are the RFC 7671 §8 checks of the set the domain publishes (null while
-    SMTP DANE inbound is not enabled). DnsLookupFailed when the resolver gives no answer
+    SMTP DANE inbound is not enabled); ``Rollover`` which of the provider's keys are published
+    and whether a key rollover is in progress (``domains.rollover.rollover_state``; null as
+    well). DnsLookupFailed when the resolver gives no answer
     (docs/api-errors.md: "we could not look")."""
     host = domain.dnssec_mx_value
     publishes = domain.dane_state == DaneState.ENABLED
@@ -42,6 +45,7 @@ def smtp_dane_inbound_status(domain: AcceptedDomain, *, probe: bool = False) -> 
         "ServedCertificateMatches": None,  # not probed
         "ServedCertificates": [],
         "PublisherChecks": publisher_checks(host) if publishes and host else None,
+        "Rollover": rollover_state() if publishes else None,
     }
     if host is None:
         return {**status, "Result": "Success", "ErrorData": None}

@@ -1,10 +1,10 @@
 """Celery tasks of the domains app: thin wrappers around ``domains.operations``,
-``domains.checks`` and ``domains.inbound_keys``."""
+``domains.checks``, ``domains.inbound_keys`` and ``domains.rollover``."""
 
 from celery import shared_task
 
 from dnsops.backends.base import DnsBackendError
-from domains import check_batches, checks, inbound_keys, operations
+from domains import check_batches, checks, inbound_keys, operations, rollover
 from domains.tlsrpt import services as tlsrpt_services
 
 
@@ -58,3 +58,10 @@ def process_tls_reports() -> int:
     """Write the details and aggregates of the stored TLS-RPT reports still pending (woken by
     the intake; also the beat sweep, for a lost wake-up or a worker that died)."""
     return tlsrpt_services.process_pending_reports()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=100, time_limit=120)
+def probe_inbound_servers() -> dict[str, int]:
+    """What every inbound address serves, the partitions' TLSA observations, and the purge of
+    retired keys past the gate (beat, every ``DANE_INBOUND_PROBE_INTERVAL`` s)."""
+    return rollover.run_probe_round()

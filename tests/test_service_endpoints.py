@@ -62,6 +62,7 @@ def test_openapi_document_lists_the_contract(client: Client) -> None:
         elif path.startswith("/api/v1/"):
             for operation in methods.values():
                 assert {"ApiKey": []} in operation["security"], path
+    assert "409" in paths["/api/v1/operator/inbound-keys/{name}/promote/"]["post"]["responses"]
     command = paths["/api/v1/domains/{name}/dnssec/enable/"]["post"]["responses"]
     assert "Location" in command["202"]["headers"]
     assert "401" in command

@@ -34,6 +34,8 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.OperationNotKnown: status.HTTP_404_NOT_FOUND,
     errors.OperationNotFailed: status.HTTP_409_CONFLICT,
     errors.PartitionNotKnown: status.HTTP_404_NOT_FOUND,
+    errors.InboundKeyNotFound: status.HTTP_404_NOT_FOUND,
+    errors.RolloverRefused: status.HTTP_409_CONFLICT,
 }
 
 

@@ -687,6 +687,85 @@ _SPECS = (
             "the check again."
         ),
     ),
+    # Inbound keys: the provider's own inbound servers, found by the served-certificate probe
+    # (dnsops.inbound.served); shown to operators, not in a tenant's status report.
+    CodeSpec(
+        "EK001",
+        Section.INBOUND_KEYS,
+        Severity.ERROR,
+        "The chain an inbound address serves matches no TLSA record published for the DANE "
+        "domains.",
+        gettext_noop(
+            "{address} serves {key}, which no published TLSA record matches: DANE senders "
+            "cannot deliver mail through it."
+        ),
+        gettext_noop(
+            "Deploy the current key's certificate on {address} again, or register the served "
+            "certificate as next (register_inbound_certificate --state next) and wait for the "
+            "rollover gate before serving it."
+        ),
+    ),
+    CodeSpec(
+        "EK002",
+        Section.INBOUND_KEYS,
+        Severity.ERROR,
+        "The certificate an inbound address serves is past its not_after.",
+        gettext_noop("The certificate {address} serves expired at {not_after}."),
+        gettext_noop(
+            "Renew it: register the new certificate as next, wait for promotion to be allowed, "
+            "promote it and deploy it on {address}."
+        ),
+    ),
+    CodeSpec(
+        "EK003",
+        Section.INBOUND_KEYS,
+        Severity.WARNING,
+        "The certificate an inbound address serves expires within DANE_INBOUND_EXPIRY_WARNING_"
+        "DAYS days.",
+        gettext_noop("The certificate {address} serves expires at {not_after} (in {days} days)."),
+        gettext_noop(
+            "Start the rollover now: register the renewed certificate as next; promotion is "
+            "allowed 2 x the TLSA TTL plus the margin after every server shows it."
+        ),
+    ),
+    CodeSpec(
+        "EK004",
+        Section.INBOUND_KEYS,
+        Severity.WARNING,
+        "A published issuing CA (2 1 1) expires within 30 days.",
+        gettext_noop(
+            "The issuing CA {issuer}, published as a 2 1 1 record, expires at {not_after}."
+        ),
+        gettext_noop(
+            "Register the new issuing CA with --issuer --state next, and retire {issuer} once "
+            "the servers present chains from the new one."
+        ),
+    ),
+    CodeSpec(
+        "EK005",
+        Section.INBOUND_KEYS,
+        Severity.ERROR,
+        "A published issuing CA (2 1 1) is not in the chain an inbound address presents.",
+        gettext_noop(
+            "{address} does not present the issuing CA {issuer} whose 2 1 1 record is published."
+        ),
+        gettext_noop(
+            "Serve the full chain (leaf and intermediate) on {address}, or retire {issuer} if "
+            "the servers no longer use it."
+        ),
+    ),
+    CodeSpec(
+        "EK006",
+        Section.INBOUND_KEYS,
+        Severity.ERROR,
+        "The probe got no certificate from an inbound address (no connection, no STARTTLS, "
+        "a failed handshake).",
+        gettext_noop("The probe could not read the certificate of {address}: {detail}."),
+        gettext_noop(
+            "Check that {address} accepts SMTP on the probe's port and offers STARTTLS with the "
+            "current certificate."
+        ),
+    ),
 )
 
 #: Every code, by code.

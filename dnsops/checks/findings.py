@@ -19,6 +19,7 @@ class Section(StrEnum):
     MX = "MX"
     MTA_STS = "MTA-STS"
     TLS_RPT = "TLS-RPT"
+    INBOUND_KEYS = "Inbound keys"
 
 
 @dataclass(frozen=True)

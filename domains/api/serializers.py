@@ -165,6 +165,26 @@ class PublisherChecksSerializer(serializers.Serializer):
     Findings = PublisherFindingSerializer(many=True)
 
 
+class PublishedKeySerializer(serializers.Serializer):
+    """One of the provider's published inbound keys."""
+
+    Name = serializers.CharField()
+    State = serializers.ChoiceField(choices=["next", "current"])
+    TlsaRecord = serializers.CharField()
+
+
+class RolloverStateSerializer(serializers.Serializer):
+    """Which inbound keys are published and whether a key rollover is in progress."""
+
+    InProgress = serializers.BooleanField()
+    Phase = serializers.ChoiceField(
+        choices=["stable", "pre-published", "switching"],
+        help_text="pre-published: a next key is published beside the current one; switching: "
+        "promoted, the old key still published until it is retired.",
+    )
+    PublishedKeys = PublishedKeySerializer(many=True)
+
+
 class InboundStatusSerializer(serializers.Serializer):
     """Get-SmtpDaneInboundStatus (``probe=true`` adds ``ServedCertificateDetail``)."""
 
@@ -183,6 +203,9 @@ class InboundStatusSerializer(serializers.Serializer):
         allow_null=True, help_text="null when not probed."
     )
     PublisherChecks = PublisherChecksSerializer(
+        allow_null=True, help_text="null while SMTP DANE inbound is not enabled."
+    )
+    Rollover = RolloverStateSerializer(
         allow_null=True, help_text="null while SMTP DANE inbound is not enabled."
     )
 

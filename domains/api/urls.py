@@ -6,6 +6,11 @@ from rest_framework.routers import SimpleRouter
 
 from domains.api.check_batches import CheckBatchViewSet
 from domains.api.dane_validations import DaneValidationViewSet
+from domains.api.operator_inbound_keys import (
+    InboundKeyStatusView,
+    PromoteInboundKeyView,
+    RetireInboundKeyView,
+)
 from domains.api.views import DomainViewSet, OperationViewSet
 
 router = SimpleRouter()
@@ -30,4 +35,16 @@ urlpatterns = [
     path("", include("domains.tlsrpt.api_urls")),
     path("operator/", include("domains.api.operator_urls")),
     path("", include("domains.notifications.api_urls")),
+    # Operators only: the inbound key rollover (names may hold "/": a PEM file's path).
+    path("operator/inbound-keys/", InboundKeyStatusView.as_view(), name="operator-inbound-keys"),
+    path(
+        "operator/inbound-keys/<path:name>/promote/",
+        PromoteInboundKeyView.as_view(),
+        name="operator-inbound-key-promote",
+    ),
+    path(
+        "operator/inbound-keys/<path:name>/retire/",
+        RetireInboundKeyView.as_view(),
+        name="operator-inbound-key-retire",
+    ),
 ]

@@ -14,6 +14,7 @@ from domains.ui.views import (
     commands,
     domain_search,
     domains,
+    inbound_keys,
     notifications,
     operations_queue,
     operator,
@@ -198,6 +199,17 @@ OPERATOR = [
     ),
     path("operator/domains/", domain_search.search, name="operator_domains"),
     path("operator/domains/<int:domain_id>/", domain_search.domain, name="operator_domain"),
+    path("operator/inbound-keys/", inbound_keys.inbound_keys, name="operator_inbound_keys"),
+    path(
+        "operator/inbound-keys/<path:name>/promote/",
+        inbound_keys.promote_key,
+        name="operator_inbound_key_promote",
+    ),
+    path(
+        "operator/inbound-keys/<path:name>/retire/",
+        inbound_keys.retire_key,
+        name="operator_inbound_key_retire",
+    ),
 ]
 
 urlpatterns = [path("", account.home, name="home"), *ACCOUNT, *TENANT, *OPERATOR]

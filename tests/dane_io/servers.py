@@ -97,6 +97,7 @@ class LoopbackServers:
     _servers: list[asyncio.Server] = field(default_factory=list)
     _thread: threading.Thread | None = None
     _files: tempfile.TemporaryDirectory[str] = field(default_factory=tempfile.TemporaryDirectory)
+    _contexts: dict[str, ssl.SSLContext | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -104,14 +105,22 @@ class LoopbackServers:
 
     def smtp(self, address: str, credentials: Credentials | None = None) -> None:
         """An aiosmtpd server; it offers STARTTLS when it has ``credentials``."""
-        context = self._tls_context(address, credentials) if credentials else None
+        self._contexts[address] = self._tls_context(address, credentials) if credentials else None
 
-        def factory() -> SMTP:
+        def factory() -> SMTP:  # each connection takes the credentials served at that moment
             return SMTP(
-                _Sink(), hostname=f"smtp-{address}.test", tls_context=context, loop=self._loop
+                _Sink(),
+                hostname=f"smtp-{address}.test",
+                tls_context=self._contexts[address],
+                loop=self._loop,
             )
 
         self._serve(address, lambda sock: self._loop.create_server(factory, sock=sock))
+
+    def deploy(self, address: str, credentials: Credentials) -> None:
+        """Switch the SMTP server at ``address`` to ``credentials`` (a certificate deployed on
+        an MTA): new connections get them, the listening socket stays."""
+        self._contexts[address] = self._tls_context(address, credentials)
 
     def raw(self, address: str, handler: RawHandler) -> None:
         """A raw asyncio server running ``handler`` for each connection."""
