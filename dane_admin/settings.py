@@ -355,6 +355,13 @@ DANE_VALIDATION_EHLO_NAME = env.str("DANE_VALIDATION_EHLO_NAME", default=DANE_MX
 # Get-SmtpDaneInboundStatus ?probe=true: the SMTP port of the provider's inbound servers.
 DANE_INBOUND_SMTP_PORT = env.int("DANE_INBOUND_SMTP_PORT", default=25)
 
+# Operators: the fleet overview lists domains in pending_mx for longer than this many days.
+DANE_STUCK_PENDING_MX_DAYS = env.int("DANE_STUCK_PENDING_MX_DAYS", default=7)
+# /metrics (Prometheus text format) answers only "Authorization: Bearer <this>"; empty: off
+# (404). The web servers and workers of one installation share PROMETHEUS_MULTIPROC_DIR
+# (read by prometheus-client itself; docs/metrics.md).
+DANE_METRICS_TOKEN = env.str("DANE_METRICS_TOKEN", default="")
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # "text" (one readable line each) or "json" (one object per line, for log collectors; the
 # real stack's format). By default: text when standard error is a terminal, JSON otherwise.

@@ -45,7 +45,7 @@ from dnsops.checks.runner import (
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
 from dnsops.dns.types import printable
-from domains import errors, selectors
+from domains import errors, instruments, rollups, selectors
 from domains.audit import Actor
 from domains.choices import DnssecState
 from domains.models import DNSSEC_CHECKED_STATES, AcceptedDomain, CheckRun, Tenant
@@ -122,6 +122,17 @@ def fingerprint(document: dict[str, Any]) -> str:
     summary["DnssecFeatureStatus"] = document["DnssecFeatureStatus"]
     encoded = json.dumps(summary, sort_keys=True).encode()
     return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def finding_codes(document: dict[str, Any]) -> list[str]:
+    """The codes of every finding of a result (``to_dict()``), section by section, as the
+    fingerprint sees them."""
+    return [
+        finding["code"]
+        for key, part in document.items()
+        if (key.endswith("Validation") or key == "TlsRpt") and part is not None
+        for finding in part["Findings"]
+    ]
 
 
 def next_check_delay(unchanged: int) -> timedelta:
@@ -248,6 +259,7 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
         runs: list[CheckRun] = []
         promoted: list[Move] = []
         schedules: dict[tuple[str, int], list[int]] = defaultdict(list)
+        codes_of: dict[str, str] = {}  # fingerprint → its codes (same findings, same codes)
         for outcome in outcomes:
             domain = locked.get(outcome.target.key)
             if domain is None:
@@ -260,6 +272,7 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
             mark = fingerprint(document)
             unchanged = domain.checks_unchanged + 1 if mark == domain.check_fingerprint else 0
             schedules[(mark, min(unchanged, 1000))].append(domain.pk)
+            codes_of.setdefault(mark, " ".join(finding_codes(document))[:200])
             runs.append(
                 CheckRun(
                     domain=domain,
@@ -282,10 +295,15 @@ def store_outcomes(outcomes: Sequence[CheckOutcome], trigger: str) -> list[Check
         for (mark, unchanged), pks in schedules.items():  # findings repeat: few groups
             AcceptedDomain.objects.filter(pk__in=pks).update(
                 check_fingerprint=mark,
+                last_check_codes=codes_of[mark],
                 checks_unchanged=unchanged,
                 next_check_at=now + next_check_delay(unchanged),
             )
         insert_check_runs(runs)
+        rollups.add_check_runs(
+            (run.started_at.date(), run.overall_status, finding_codes(run.result)) for run in runs
+        )
+    instruments.count_check_runs(run.overall_status for run in runs)
     return runs
 
 

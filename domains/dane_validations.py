@@ -12,6 +12,7 @@ import asyncio
 
 from dnsops.dane.analyzer import validate
 from dnsops.dane.config import SMTP_PORT, analyzer_config, private_addresses_allowed
+from domains import instruments
 from domains.audit import Actor
 from domains.errors import InvalidRequest
 from domains.models import DaneValidation, Tenant
@@ -45,6 +46,7 @@ def run_validation(
         port=port or SMTP_PORT, allow_private_addresses=allow_private_addresses
     )
     report = asyncio.run(validate(name, config))
+    instruments.count_outbound_validation(report.decision.verdict.value)
     return DaneValidation.objects.create(
         tenant=tenant,
         domain=name,

@@ -111,6 +111,9 @@ class AcceptedDomain(models.Model):
     dane_state = models.CharField(
         max_length=16, choices=DaneState.choices, default=DaneState.DISABLED
     )
+    dnssec_state_since = models.DateTimeField(
+        null=True, blank=True, help_text="When dnssec_state last moved (stuck pending_mx)."
+    )
     partition = models.ForeignKey(
         Partition, on_delete=models.PROTECT, null=True, blank=True, related_name="domains"
     )
@@ -131,6 +134,14 @@ class AcceptedDomain(models.Model):
     check_fingerprint = models.CharField(
         max_length=32, blank=True, default="", help_text="Digest of the last run's findings."
     )
+    # NULL: never checked; "": the last run had no findings. Kept with the fingerprint (same
+    # findings, same codes), so the fleet overview counts codes without reading any run.
+    last_check_codes = models.CharField(  # noqa: DJ001 - NULL means "never checked"
+        max_length=200,
+        null=True,
+        blank=True,
+        help_text="Codes of the last run's findings, space-separated, in document order.",
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -142,7 +153,19 @@ class AcceptedDomain(models.Model):
                 fields=("next_check_at",),
                 condition=Q(dnssec_state__in=DNSSEC_CHECKED_STATES),
                 name="domain_check_due",
-            )
+            ),
+            # The fleet overview and /metrics group every verified domain by these columns:
+            # an index-only scan instead of reading the table.
+            models.Index(
+                fields=("dnssec_state", "dane_state", "last_check_codes"),
+                condition=Q(verified_at__isnull=False),
+                name="domain_fleet_states",
+            ),
+            models.Index(
+                fields=("dnssec_state_since",),
+                condition=Q(dnssec_state=DnssecState.PENDING_MX),
+                name="domain_pending_mx_since",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=("tenant", "name"), name="domain_unique_per_tenant"),
@@ -270,6 +293,10 @@ class Operation(models.Model):
                 condition=Q(state__in=IN_FLIGHT_STATES),
                 name="operation_due",
             ),
+            # The fleet overview's last 24 hours and operations per hour.
+            models.Index(fields=("created_at",), name="operation_created"),
+            # Operations by state and kind (/metrics): an index-only scan.
+            models.Index(fields=("state", "kind"), name="operation_state_kind"),
         ]
 
     def __str__(self) -> str:
@@ -279,6 +306,33 @@ class Operation(models.Model):
     def is_finished(self) -> bool:
         """True once the operation succeeded or failed for good."""
         return self.state in (OperationState.SUCCEEDED, OperationState.FAILED)
+
+
+class CheckRunDaily(models.Model):
+    """A maintained rollup of the check runs of one UTC day: how many ended with each overall
+    status (``kind="outcome"``) and how many carried each finding code (``kind="code"``).
+    Added to in the transaction that stores the runs, so the fleet charts read 30 rows per
+    series instead of scanning the runs."""
+
+    class Kind(models.TextChoices):
+        """What ``key`` is."""
+
+        OUTCOME = "outcome", "Overall status"
+        CODE = "code", "Finding code"
+
+    day = models.DateField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=32)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("day", "kind", "key")
+        constraints = [
+            models.UniqueConstraint(fields=("day", "kind", "key"), name="checkrun_daily_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.key}: {self.count}"
 
 
 class AuditEvent(models.Model):
@@ -348,7 +402,11 @@ class DaneValidation(models.Model):
     class Meta:
         db_table = "dnsops_danevalidation"  # created by dnsops' migration 0004; no data moved
         ordering = ("-started_at",)
-        indexes = [models.Index(fields=("tenant", "-started_at"), name="dane_validation_recent")]
+        indexes = [
+            models.Index(fields=("tenant", "-started_at"), name="dane_validation_recent"),
+            # The fleet overview's verdicts of the last days, across tenants.
+            models.Index(fields=("started_at", "verdict"), name="dane_validation_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.domain}: {self.verdict}"

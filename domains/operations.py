@@ -25,12 +25,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from dnsops import metrics as dns_metrics
 from dnsops.backends import get_backend
 from dnsops.backends.base import ChangeBatch, DnsBackend, PermanentDnsError, TransientDnsError
 from dnsops.models import Partition
 from dnsops.provisioning import ensure_partition_once, push_names, set_desired_rrsets
 from dnsops.tasks import repair_partition_drift
-from domains import publishing
+from domains import instruments, publishing
 from domains.audit import Actor, audit_event, record_audit_event, record_audit_events
 from domains.choices import AuditAction, ErrorCode, OperationKind, OperationState
 from domains.leases import renewing_leases
@@ -190,15 +191,16 @@ def wait_until_visible(backend: DnsBackend, batches: Sequence[ChangeBatch]) -> N
     """Poll until every server shows every batch (``DANE_VISIBILITY_TIMEOUT`` seconds)."""
     deadline = time.monotonic() + settings.DANE_VISIBILITY_TIMEOUT
     pending = list(batches)
-    while pending:
-        pending = [batch for batch in pending if not backend.confirm_visible(batch)]
-        if pending and time.monotonic() > deadline:
-            raise TransientDnsError(
-                f"{len(pending)} change batch(es) were not visible on every DNS server within "
-                f"{settings.DANE_VISIBILITY_TIMEOUT} s."
-            )
-        if pending:
-            time.sleep(0.2)
+    with dns_metrics.DNS_VISIBILITY_WAIT_SECONDS.labels(dns_metrics.backend_label(backend)).time():
+        while pending:
+            pending = [batch for batch in pending if not backend.confirm_visible(batch)]
+            if pending and time.monotonic() > deadline:
+                raise TransientDnsError(
+                    f"{len(pending)} change batch(es) were not visible on every DNS server "
+                    f"within {settings.DANE_VISIBILITY_TIMEOUT} s."
+                )
+            if pending:
+                time.sleep(0.2)
 
 
 def _add_step(group: list[Operation], step: str) -> None:
@@ -310,6 +312,7 @@ def succeed_all(operations: list[Operation]) -> None:
             batch_size=500,
         )
         record_audit_events(events)
+        instruments.observe_operations(finished, OperationState.SUCCEEDED, now)
 
 
 def retry_or_fail(operation: Operation, detail: str) -> None:
@@ -381,6 +384,7 @@ def fail(operation: Operation, detail: str, *, repair: bool = True) -> None:
             target_id=str(operation.id),
             data={"kind": kind, "domain": operation.domain_name, "error": detail[:500]},
         )
+        instruments.observe_operations([operation], OperationState.FAILED, timezone.now())
     partition_id = operation.domain.partition_id if operation.domain is not None else None
     if repair and partition_id is not None:
         _queue_drift_repair(partition_id)

@@ -106,10 +106,13 @@ def move_states(
     )
     if not moving:
         return moving
+    now = timezone.now()
+    since = {"dnssec_state_since": now} if state_field == "dnssec_state" else {}
     AcceptedDomain.objects.filter(pk__in=moving).update(
         **{state_field: target},
         version=F("version") + 1,
-        updated_at=timezone.now(),
+        updated_at=now,
+        **since,
         **(also or {}),
     )
     record_audit_events(
