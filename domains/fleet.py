@@ -303,4 +303,3 @@ def overview(now: datetime | None = None) -> Overview:
         hours=operations_per_hour(now),
         verdicts=outbound_verdicts(now),
     )
-
