@@ -33,6 +33,11 @@ DNS_VISIBILITY_WAIT_SECONDS = Histogram(
     registry=REGISTRY,
 )
 
+# Every series the dashboards name exists from the first scrape (at zero).
+for _backend in ("builtin", "rfc2136", "powerdns"):
+    DNS_PUSH_SECONDS.labels(_backend)
+    DNS_VISIBILITY_WAIT_SECONDS.labels(_backend)
+
 
 def backend_label(backend: object) -> str:
     """The driver's name as a label value: its module's (``rfc2136``, ``powerdns``,

@@ -124,14 +124,24 @@ def fingerprint(document: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()[:32]
 
 
+#: The sections of a status document that carry findings, in the order codes are listed.
+FINDING_SECTIONS = (
+    "DomainValidation",
+    "DnsValidation",
+    "MxValidation",
+    "MtaStsValidation",
+    "TlsRpt",
+)
+
+
 def finding_codes(document: dict[str, Any]) -> list[str]:
     """The codes of every finding of a result (``to_dict()``), section by section, as the
     fingerprint sees them."""
     return [
         finding["code"]
-        for key, part in document.items()
-        if (key.endswith("Validation") or key == "TlsRpt") and part is not None
-        for finding in part["Findings"]
+        for key in FINDING_SECTIONS
+        if document.get(key) is not None
+        for finding in document[key]["Findings"]
     ]
 
 

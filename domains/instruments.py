@@ -13,6 +13,7 @@ from django.db import transaction
 from prometheus_client import Counter as CounterMetric
 from prometheus_client import Histogram
 
+from dnsops.dane.verdicts import Verdict
 from dnsops.metrics import REGISTRY
 from domains.choices import OperationKind, OperationState
 from domains.models import Operation
@@ -46,6 +47,8 @@ for _kind in OperationKind:
         OPERATION_DURATION_SECONDS.labels(_kind.value, _state.value)
 for _result in ("Passed", "Warning", "Failed"):
     CHECK_RUNS.labels(_result)
+for _verdict in Verdict:
+    OUTBOUND_VALIDATIONS.labels(_verdict.value)
 
 
 def observe_operations(operations: Sequence[Operation], state: str, finished_at: datetime) -> None:

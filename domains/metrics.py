@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from dnsops.metrics import REGISTRY
 from domains import fleet
+from domains import instruments as _instruments  # noqa: F401 - its metrics are in REGISTRY
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +116,9 @@ class CeleryQueueCollector(Collector):
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             try:
                 with current_app.connection_for_read() as connection:
-                    channel = connection.default_channel
+                    client = connection.default_channel.client  # the Redis transport's
                     for queue in settings.CELERY_TASK_QUEUES:
-                        declared = channel.queue_declare(queue=queue.name, passive=True)
-                        lengths.add_metric([queue.name], declared.message_count)
+                        lengths.add_metric([queue.name], client.llen(queue.name))
             except Exception as exc:  # a scrape never fails because the broker is away
                 logger.warning("celery queue lengths unavailable", extra={"error": str(exc)})
         yield lengths

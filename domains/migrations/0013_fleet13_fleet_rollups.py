@@ -13,9 +13,9 @@ TREND_DAYS = 30
 def _codes(document):
     return [
         finding["code"]
-        for key, part in document.items()
-        if (key.endswith("Validation") or key == "TlsRpt") and part is not None
-        for finding in part.get("Findings", [])
+        for key in ("DomainValidation", "DnsValidation", "MxValidation", "MtaStsValidation", "TlsRpt")
+        if document.get(key) is not None
+        for finding in document[key].get("Findings", [])
     ]
 
 

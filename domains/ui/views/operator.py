@@ -19,6 +19,18 @@ from domains.ui.access import operator_page
 OUTCOMES = ("Passed", "Warning", "Failed")
 
 
+#: The tone (ok, warn, bad, busy, off) that colours each series; the label names it anyway.
+TONES = {
+    "Passed": "ok",
+    "Warning": "warn",
+    "Failed": "bad",
+    OperationState.PENDING: "off",
+    OperationState.RUNNING: "busy",
+    OperationState.SUCCEEDED: "ok",
+    OperationState.FAILED: "bad",
+}
+
+
 def _outcome_label(outcome: str) -> str:
     return {"Passed": _("Passed"), "Warning": _("Warning"), "Failed": _("Failed")}.get(
         outcome, outcome
@@ -46,6 +58,7 @@ def chart_data(overview: fleet.Overview) -> dict[str, dict[str, Any]]:
             "series": [
                 {
                     "label": _outcome_label(outcome),
+                    "tone": TONES[outcome],
                     "data": overview.outcomes.get(outcome, [0] * len(days)),
                 }
                 for outcome in OUTCOMES
@@ -62,7 +75,11 @@ def chart_data(overview: fleet.Overview) -> dict[str, dict[str, Any]]:
             "stacked": True,
             "labels": [f"{row['hour']:%H:00}" for row in overview.hours],  # type: ignore[str-format]
             "series": [
-                {"label": _state_label(state), "data": [row[state.value] for row in overview.hours]}
+                {
+                    "label": _state_label(state),
+                    "tone": TONES[state],
+                    "data": [row[state.value] for row in overview.hours],
+                }
                 for state in OperationState
             ],
         },

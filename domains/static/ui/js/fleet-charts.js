@@ -7,13 +7,15 @@
   // Distinct hues and dash patterns, so series differ by more than colour.
   var COLOURS = ["#157347", "#b54708", "#b42318", "#1d4ed8", "#6d28d9", "#0f766e", "#a21caf", "#4b5563"];
   var DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3], [10, 2], [3, 6]];
+  // A series with a tone (a check outcome, an operation state) takes the page's status hue.
+  var TONES = { ok: "#157347", warn: "#b54708", bad: "#b42318", busy: "#1d4ed8", off: "#9aa4b2" };
 
   function draw(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-chart"));
     if (!source || typeof window.Chart === "undefined") return;
     var spec = JSON.parse(source.textContent);
     var datasets = spec.series.map(function (series, index) {
-      var colour = COLOURS[index % COLOURS.length];
+      var colour = TONES[series.tone] || COLOURS[index % COLOURS.length];
       return {
         label: series.label,
         data: series.data,
