@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Min
@@ -132,7 +133,7 @@ class StuckDomain:
 
     name: str
     tenant: str
-    since: datetime
+    since: datetime | None  # never None here (the filter); the column is nullable
     codes: str
 
 
@@ -205,7 +206,7 @@ def operations_by_state_and_kind() -> list[tuple[str, str, int]]:
     return sorted(rows)
 
 
-def operations_per_hour(now: datetime, hours: int = OPERATION_HOURS) -> list[dict[str, object]]:
+def operations_per_hour(now: datetime, hours: int = OPERATION_HOURS) -> list[dict[str, Any]]:
     """Operations created per hour over the last ``hours`` hours (oldest first), by state."""
     first = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
     rows = (
@@ -219,7 +220,7 @@ def operations_per_hour(now: datetime, hours: int = OPERATION_HOURS) -> list[dic
     series = []
     for index in range(hours):
         hour = first + timedelta(hours=index)
-        row: dict[str, object] = {"hour": hour}
+        row: dict[str, Any] = {"hour": hour}
         for state in OperationState:
             row[state.value] = counts.get((hour, state.value), 0)
         series.append(row)
@@ -275,7 +276,7 @@ class Overview:
     days: list[date]
     outcomes: dict[str, list[int]]
     codes: dict[str, list[int]]
-    hours: list[dict[str, object]]
+    hours: list[dict[str, Any]]
     verdicts: list[tuple[str, int]]
 
 

@@ -116,7 +116,7 @@ class CeleryQueueCollector(Collector):
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             try:
                 with current_app.connection_for_read() as connection:
-                    client = connection.default_channel.client  # the Redis transport's
+                    client = connection.default_channel.client  # type: ignore[attr-defined]  # Redis
                     for queue in settings.CELERY_TASK_QUEUES:
                         lengths.add_metric([queue.name], client.llen(queue.name))
             except Exception as exc:  # a scrape never fails because the broker is away

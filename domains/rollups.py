@@ -27,7 +27,7 @@ def add_check_runs(runs: Iterable[tuple[date, str, list[str]]]) -> None:
     table = connection.ops.quote_name(CheckRunDaily._meta.db_table)
     rows = sorted(counts.items())  # one order for every writer: no deadlock between them
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    params: list[object] = []
+    params: list[date | str | int] = []
     for (day, kind, key), count in rows:
         params += [day, kind, key, count]
     with connection.cursor() as cursor:

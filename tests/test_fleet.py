@@ -5,6 +5,7 @@ per hour, outbound verdicts."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from django.utils import timezone
@@ -48,7 +49,7 @@ def test_operations_in_flight_retrying_failed_and_per_hour(tenant: Tenant) -> No
     failed = OperationFactory(
         domain__tenant=tenant, state="failed", error_code="DnssecOperationFailed"
     )
-    long_ago = OperationFactory(domain__tenant=tenant, state="succeeded")
+    long_ago = cast(Operation, OperationFactory(domain__tenant=tenant, state="succeeded"))
     Operation.objects.filter(pk=long_ago.pk).update(created_at=now - timedelta(days=3))
 
     summary = fleet.operations_summary(now)
@@ -62,7 +63,8 @@ def test_operations_in_flight_retrying_failed_and_per_hour(tenant: Tenant) -> No
     assert summary.failed_codes == [(failed.kind, "DnssecOperationFailed", 1)]
     hours = fleet.operations_per_hour(now)
     assert len(hours) == fleet.OPERATION_HOURS
-    assert hours[-1]["pending"] == 2 and hours[-1]["failed"] == 1
+    assert hours[-1]["pending"] == 2
+    assert hours[-1]["failed"] == 1
     assert sum(int(row["succeeded"]) for row in hours) == 0  # three days ago: not charted
     assert fleet.operations_by_state_and_kind()[-1] == ("succeeded", long_ago.kind, 1)
 

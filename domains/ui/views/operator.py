@@ -73,7 +73,7 @@ def chart_data(overview: fleet.Overview) -> dict[str, dict[str, Any]]:
         "operations": {
             "type": "bar",
             "stacked": True,
-            "labels": [f"{row['hour']:%H:00}" for row in overview.hours],  # type: ignore[str-format]
+            "labels": [f"{row['hour']:%H:00}" for row in overview.hours],
             "series": [
                 {
                     "label": _state_label(state),
