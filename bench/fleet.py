@@ -46,6 +46,15 @@ def create_database() -> None:
         connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
 
 
+def database_exists() -> bool:
+    """Whether a benchmark database is left from an earlier ``--reuse`` run."""
+    with admin_connection() as connection:
+        found = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
+        ).fetchone()
+    return found is not None
+
+
 def drop_database() -> None:
     """Drop the benchmark database (after Django's connections are closed)."""
     with admin_connection() as connection:
@@ -132,43 +141,50 @@ def main() -> None:
     """Create, migrate, load, measure, print, drop."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--reuse", action="store_true", help="keep and reuse the loaded database")
     options = parser.parse_args()
-    create_database()
+    loaded = options.reuse and database_exists()
+    if not loaded:
+        create_database()
     try:
         django.setup()
-        run(options.requests)
+        run(options.requests, load=not loaded)
     finally:
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        if not options.reuse:
+            drop_database()
 
 
-def run(requests: int) -> None:
-    """Migrate and load the benchmark database, then time the two endpoints."""
+def run(requests: int, *, load: bool) -> None:
+    """Migrate and load the benchmark database (``load``), then time each aggregate and the
+    two endpoints."""
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
     from domains import fleet
     from tests.support import make_operator
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        for statement in LOAD_SQL:
-            cursor.execute(statement)
+    if load:
+        with connection.cursor() as cursor:
+            for statement in LOAD_SQL:
+                cursor.execute(statement)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # autovacuum's job in production: index-only scans
-    print(f"loaded in {time.perf_counter() - started:.0f} s")
+    print(f"migrated, loaded, vacuumed in {time.perf_counter() - started:.0f} s")
     with connection.cursor() as cursor:
         for table in ("accepteddomain", "checkrun", "operation"):
             cursor.execute(f"SELECT count(*) FROM domains_{table}")  # noqa: S608
             print(f"  domains_{table}: {cursor.fetchone()[0]:,} rows")
 
     settings.DANE_METRICS_TOKEN = "bench-token"  # noqa: S105 - a throw-away database
-    operator, _ = make_operator("bench-operator")
+    operator, _ = make_operator(f"bench-operator-{time.time_ns()}")
     client = Client()
     client.force_login(operator)
 
@@ -188,6 +204,19 @@ def run(requests: int) -> None:
         assert response.status_code == 200, response.status_code
 
     ceiling = timings(scan, 5)
+    now = timezone.now()
+    aggregates = {
+        "domain_groups": fleet.domain_groups,
+        "stuck_pending_mx": lambda: fleet.stuck_pending_mx(now),
+        "sweep_lag": lambda: fleet.sweep_lag(now),
+        "operations_summary": lambda: fleet.operations_summary(now),
+        "operations_per_hour": lambda: fleet.operations_per_hour(now),
+        "daily (outcomes)": lambda: fleet.daily("outcome", fleet.trend_days(now.date())),
+        "outbound_verdicts": lambda: fleet.outbound_verdicts(now),
+    }
+    print(f"{'aggregate':<22} {'p50 ms':>8}")
+    for label, call in aggregates.items():
+        print(f"{label:<22} {statistics.median(timings(call, 5)):8.1f}")
     overview = fleet.overview()
     print(
         f"{overview.domains:,} verified domains; funnel {dict(overview.funnel)}; "

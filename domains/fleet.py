@@ -9,8 +9,9 @@ Every read is an indexed query or a maintained rollup, never a scan of the histo
   ``domains.migration.migration_step`` from its states and codes;
 - domains stuck in ``pending_mx``: ``domain_pending_mx_since``;
 - sweep lag: ``domain_check_due`` (the sweep's own index);
-- operations: in flight through ``operation_due``, the last 24 hours through
-  ``operation_created``, all of them by state and kind through ``operation_state_kind``;
+- operations: in flight and retrying through ``operation_due``, the last 24 hours through
+  ``operation_created`` (covering: index-only); finished ones are counted by the event
+  histogram ``dane_operation_duration_seconds``, not by counting the table;
 - check outcomes and codes per day: the ``CheckRunDaily`` rollup;
 - outbound validations by verdict: ``dane_validation_started``.
 """
@@ -182,15 +183,10 @@ class OperationsSummary:
 def operations_summary(now: datetime) -> OperationsSummary:
     """The operations the overview shows (in flight: ``operation_due``; the last day:
     ``operation_created``)."""
-    in_flight = Operation.objects.filter(state__in=IN_FLIGHT_STATES).order_by()
     since = Operation.objects.filter(created_at__gte=now - timedelta(hours=24)).order_by()
     return OperationsSummary(
-        in_flight=sorted(in_flight.values_list("state", "kind").annotate(n=Count("*"))),
-        retrying=sorted(
-            in_flight.filter(state=OperationState.PENDING, attempts__gt=0)
-            .values_list("kind")
-            .annotate(n=Count("*"))
-        ),
+        in_flight=operations_in_flight(),
+        retrying=operations_retrying(),
         last_day=sorted(since.values_list("state").annotate(n=Count("*"))),
         failed_codes=sorted(
             since.filter(state=OperationState.FAILED)
@@ -200,10 +196,16 @@ def operations_summary(now: datetime) -> OperationsSummary:
     )
 
 
-def operations_by_state_and_kind() -> list[tuple[str, str, int]]:
-    """Every operation kept, by state and kind (index-only on ``operation_state_kind``)."""
-    rows = Operation.objects.order_by().values_list("state", "kind").annotate(n=Count("*"))
-    return sorted(rows)
+def operations_in_flight() -> list[tuple[str, str, int]]:
+    """Operations pending or running now, by state and kind (``operation_due``)."""
+    in_flight = Operation.objects.filter(state__in=IN_FLIGHT_STATES).order_by()
+    return sorted(in_flight.values_list("state", "kind").annotate(n=Count("*")))
+
+
+def operations_retrying() -> list[tuple[str, int]]:
+    """Operations pending after a failed attempt, by kind (``operation_due``)."""
+    retrying = Operation.objects.filter(state=OperationState.PENDING, attempts__gt=0).order_by()
+    return sorted(retrying.values_list("kind").annotate(n=Count("*")))
 
 
 def operations_per_hour(now: datetime, hours: int = OPERATION_HOURS) -> list[dict[str, Any]]:

@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 
 
 class FleetCollector(Collector):
-    """Domains by state, by migration step and by finding code; operations by state and
-    kind; the sweep's lag (``domains.fleet``: one grouped query each)."""
+    """Domains by state, by migration step and by finding code; operations in flight and
+    retrying; the sweep's lag (``domains.fleet``: one indexed query each)."""
 
     def collect(self) -> Iterator[Metric]:
         """The fleet's gauges now."""
@@ -64,10 +64,10 @@ class FleetCollector(Collector):
         yield findings
         operations = GaugeMetricFamily(
             "dane_operations",
-            "Operations kept, by state and kind.",
+            "Operations in flight (pending, running), by state and kind.",
             labels=["state", "kind"],
         )
-        for state, kind, count in fleet.operations_by_state_and_kind():
+        for state, kind, count in fleet.operations_in_flight():
             operations.add_metric([state, kind], count)
         yield operations
         retrying = GaugeMetricFamily(
@@ -75,7 +75,7 @@ class FleetCollector(Collector):
             "Operations waiting for another attempt after a transient failure, by kind.",
             labels=["kind"],
         )
-        for kind, count in fleet.operations_summary(now).retrying:
+        for kind, count in fleet.operations_retrying():
             retrying.add_metric([kind], count)
         yield retrying
         lag = fleet.sweep_lag(now)

@@ -96,11 +96,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='operation',
-            index=models.Index(fields=['created_at'], name='operation_created'),
-        ),
-        migrations.AddIndex(
-            model_name='operation',
-            index=models.Index(fields=['state', 'kind'], name='operation_state_kind'),
+            index=models.Index(fields=['created_at'], include=('state', 'kind', 'error_code'), name='operation_created'),
         ),
         migrations.AddConstraint(
             model_name='checkrundaily',
