@@ -294,11 +294,9 @@ class Operation(models.Model):
                 name="operation_due",
             ),
             # The fleet overview's last 24 hours and operations per hour: an index-only
-            # range scan (the columns they count are in the index; PostgreSQL only).
+            # range scan (the columns they count follow the range's in the index).
             models.Index(
-                fields=("created_at",),
-                include=("state", "kind", "error_code"),
-                name="operation_created",
+                fields=("created_at", "state", "kind", "error_code"), name="operation_created"
             ),
         ]
 

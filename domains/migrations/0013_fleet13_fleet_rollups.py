@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='operation',
-            index=models.Index(fields=['created_at'], include=('state', 'kind', 'error_code'), name='operation_created'),
+            index=models.Index(fields=['created_at', 'state', 'kind', 'error_code'], name='operation_created'),
         ),
         migrations.AddConstraint(
             model_name='checkrundaily',
