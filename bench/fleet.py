@@ -132,6 +132,17 @@ LOAD_SQL = [
        FROM domains_checkrun r JOIN domains_accepteddomain d ON d.id = r.domain_id,
             unnest(string_to_array(d.last_check_codes, ' ')) code
        GROUP BY 1, 3""",
+    # The hourly rollup the commands, the worker and the validations keep.
+    """INSERT INTO domains_activityhourly (hour, event, key, count)
+       SELECT date_trunc('hour', created_at), 'operation.requested', kind, count(*)
+       FROM domains_operation GROUP BY 1, 3""",
+    """INSERT INTO domains_activityhourly (hour, event, key, count)
+       SELECT date_trunc('hour', finished_at), 'operation.' || state,
+              CASE WHEN state = 'failed' THEN kind || ' ' || error_code ELSE kind END, count(*)
+       FROM domains_operation WHERE state IN ('succeeded', 'failed') GROUP BY 1, 2, 3""",
+    """INSERT INTO domains_activityhourly (hour, event, key, count)
+       SELECT date_trunc('hour', started_at), 'validation', verdict, count(*)
+       FROM dnsops_danevalidation GROUP BY 1, 3""",
 ]
 
 import django  # noqa: E402

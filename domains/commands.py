@@ -23,7 +23,7 @@ from django.utils import timezone
 from dnsops.choices import PartitionStatus
 from dnsops.partitions import allocate_mx_token, partition_with_room
 from dnsops.provisioning import set_desired_rrsets
-from domains import publishing
+from domains import publishing, rollups
 from domains.audit import Actor, record_audit_event
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
@@ -43,7 +43,7 @@ from domains.errors import (
     PartitionNotFound,
 )
 from domains.inbound_keys import ensure_keys_registered, published_tlsa_records
-from domains.models import AcceptedDomain, Operation, Tenant
+from domains.models import AcceptedDomain, ActivityHourly, Operation, Tenant
 from domains.names import DomainNameError, parse_domain_name
 from domains.results import CommandOutcome, success_result
 from domains.transitions import PROCESS_OPERATIONS, TRANSITIONS, Move, move_states
@@ -279,6 +279,10 @@ def _record_operation(
         target_type="operation",
         target_id=str(operation.id),
         data={"kind": kind, "domain": domain.name, "state": operation.state},
+    )
+    Event = ActivityHourly.Event
+    rollups.count_activity(
+        [(now, Event.REQUESTED, kind), *([(now, Event.SUCCEEDED, kind)] if done else [])]
     )
     return operation
 

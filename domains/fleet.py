@@ -9,11 +9,10 @@ Every read is an indexed query or a maintained rollup, never a scan of the histo
   ``domains.migration.migration_step`` from its states and codes;
 - domains stuck in ``pending_mx``: ``domain_pending_mx_since``;
 - sweep lag: ``domain_check_due`` (the sweep's own index);
-- operations: in flight and retrying through ``operation_due``, the last 24 hours through
-  ``operation_created`` (covering: index-only); finished ones are counted by the event
-  histogram ``dane_operation_duration_seconds``, not by counting the table;
+- operations: in flight and retrying through ``operation_due``; requested, succeeded and
+  failed per hour (and so the last 24 hours) from the ``ActivityHourly`` rollup;
 - check outcomes and codes per day: the ``CheckRunDaily`` rollup;
-- outbound validations by verdict: ``dane_validation_started``.
+- outbound validations by verdict: ``ActivityHourly`` too.
 """
 
 from __future__ import annotations
@@ -24,8 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min
-from django.db.models.functions import TruncHour
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from dnsops.models import InboundKey
@@ -34,10 +32,11 @@ from domains.migration import STEPS, RunEvidence, migration_step
 from domains.models import (
     DNSSEC_CHECKED_STATES,
     AcceptedDomain,
+    ActivityHourly,
     CheckRunDaily,
-    DaneValidation,
     Operation,
 )
+from domains.rollups import hour_of
 
 #: The days the trends and charts cover, ending today (UTC).
 TREND_DAYS = 30
@@ -170,30 +169,22 @@ def sweep_lag(now: datetime) -> SweepLag:
     return SweepLag(overdue=row["overdue"], oldest_due=oldest, seconds=seconds)
 
 
+#: The operation events of the hourly rollup, in the overview's order.
+OPERATION_EVENTS = (
+    ActivityHourly.Event.REQUESTED,
+    ActivityHourly.Event.SUCCEEDED,
+    ActivityHourly.Event.FAILED,
+)
+
+
 @dataclass(frozen=True)
 class OperationsSummary:
     """Operations in flight now, retrying now, and what happened in the last 24 hours."""
 
     in_flight: list[tuple[str, str, int]]  # (state, kind, count)
     retrying: list[tuple[str, int]]  # (kind, count): pending after a failed attempt
-    last_day: list[tuple[str, int]]  # (state, count) of the operations created since
+    last_day: list[tuple[str, int]]  # (event, count): requested, succeeded, failed
     failed_codes: list[tuple[str, str, int]]  # (kind, error code, count) failed since
-
-
-def operations_summary(now: datetime) -> OperationsSummary:
-    """The operations the overview shows (in flight: ``operation_due``; the last day:
-    ``operation_created``)."""
-    since = Operation.objects.filter(created_at__gte=now - timedelta(hours=24)).order_by()
-    return OperationsSummary(
-        in_flight=operations_in_flight(),
-        retrying=operations_retrying(),
-        last_day=sorted(since.values_list("state").annotate(n=Count("*"))),
-        failed_codes=sorted(
-            since.filter(state=OperationState.FAILED)
-            .values_list("kind", "error_code")
-            .annotate(n=Count("*"))
-        ),
-    )
 
 
 def operations_in_flight() -> list[tuple[str, str, int]]:
@@ -208,23 +199,54 @@ def operations_retrying() -> list[tuple[str, int]]:
     return sorted(retrying.values_list("kind").annotate(n=Count("*")))
 
 
-def operations_per_hour(now: datetime, hours: int = OPERATION_HOURS) -> list[dict[str, Any]]:
-    """Operations created per hour over the last ``hours`` hours (oldest first), by state."""
-    first = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+def first_hour(now: datetime, hours: int) -> datetime:
+    """The start of the oldest of the ``hours`` hourly buckets ending with the current one."""
+    return hour_of(now) - timedelta(hours=hours - 1)
+
+
+def operations_summary(now: datetime) -> OperationsSummary:
+    """The operations the overview shows: in flight (``operation_due``), and the last 24
+    hourly buckets of the ``ActivityHourly`` rollup."""
     rows = (
-        Operation.objects.filter(created_at__gte=first)
-        .annotate(hour=TruncHour("created_at"))
+        ActivityHourly.objects.filter(
+            event__in=OPERATION_EVENTS, hour__gte=first_hour(now, OPERATION_HOURS)
+        )
         .order_by()
-        .values_list("hour", "state")
-        .annotate(n=Count("*"))
+        .values_list("event", "key")
+        .annotate(n=Sum("count"))
     )
-    counts = {(hour, state): n for hour, state, n in rows}
+    totals: Counter[str] = Counter()
+    failed: list[tuple[str, str, int]] = []
+    for event, key, count in rows:
+        totals[event] += count
+        if event == ActivityHourly.Event.FAILED:
+            kind, _, code = key.partition(" ")
+            failed.append((kind, code, count))
+    return OperationsSummary(
+        in_flight=operations_in_flight(),
+        retrying=operations_retrying(),
+        last_day=[(event.value, totals[event]) for event in OPERATION_EVENTS],
+        failed_codes=sorted(failed),
+    )
+
+
+def operations_per_hour(now: datetime, hours: int = OPERATION_HOURS) -> list[dict[str, Any]]:
+    """Operations requested, succeeded and failed per hour over the last ``hours`` hours
+    (oldest first), from the ``ActivityHourly`` rollup."""
+    first = first_hour(now, hours)
+    rows = (
+        ActivityHourly.objects.filter(event__in=OPERATION_EVENTS, hour__gte=first)
+        .order_by()
+        .values_list("hour", "event")
+        .annotate(n=Sum("count"))
+    )
+    counts = {(hour, event): n for hour, event, n in rows}
     series = []
     for index in range(hours):
         hour = first + timedelta(hours=index)
         row: dict[str, Any] = {"hour": hour}
-        for state in OperationState:
-            row[state.value] = counts.get((hour, state.value), 0)
+        for event in OPERATION_EVENTS:
+            row[event.value] = counts.get((hour, event.value), 0)
         series.append(row)
     return series
 
@@ -247,12 +269,15 @@ def daily(kind: str, days: list[date], keys: list[str] | None = None) -> dict[st
 
 
 def outbound_verdicts(now: datetime, days: int = TREND_DAYS) -> list[tuple[str, int]]:
-    """Outbound validations of the last ``days`` days by verdict, the most frequent first."""
+    """Outbound validations of the last ``days`` days (hourly buckets) by verdict, the most
+    frequent first."""
     rows = (
-        DaneValidation.objects.filter(started_at__gte=now - timedelta(days=days))
+        ActivityHourly.objects.filter(
+            event=ActivityHourly.Event.VALIDATION, hour__gte=first_hour(now, days * 24)
+        )
         .order_by()
-        .values_list("verdict")
-        .annotate(n=Count("*"))
+        .values_list("key")
+        .annotate(n=Sum("count"))
     )
     return sorted(rows, key=lambda item: (-item[1], item[0]))
 

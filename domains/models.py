@@ -293,11 +293,6 @@ class Operation(models.Model):
                 condition=Q(state__in=IN_FLIGHT_STATES),
                 name="operation_due",
             ),
-            # The fleet overview's last 24 hours and operations per hour: an index-only
-            # range scan (the columns they count follow the range's in the index).
-            models.Index(
-                fields=("created_at", "state", "kind", "error_code"), name="operation_created"
-            ),
         ]
 
     def __str__(self) -> str:
@@ -334,6 +329,35 @@ class CheckRunDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.key}: {self.count}"
+
+
+class ActivityHourly(models.Model):
+    """A maintained rollup of events per UTC hour: operations requested, succeeded and failed
+    (``key``: the command, and for failures its error code after a space) and outbound
+    validations (``key``: the verdict). Added to after each commit, so the fleet overview reads
+    a few hundred rows instead of counting the operations of a day."""
+
+    class Event(models.TextChoices):
+        """What was counted."""
+
+        REQUESTED = "operation.requested", "Operation requested"
+        SUCCEEDED = "operation.succeeded", "Operation succeeded"
+        FAILED = "operation.failed", "Operation failed"
+        VALIDATION = "validation", "Outbound validation"
+
+    hour = models.DateTimeField()
+    event = models.CharField(max_length=32, choices=Event.choices)
+    key = models.CharField(max_length=120)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("hour", "event", "key")
+        constraints = [
+            models.UniqueConstraint(fields=("hour", "event", "key"), name="activity_hourly_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%dT%H} {self.event} {self.key}: {self.count}"
 
 
 class AuditEvent(models.Model):
@@ -403,11 +427,7 @@ class DaneValidation(models.Model):
     class Meta:
         db_table = "dnsops_danevalidation"  # created by dnsops' migration 0004; no data moved
         ordering = ("-started_at",)
-        indexes = [
-            models.Index(fields=("tenant", "-started_at"), name="dane_validation_recent"),
-            # The fleet overview's verdicts of the last days, across tenants.
-            models.Index(fields=("started_at", "verdict"), name="dane_validation_started"),
-        ]
+        indexes = [models.Index(fields=("tenant", "-started_at"), name="dane_validation_recent")]
 
     def __str__(self) -> str:
         return f"{self.domain}: {self.verdict}"

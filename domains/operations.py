@@ -31,11 +31,11 @@ from dnsops.backends.base import ChangeBatch, DnsBackend, PermanentDnsError, Tra
 from dnsops.models import Partition
 from dnsops.provisioning import ensure_partition_once, push_names, set_desired_rrsets
 from dnsops.tasks import repair_partition_drift
-from domains import instruments, publishing
+from domains import instruments, publishing, rollups
 from domains.audit import Actor, audit_event, record_audit_event, record_audit_events
 from domains.choices import AuditAction, ErrorCode, OperationKind, OperationState
 from domains.leases import renewing_leases
-from domains.models import AcceptedDomain, Operation
+from domains.models import AcceptedDomain, ActivityHourly, Operation
 from domains.results import error_result, success_result
 from domains.transitions import TRANSITIONS, Move, move_states
 
@@ -313,6 +313,7 @@ def succeed_all(operations: list[Operation]) -> None:
         )
         record_audit_events(events)
         instruments.observe_operations(finished, OperationState.SUCCEEDED, now)
+        rollups.count_activity((now, ActivityHourly.Event.SUCCEEDED, op.kind) for op in finished)
 
 
 def retry_or_fail(operation: Operation, detail: str) -> None:
@@ -385,6 +386,9 @@ def fail(operation: Operation, detail: str, *, repair: bool = True) -> None:
             data={"kind": kind, "domain": operation.domain_name, "error": detail[:500]},
         )
         instruments.observe_operations([operation], OperationState.FAILED, timezone.now())
+        rollups.count_activity(
+            [(timezone.now(), ActivityHourly.Event.FAILED, f"{kind.value} {code.value}")]
+        )
     partition_id = operation.domain.partition_id if operation.domain is not None else None
     if repair and partition_id is not None:
         _queue_drift_repair(partition_id)

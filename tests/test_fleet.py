@@ -1,19 +1,22 @@
-"""The fleet overview's aggregates (``domains.fleet``) against the rows they count: stuck
-pending_mx domains, the sweep's lag, operations in flight, retrying and failed, operations
-per hour, outbound verdicts."""
+"""The fleet overview's aggregates (``domains.fleet``) against the rows and events they count:
+stuck pending_mx domains, the sweep's lag, operations in flight and retrying, operations
+requested and failed per hour (the rollup the commands and the worker keep), outbound
+verdicts."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from domains import fleet
-from domains.models import DaneValidation, Operation, Tenant
+from domains import commands, fleet, operations, rollups
+from domains.audit import Actor
+from domains.models import ActivityHourly, Operation, Tenant
 from tests.factories import DomainFactory, OperationFactory
+from tests.support import make_verified_domain
 
 pytestmark = pytest.mark.django_db
 
@@ -41,46 +44,49 @@ def test_stuck_pending_mx_domains_and_the_sweep_lag(
     assert lag.seconds == pytest.approx(300, abs=1)
 
 
-def test_operations_in_flight_retrying_failed_and_per_hour(tenant: Tenant) -> None:
-    now = timezone.now()
+def test_operations_in_flight_retrying_and_the_hourly_rollup(
+    tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
     OperationFactory(domain__tenant=tenant)  # pending, first attempt
     OperationFactory(domain__tenant=tenant, state="running", attempts=1)
     OperationFactory(domain__tenant=tenant, attempts=3, kind="Enable-SmtpDaneInbound")
-    failed = OperationFactory(
-        domain__tenant=tenant, state="failed", error_code="DnssecOperationFailed"
+    failing = cast(
+        Operation,
+        OperationFactory(domain__tenant=tenant, state="running", kind="Enable-SmtpDaneInbound"),
     )
-    long_ago = cast(Operation, OperationFactory(domain__tenant=tenant, state="succeeded"))
-    Operation.objects.filter(pk=long_ago.pk).update(created_at=now - timedelta(days=3))
+    names = [make_verified_domain(tenant) for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for name in names:  # two requests, counted once committed
+            commands.enable_dnssec(tenant, name, actor=Actor.cli())
+        operations.fail(failing, "refused", repair=False)
 
+    now = timezone.now()
     summary = fleet.operations_summary(now)
     assert summary.in_flight == [
-        ("pending", "Enable-DnssecForVerifiedDomain", 1),
+        ("pending", "Enable-DnssecForVerifiedDomain", 3),
         ("pending", "Enable-SmtpDaneInbound", 1),
         ("running", "Enable-DnssecForVerifiedDomain", 1),
     ]
     assert summary.retrying == [("Enable-SmtpDaneInbound", 1)]
-    assert summary.last_day == [("failed", 1), ("pending", 2), ("running", 1)]
-    assert summary.failed_codes == [(failed.kind, "DnssecOperationFailed", 1)]
+    assert summary.last_day == [
+        ("operation.requested", 2),
+        ("operation.succeeded", 0),
+        ("operation.failed", 1),
+    ]
+    assert summary.failed_codes == [("Enable-SmtpDaneInbound", "DnssecOperationFailed", 1)]
     hours = fleet.operations_per_hour(now)
     assert len(hours) == fleet.OPERATION_HOURS
-    assert hours[-1]["pending"] == 2
-    assert hours[-1]["failed"] == 1
-    assert sum(int(row["succeeded"]) for row in hours) == 0  # three days ago: not charted
+    assert hours[-1]["hour"] == now.replace(minute=0, second=0, microsecond=0)
+    assert sum(row["operation.requested"] for row in hours) == 2
+    assert sum(row["operation.failed"] for row in hours) == 1
     assert fleet.operations_in_flight() == summary.in_flight
 
 
-def test_outbound_verdicts_of_the_last_thirty_days(tenant: Tenant) -> None:
+def test_outbound_verdicts_of_the_last_thirty_days(django_capture_on_commit_callbacks: Any) -> None:
     now = timezone.now()
-    for verdict, age in (("pass", 1), ("pass", 2), ("tlsa-invalid", 3), ("pass", 40)):
-        DaneValidation.objects.create(
-            tenant=tenant,
-            domain="x.example",
-            verdict=verdict,
-            disposition="delivered",
-            result={},
-            requested_by="cli",
-            started_at=now - timedelta(days=age),
-            finished_at=now - timedelta(days=age),
-            duration_ms=1,
+    with django_capture_on_commit_callbacks(execute=True):
+        rollups.count_activity(
+            (now - timedelta(days=age), ActivityHourly.Event.VALIDATION, verdict)
+            for verdict, age in (("pass", 1), ("pass", 2), ("tlsa-invalid", 3), ("pass", 40))
         )
     assert fleet.outbound_verdicts(now) == [("pass", 2), ("tlsa-invalid", 1)]

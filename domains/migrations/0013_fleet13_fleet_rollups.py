@@ -4,7 +4,8 @@ from collections import Counter
 from datetime import timedelta
 
 from django.db import migrations, models
-from django.db.models import F
+from django.db.models import Count, F
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 TREND_DAYS = 30
@@ -49,6 +50,37 @@ def backfill(apps, schema_editor):
         [CheckRunDaily(day=d, kind=k, key=key, count=n) for (d, k, key), n in counts.items()],
         batch_size=1000,
     )
+    backfill_activity(apps, since)
+
+
+def backfill_activity(apps, since):
+    """Operations requested, succeeded and failed, and outbound verdicts, per hour since."""
+    Operation = apps.get_model("domains", "Operation")
+    DaneValidation = apps.get_model("domains", "DaneValidation")
+    ActivityHourly = apps.get_model("domains", "ActivityHourly")
+    rows = []
+    requested = (
+        Operation.objects.filter(created_at__gte=since)
+        .annotate(h=TruncHour("created_at")).order_by().values_list("h", "kind").annotate(n=Count("*"))
+    )
+    rows += [("operation.requested", h, kind, n) for h, kind, n in requested]
+    finished = (
+        Operation.objects.filter(finished_at__gte=since, state__in=("succeeded", "failed"))
+        .annotate(h=TruncHour("finished_at")).order_by()
+        .values_list("h", "state", "kind", "error_code").annotate(n=Count("*"))
+    )
+    for h, state, kind, code, n in finished:
+        key = kind if state == "succeeded" else f"{kind} {code}"
+        rows.append((f"operation.{state}", h, key, n))
+    verdicts = (
+        DaneValidation.objects.filter(started_at__gte=since)
+        .annotate(h=TruncHour("started_at")).order_by().values_list("h", "verdict").annotate(n=Count("*"))
+    )
+    rows += [("validation", h, verdict, n) for h, verdict, n in verdicts]
+    ActivityHourly.objects.bulk_create(
+        [ActivityHourly(event=e, hour=h, key=key[:120], count=n) for e, h, key, n in rows],
+        batch_size=1000,
+    )
 
 
 class Migration(migrations.Migration):
@@ -90,17 +122,23 @@ class Migration(migrations.Migration):
             model_name='accepteddomain',
             index=models.Index(condition=models.Q(('dnssec_state', 'pending_mx')), fields=['dnssec_state_since'], name='domain_pending_mx_since'),
         ),
-        migrations.AddIndex(
-            model_name='danevalidation',
-            index=models.Index(fields=['started_at', 'verdict'], name='dane_validation_started'),
-        ),
-        migrations.AddIndex(
-            model_name='operation',
-            index=models.Index(fields=['created_at', 'state', 'kind', 'error_code'], name='operation_created'),
-        ),
         migrations.AddConstraint(
             model_name='checkrundaily',
             constraint=models.UniqueConstraint(fields=('day', 'kind', 'key'), name='checkrun_daily_unique'),
+        ),
+        migrations.CreateModel(
+            name='ActivityHourly',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('hour', models.DateTimeField()),
+                ('event', models.CharField(choices=[('operation.requested', 'Operation requested'), ('operation.succeeded', 'Operation succeeded'), ('operation.failed', 'Operation failed'), ('validation', 'Outbound validation')], max_length=32)),
+                ('key', models.CharField(max_length=120)),
+                ('count', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'ordering': ('hour', 'event', 'key'),
+                'constraints': [models.UniqueConstraint(fields=('hour', 'event', 'key'), name='activity_hourly_unique')],
+            },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

@@ -85,12 +85,16 @@ def test_an_operator_sees_the_fleet_as_the_database_has_it(
     assert funnel[1] == verified.filter(dnssec_state=DnssecState.DISABLED).count()
     assert sum(funnel.values()) == verified.count()
 
-    # Operations created in the last 24 hours, per state and per hour.
-    assert cells(page, "fleet-last-day") == [["Succeeded", "4"]]
+    # Operations requested and finished in the last 24 hours, and per hour.
+    assert cells(page, "fleet-last-day") == [
+        ["Requested", "4"],
+        ["Succeeded", "4"],
+        ["Failed", "0"],
+    ]
     hours = cells(page, "fleet-hours")
     assert len(hours) == fleet.OPERATION_HOURS
     assert hours[-1][0] == timezone.now().strftime("%H:00")
-    assert hours[-1][3] == "4"  # the Succeeded column
+    assert [sum(int(row[column]) for row in hours) for column in (1, 2, 3)] == [4, 4, 0]
 
     # The check outcomes chart's table: today's runs per status, as the rollup has them.
     today = page.locator(f"#fleet-outcomes tbody tr[data-day='{timezone.now():%Y-%m-%d}']")

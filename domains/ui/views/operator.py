@@ -11,8 +11,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from domains import fleet
-from domains.choices import DaneState, DnssecState, OperationState
+from domains.choices import DaneState, DnssecState
 from domains.migration import TITLES
+from domains.models import ActivityHourly
 from domains.ui.access import operator_page
 
 #: Overall statuses of a check run, in the charts' order.
@@ -24,10 +25,9 @@ TONES = {
     "Passed": "ok",
     "Warning": "warn",
     "Failed": "bad",
-    OperationState.PENDING: "off",
-    OperationState.RUNNING: "busy",
-    OperationState.SUCCEEDED: "ok",
-    OperationState.FAILED: "bad",
+    ActivityHourly.Event.REQUESTED: "busy",
+    ActivityHourly.Event.SUCCEEDED: "ok",
+    ActivityHourly.Event.FAILED: "bad",
 }
 
 
@@ -37,13 +37,12 @@ def _outcome_label(outcome: str) -> str:
     )
 
 
-def _state_label(state: str) -> str:
+def _event_label(event: str) -> str:
     return {
-        OperationState.PENDING: _("Pending"),
-        OperationState.RUNNING: _("Running"),
-        OperationState.SUCCEEDED: _("Succeeded"),
-        OperationState.FAILED: _("Failed"),
-    }.get(OperationState(state), state)
+        ActivityHourly.Event.REQUESTED: _("Requested"),
+        ActivityHourly.Event.SUCCEEDED: _("Succeeded"),
+        ActivityHourly.Event.FAILED: _("Failed"),
+    }.get(ActivityHourly.Event(event), event)
 
 
 def chart_data(overview: fleet.Overview) -> dict[str, dict[str, Any]]:
@@ -76,11 +75,11 @@ def chart_data(overview: fleet.Overview) -> dict[str, dict[str, Any]]:
             "labels": [f"{row['hour']:%H:00}" for row in overview.hours],
             "series": [
                 {
-                    "label": _state_label(state),
-                    "tone": TONES[state],
-                    "data": [row[state.value] for row in overview.hours],
+                    "label": _event_label(event),
+                    "tone": TONES[event],
+                    "data": [row[event.value] for row in overview.hours],
                 }
-                for state in OperationState
+                for event in fleet.OPERATION_EVENTS
             ],
         },
     }
@@ -133,16 +132,16 @@ def index(request: HttpRequest) -> HttpResponse:
         "in_flight": sum(count for _state, _kind, count in operations.in_flight),
         "retrying": sum(count for _kind, count in operations.retrying),
         "failed_last_day": sum(count for _kind, _code, count in operations.failed_codes),
-        "last_day": [(_state_label(state), count) for state, count in operations.last_day],
+        "last_day": [(_event_label(event), count) for event, count in operations.last_day],
         "stuck_days": settings.DANE_STUCK_PENDING_MX_DAYS,
         "outcomes": OUTCOMES,
         "outcome_labels": [_outcome_label(outcome) for outcome in OUTCOMES],
         "outcome_rows": _outcome_rows(overview),
         "trend_codes": list(overview.codes),
         "code_rows": _code_rows(overview),
-        "operation_states": [_state_label(state) for state in OperationState],
+        "operation_events": [_event_label(event) for event in fleet.OPERATION_EVENTS],
         "hour_rows": [
-            {"hour": row["hour"], "counts": [row[state.value] for state in OperationState]}
+            {"hour": row["hour"], "counts": [row[event.value] for event in fleet.OPERATION_EVENTS]}
             for row in overview.hours
         ],
         "charts": chart_data(overview),
