@@ -44,7 +44,7 @@ TREND_DAYS = 30
 OPERATION_HOURS = 24
 #: How many codes the overview names (the most frequent now), and how many stuck domains.
 TOP_CODES = 8
-STUCK_LIMIT = 50
+STUCK_LIMIT = 20
 
 
 @dataclass(frozen=True)
