@@ -116,6 +116,7 @@ class CeleryQueueCollector(Collector):
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             try:
                 with current_app.connection_for_read() as connection:
+                    connection.ensure_connection(max_retries=1, timeout=2)  # never hang a scrape
                     client = connection.default_channel.client  # type: ignore[attr-defined]  # Redis
                     for queue in settings.CELERY_TASK_QUEUES:
                         lengths.add_metric([queue.name], client.llen(queue.name))

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from celery import current_app
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -123,6 +124,19 @@ def test_metrics_parse_and_count_the_fleet(client: Client, tenant: Tenant) -> No
     assert seconds > 0
     queues = {s["queue"] for s, _ in samples["dane_celery_queue_length"]}
     assert queues == {"celery", "checks"}
+
+
+@pytest.mark.usefixtures("metrics_on")
+def test_a_scrape_answers_while_the_broker_is_away(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("broker_url", "broker_read_url"):
+        monkeypatch.setattr(current_app.conf, name, "redis://127.0.0.1:9/0")  # nothing there
+    started = time.monotonic()
+    samples = scrape(client)
+    assert samples["dane_celery_queue_length"] == []  # no sample rather than no answer
+    assert "dane_domains" in samples
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.usefixtures("metrics_on")
