@@ -6,7 +6,8 @@ Every read is an indexed query or a maintained rollup, never a scan of the histo
 - domains by state, by migration step and by current finding code: one ``GROUP BY`` over
   the verified domains' ``(dnssec_state, dane_state, last_check_codes)`` (index-only on
   ``domain_fleet_states``); the groups are few, and each group's step is computed once by
-  ``domains.migration.migration_step`` from its states and codes;
+  ``domains.migration.migration_step`` from its states and codes (a stored migration step on
+  the domain would join the grouped columns and replace ``evidence_of``);
 - domains stuck in ``pending_mx``: ``domain_pending_mx_since``;
 - sweep lag: ``domain_check_due`` (the sweep's own index);
 - operations: in flight and retrying through ``operation_due``; requested, succeeded and
