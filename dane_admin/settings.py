@@ -442,6 +442,13 @@ DANE_ROLLOVER_MARGIN_SECONDS = env.int("DANE_ROLLOVER_MARGIN_SECONDS", default=3
 DANE_INBOUND_PROBE_TIMEOUT = env.float("DANE_INBOUND_PROBE_TIMEOUT", default=10.0)
 DANE_INBOUND_EXPIRY_WARNING_DAYS = env.int("DANE_INBOUND_EXPIRY_WARNING_DAYS", default=21)
 
+# Operators: the fleet overview lists domains in pending_mx for longer than this many days.
+DANE_STUCK_PENDING_MX_DAYS = env.int("DANE_STUCK_PENDING_MX_DAYS", default=7)
+# /metrics (Prometheus text format) answers only "Authorization: Bearer <this>"; empty: off
+# (404). The web servers and workers of one installation share PROMETHEUS_MULTIPROC_DIR
+# (read by prometheus-client itself; docs/metrics.md).
+DANE_METRICS_TOKEN = env.str("DANE_METRICS_TOKEN", default="")
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # "text" (one readable line each) or "json" (one object per line, for log collectors; the
 # real stack's format). By default: text when standard error is a terminal, JSON otherwise.

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dane_admin.health import healthz, readyz
+from domains.api.metrics import metrics_view
 
 # Under /api/ these answer in the API's JSON error shape; elsewhere they are Django's pages.
 handler400 = "dane_admin.api.errors.bad_request"
@@ -24,6 +25,7 @@ urlpatterns = [
     ),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("domains.ui.urls")),
 ]

@@ -22,3 +22,12 @@ accesslog = None
 errorlog = "-"
 # No control socket: its default path is per user, so two checkouts' servers would share it.
 control_socket_disable = True
+
+
+def child_exit(server: object, worker: object) -> None:
+    """With ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), forget the
+    live gauges of a web process that ended; its counters and histograms keep counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -835,7 +835,21 @@ def env_lines() -> list[str]:
         f"DANE_STACK_KNOT_PORT={KNOT_PORT}",
         f"DANE_STACK_UNBOUND_PORT={UNBOUND_PORT}",
         *powerdns_env_lines(),
+        # prometheus-client's multiprocess mode: the web servers and workers started with this
+        # environment write their event metrics here, and /metrics adds them up.
+        f"PROMETHEUS_MULTIPROC_DIR={metrics_dir()}",
     ]
+
+
+def metrics_dir() -> Path:
+    """The directory of the processes' metric files (emptied by ``up``)."""
+    return STACK / "prometheus"
+
+
+def metrics_dir_up() -> None:
+    """An empty metrics directory: files of processes of an earlier run would add up."""
+    shutil.rmtree(metrics_dir(), ignore_errors=True)
+    metrics_dir().mkdir(parents=True)
 
 
 def powerdns_env_lines() -> list[str]:
@@ -895,6 +909,7 @@ def main(argv: list[str]) -> int:
     elif command == "up":
         for name in servers:
             UP[name]()
+        metrics_dir_up()
         (STACK / "stack.env").write_text("\n".join(env_lines()) + "\n")
         if with_app:
             app_up(workers)

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dnsops import metrics
 from dnsops.backends import get_backend
 from dnsops.backends.base import (
     BatchTooLarge,
@@ -266,7 +267,10 @@ def push_names(
 ) -> list[ChangeBatch]:
     """Make the server publish exactly what the database wants at ``names``."""
     backend = backend or get_backend()
-    with publishing(partition):
+    with (
+        publishing(partition),
+        metrics.DNS_PUSH_SECONDS.labels(metrics.backend_label(backend)).time(),
+    ):
         return apply_in_batches(backend, desired_changes(partition, names))
 
 

@@ -50,7 +50,7 @@ from dnsops.checks.runner import (
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
 from dnsops.dns import resolver
 from dnsops.dns.types import printable
-from domains import errors, migration, selectors
+from domains import errors, instruments, migration, rollups, selectors
 from domains.audit import Actor
 from domains.choices import DnssecState
 from domains.leases import Renewal, heartbeat
@@ -130,6 +130,27 @@ def fingerprint(document: dict[str, Any]) -> str:
     summary["DnssecFeatureStatus"] = document["DnssecFeatureStatus"]
     encoded = json.dumps(summary, sort_keys=True).encode()
     return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+#: The sections of a status document that carry findings, in the order codes are listed.
+FINDING_SECTIONS = (
+    "DomainValidation",
+    "DnsValidation",
+    "MxValidation",
+    "MtaStsValidation",
+    "TlsRpt",
+)
+
+
+def finding_codes(document: dict[str, Any]) -> list[str]:
+    """The codes of every finding of a result (``to_dict()``), section by section, as the
+    fingerprint sees them."""
+    return [
+        finding["code"]
+        for key in FINDING_SECTIONS
+        if document.get(key) is not None
+        for finding in document[key]["Findings"]
+    ]
 
 
 def next_check_delay(unchanged: int) -> timedelta:
@@ -300,6 +321,7 @@ def store_outcomes(
         runs: list[CheckRun] = []
         promoted: list[Move] = []
         schedules: dict[tuple[str, int, int | None], list[int]] = defaultdict(list)
+        codes_of: dict[str, str] = {}  # fingerprint → its codes (same findings, same codes)
         for outcome in outcomes:
             domain = locked.get(outcome.target.key)
             if domain is None:
@@ -316,6 +338,7 @@ def store_outcomes(
             evidence = migration.RunEvidence.from_document(document)
             step = migration.step_number(domain, evidence, dnssec_state=state)
             schedules[(mark, min(unchanged, 1000), step)].append(domain.pk)
+            codes_of.setdefault(mark, " ".join(finding_codes(document))[:200])
             runs.append(
                 CheckRun(
                     domain=domain,
@@ -339,6 +362,7 @@ def store_outcomes(
         for (mark, unchanged, step), pks in schedules.items():  # findings repeat: few groups
             AcceptedDomain.objects.filter(pk__in=pks).update(
                 check_fingerprint=mark,
+                last_check_codes=codes_of[mark],
                 checks_unchanged=unchanged,
                 next_check_at=now + next_check_delay(unchanged),
                 migration_step=step,
@@ -347,6 +371,10 @@ def store_outcomes(
             r for r in runs if fingerprint(r.result) != r.domain.check_fingerprint
         )
         insert_check_runs(runs)
+        rollups.add_check_runs(
+            (run.started_at.date(), run.overall_status, finding_codes(run.result)) for run in runs
+        )
+    instruments.count_check_runs(run.overall_status for run in runs)
     return runs
 
 

@@ -30,7 +30,7 @@ from dnsops.partitions import (
     take_place,
 )
 from dnsops.provisioning import set_desired_rrsets
-from domains import publishing
+from domains import publishing, rollups
 from domains.audit import Actor, record_audit_event
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
@@ -50,7 +50,7 @@ from domains.errors import (
     PartitionNotFound,
 )
 from domains.inbound_keys import ensure_keys_registered, published_tlsa_records
-from domains.models import AcceptedDomain, Operation, Tenant
+from domains.models import AcceptedDomain, ActivityHourly, Operation, Tenant
 from domains.names import DomainNameError, parse_domain_name
 from domains.results import CommandOutcome, success_result
 from domains.transitions import PROCESS_OPERATIONS, TRANSITIONS, Move, move_states
@@ -352,6 +352,10 @@ def _record_operation(
         target_type="operation",
         target_id=str(operation.id),
         data={"kind": kind, "domain": domain.name, "state": operation.state},
+    )
+    Event = ActivityHourly.Event
+    rollups.count_activity(
+        [(now, Event.REQUESTED, kind), *([(now, Event.SUCCEEDED, kind)] if done else [])]
     )
     return operation
 

@@ -12,9 +12,10 @@ import asyncio
 
 from dnsops.dane.analyzer import validate
 from dnsops.dane.config import SMTP_PORT, analyzer_config, private_addresses_allowed
+from domains import instruments, rollups
 from domains.audit import Actor
 from domains.errors import InvalidRequest
-from domains.models import DaneValidation, Tenant
+from domains.models import ActivityHourly, DaneValidation, Tenant
 from domains.names import DomainNameError, parse_domain_name
 
 
@@ -45,6 +46,9 @@ def run_validation(
         port=port or SMTP_PORT, allow_private_addresses=allow_private_addresses
     )
     report = asyncio.run(validate(name, config))
+    instruments.count_outbound_validation(report.decision.verdict.value)
+    verdict = report.decision.verdict.value
+    rollups.count_activity([(report.started_at, ActivityHourly.Event.VALIDATION, verdict)])
     return DaneValidation.objects.create(
         tenant=tenant,
         domain=name,

@@ -111,6 +111,9 @@ class AcceptedDomain(models.Model):
     dane_state = models.CharField(
         max_length=16, choices=DaneState.choices, default=DaneState.DISABLED
     )
+    dnssec_state_since = models.DateTimeField(
+        null=True, blank=True, help_text="When dnssec_state last moved (stuck pending_mx)."
+    )
     partition = models.ForeignKey(
         Partition, on_delete=models.PROTECT, null=True, blank=True, related_name="domains"
     )
@@ -137,6 +140,14 @@ class AcceptedDomain(models.Model):
         help_text="The step of SPEC §4 the domain is at (domains.migration; null: unverified, "
         "initial or self-service), kept by the service layer for the domains table.",
     )
+    # NULL: never checked; "": the last run had no findings. Kept with the fingerprint (same
+    # findings, same codes), so the fleet overview counts codes without reading any run.
+    last_check_codes = models.CharField(  # noqa: DJ001 - NULL means "never checked"
+        max_length=200,
+        null=True,
+        blank=True,
+        help_text="Codes of the last run's findings, space-separated, in document order.",
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -149,6 +160,18 @@ class AcceptedDomain(models.Model):
                 fields=("next_check_at",),
                 condition=Q(dnssec_state__in=DNSSEC_CHECKED_STATES),
                 name="domain_check_due",
+            ),
+            # The fleet overview and /metrics group every verified domain by these columns:
+            # an index-only scan instead of reading the table.
+            models.Index(
+                fields=("dnssec_state", "dane_state", "last_check_codes"),
+                condition=Q(verified_at__isnull=False),
+                name="domain_fleet_states",
+            ),
+            models.Index(
+                fields=("dnssec_state_since",),
+                condition=Q(dnssec_state=DnssecState.PENDING_MX),
+                name="domain_pending_mx_since",
             ),
         ]
         constraints = [
@@ -293,6 +316,62 @@ class Operation(models.Model):
     def is_finished(self) -> bool:
         """True once the operation succeeded or failed for good."""
         return self.state in (OperationState.SUCCEEDED, OperationState.FAILED)
+
+
+class CheckRunDaily(models.Model):
+    """A maintained rollup of the check runs of one UTC day: how many ended with each overall
+    status (``kind="outcome"``) and how many carried each finding code (``kind="code"``).
+    Added to in the transaction that stores the runs, so the fleet charts read 30 rows per
+    series instead of scanning the runs."""
+
+    class Kind(models.TextChoices):
+        """What ``key`` is."""
+
+        OUTCOME = "outcome", "Overall status"
+        CODE = "code", "Finding code"
+
+    day = models.DateField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=32)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("day", "kind", "key")
+        constraints = [
+            models.UniqueConstraint(fields=("day", "kind", "key"), name="checkrun_daily_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.key}: {self.count}"
+
+
+class ActivityHourly(models.Model):
+    """A maintained rollup of events per UTC hour: operations requested, succeeded and failed
+    (``key``: the command, and for failures its error code after a space) and outbound
+    validations (``key``: the verdict). Added to after each commit, so the fleet overview reads
+    a few hundred rows instead of counting the operations of a day."""
+
+    class Event(models.TextChoices):
+        """What was counted."""
+
+        REQUESTED = "operation.requested", "Operation requested"
+        SUCCEEDED = "operation.succeeded", "Operation succeeded"
+        FAILED = "operation.failed", "Operation failed"
+        VALIDATION = "validation", "Outbound validation"
+
+    hour = models.DateTimeField()
+    event = models.CharField(max_length=32, choices=Event.choices)
+    key = models.CharField(max_length=120)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("hour", "event", "key")
+        constraints = [
+            models.UniqueConstraint(fields=("hour", "event", "key"), name="activity_hourly_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%dT%H} {self.event} {self.key}: {self.count}"
 
 
 class AuditEvent(models.Model):

@@ -25,16 +25,17 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from dnsops import metrics as dns_metrics
 from dnsops.backends import get_backend
 from dnsops.backends.base import ChangeBatch, DnsBackend, PermanentDnsError, TransientDnsError
 from dnsops.models import Partition
 from dnsops.provisioning import ensure_partition_once, push_names, set_desired_rrsets
 from dnsops.tasks import repair_partition_drift
-from domains import publishing
+from domains import instruments, publishing, rollups
 from domains.audit import Actor, audit_event, record_audit_event, record_audit_events
 from domains.choices import AuditAction, ErrorCode, OperationKind, OperationState
 from domains.leases import renewing_leases
-from domains.models import AcceptedDomain, Operation
+from domains.models import AcceptedDomain, ActivityHourly, Operation
 from domains.notifications import events as notifications
 from domains.results import error_result, success_result
 from domains.transitions import TRANSITIONS, Move, move_states
@@ -191,15 +192,16 @@ def wait_until_visible(backend: DnsBackend, batches: Sequence[ChangeBatch]) -> N
     """Poll until every server shows every batch (``DANE_VISIBILITY_TIMEOUT`` seconds)."""
     deadline = time.monotonic() + settings.DANE_VISIBILITY_TIMEOUT
     pending = list(batches)
-    while pending:
-        pending = [batch for batch in pending if not backend.confirm_visible(batch)]
-        if pending and time.monotonic() > deadline:
-            raise TransientDnsError(
-                f"{len(pending)} change batch(es) were not visible on every DNS server within "
-                f"{settings.DANE_VISIBILITY_TIMEOUT} s."
-            )
-        if pending:
-            time.sleep(0.2)
+    with dns_metrics.DNS_VISIBILITY_WAIT_SECONDS.labels(dns_metrics.backend_label(backend)).time():
+        while pending:
+            pending = [batch for batch in pending if not backend.confirm_visible(batch)]
+            if pending and time.monotonic() > deadline:
+                raise TransientDnsError(
+                    f"{len(pending)} change batch(es) were not visible on every DNS server "
+                    f"within {settings.DANE_VISIBILITY_TIMEOUT} s."
+                )
+            if pending:
+                time.sleep(0.2)
 
 
 def _add_step(group: list[Operation], step: str) -> None:
@@ -311,6 +313,8 @@ def succeed_all(operations: list[Operation]) -> None:
             batch_size=500,
         )
         record_audit_events(events)
+        instruments.observe_operations(finished, OperationState.SUCCEEDED, now)
+        rollups.count_activity((now, ActivityHourly.Event.SUCCEEDED, op.kind) for op in finished)
 
 
 def retry_or_fail(operation: Operation, detail: str) -> None:
@@ -383,6 +387,10 @@ def fail(operation: Operation, detail: str, *, repair: bool = True) -> None:
             data={"kind": kind, "domain": operation.domain_name, "error": detail[:500]},
         )
         notifications.record_operation_failed(operation, detail)
+        instruments.observe_operations([operation], OperationState.FAILED, timezone.now())
+        rollups.count_activity(
+            [(timezone.now(), ActivityHourly.Event.FAILED, f"{kind.value} {code.value}")]
+        )
     partition_id = operation.domain.partition_id if operation.domain is not None else None
     if repair and partition_id is not None:
         _queue_drift_repair(partition_id)

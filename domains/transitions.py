@@ -102,10 +102,13 @@ def move_states(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("States move inside the transaction of the change.")
     ids = [move.domain_id for move in moves]
+    now = timezone.now()
     changes = {
         state_field: target,
         "version": F("version") + 1,
-        "updated_at": timezone.now(),
+        "updated_at": now,
+        # since when the DNSSEC state is what it is (the fleet overview's "stuck in pending_mx")
+        **({"dnssec_state_since": now} if state_field == "dnssec_state" else {}),
         **(also or {}),
     }
     if len(ids) == 1:  # a command's one domain: the conditional UPDATE says whether it moved
