@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 from dnsops.metrics import REGISTRY
 from domains import fleet
 from domains import instruments as _instruments  # noqa: F401 - its metrics are in REGISTRY
+from domains.rollover_metrics import RolloverCollector
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,12 @@ class CeleryQueueCollector(Collector):
 
 
 #: The scrape-time collectors, in the order their metrics are exposed.
-COLLECTORS: list[Collector] = [FleetCollector(), InboundKeyCollector(), CeleryQueueCollector()]
+COLLECTORS: list[Collector] = [
+    FleetCollector(),
+    InboundKeyCollector(),
+    RolloverCollector(),
+    CeleryQueueCollector(),
+]
 
 
 class _EventMetrics(Collector):

@@ -46,6 +46,7 @@ from domains.choices import AuditAction, DaneState
 from domains.errors import InboundKeyNotFound, InvalidRequest, RolloverRefused
 from domains.inbound_keys import published_tlsa_records, republish_tlsa_records
 from domains.models import AcceptedDomain
+from domains.notifications import events as notifications
 
 DANE_STATES = (DaneState.ENABLED, DaneState.ENABLING)
 #: Owners asked per partition when observing its TLSA set (the visibility wait samples too).
@@ -261,9 +262,12 @@ def observe_partitions(
 def probe_inbound_servers(*, now: datetime | None = None) -> list[ServedCertificate]:
     """Open a STARTTLS session with every ``DANE_INBOUND_ADDRESSES`` address on
     ``DANE_INBOUND_SMTP_PORT`` and keep what each one served (addresses no longer configured
-    are forgotten). An observation, like a check run: no audit event."""
+    are forgotten). An observation, like a check run: no audit event; an address that stops
+    matching the published TLSA set (or matches nothing at its first probe) writes a
+    ``domain.tlsa_mismatch`` event for every SMTP DANE inbound domain."""
     now = now or timezone.now()
     addresses = list(settings.DANE_INBOUND_ADDRESSES)
+    matched_before = {entry["Address"]: entry["Matches"] for entry in served_status(now=now)}
     results = probe_addresses(
         addresses,
         settings.DANE_INBOUND_SMTP_PORT,
@@ -285,6 +289,12 @@ def probe_inbound_servers(*, now: datetime | None = None) -> list[ServedCertific
             )[0]
             for result in results
         ]
+        stopped_matching = [
+            entry
+            for entry in served_status(now=now)
+            if not entry["Matches"] and matched_before.get(entry["Address"], True)
+        ]
+        notifications.record_tlsa_mismatches(stopped_matching)
     return rows
 
 

@@ -1,7 +1,7 @@
 """Prometheus metric families of the inbound key rollover, as a prometheus-client custom
-collector (``RolloverCollector``): read from the database at each scrape (the probe's last
-results and the registered keys), so every process exports the same values. Registered by
-the ``/metrics`` view (``registry.register(RolloverCollector())``)."""
+collector (``RolloverCollector``, one of ``domains.metrics.COLLECTORS``): read from the
+database at each scrape (the probe's last results), so every process exports the same values.
+The keys' expiry is ``dane_inbound_key_expiry_seconds`` of ``domains.metrics``."""
 
 from __future__ import annotations
 
@@ -12,16 +12,15 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from dnsops.models import InboundKey
 from domains import rollover
 
 
 class RolloverCollector(Collector):
-    """``dane_inbound_served_key_match``, ``dane_inbound_key_seconds_to_expiry``,
-    ``dane_inbound_probe_findings`` and ``dane_inbound_rollover_in_progress``."""
+    """``dane_inbound_served_key_match``, ``dane_inbound_probe_findings`` and
+    ``dane_inbound_rollover_in_progress``."""
 
     def collect(self) -> Iterator[Metric]:
-        """One sample per inbound address, per key and per finding code."""
+        """One sample per inbound address and per finding code."""
         now = timezone.now()
         served = rollover.served_status(now=now)
         match = GaugeMetricFamily(
@@ -33,15 +32,6 @@ class RolloverCollector(Collector):
         for entry in served:
             match.add_metric([entry["Address"], entry["ServedKey"] or ""], int(entry["Matches"]))
         yield match
-
-        expiry = GaugeMetricFamily(
-            "dane_inbound_key_seconds_to_expiry",
-            "Seconds until the inbound key's certificate not_after (negative: expired).",
-            labels=["key", "state"],
-        )
-        for key in InboundKey.objects.order_by("name"):
-            expiry.add_metric([key.name, key.state], (key.not_after - now).total_seconds())
-        yield expiry
 
         findings = GaugeMetricFamily(
             "dane_inbound_probe_findings",

@@ -123,7 +123,7 @@ def test_metrics_parse_and_count_the_fleet(client: Client, tenant: Tenant) -> No
     assert key["state"] == "current"
     assert seconds > 0
     queues = {s["queue"] for s, _ in samples["dane_celery_queue_length"]}
-    assert queues == {"celery", "checks"}
+    assert queues == {"celery", "checks", "notifications"}
 
 
 @pytest.mark.usefixtures("metrics_on")

@@ -2,9 +2,10 @@
 
 The service layer calls these where changes happen (a check run stored, a state reaching
 ``enabled``, an operation failing, a TLS-RPT failure report stored); :func:`record_event` is
-the one entry point for anything else (e.g. the provider-certificate/TLSA probe records
-``EventType.TLSA_MISMATCH``). Nothing here touches the network: after commit a wake-up is
-sent to the delivery worker, which does the HTTP, on its own queue.
+the one entry point for anything else; the served-certificate probe of the inbound key
+rollover records ``EventType.TLSA_MISMATCH`` through :func:`record_tlsa_mismatches`. Nothing
+here touches the network: after commit a wake-up is sent to the delivery worker, which does
+the HTTP, on its own queue.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dane_admin.celery import app as celery_app
+from domains.choices import DaneState
 from domains.models import AcceptedDomain, CheckRun, Tenant
 from domains.notifications.changes import dnssec_problems, report_changes
 from domains.notifications.models import Event, EventType
@@ -237,3 +239,26 @@ def record_tlsrpt_failures(report: TlsReport) -> list[Event]:
             f"{reverse('ui:tls_reports', args=[domain.tenant.slug, domain.name])}",
         )
     ]
+
+
+def record_tlsa_mismatches(addresses: Sequence[dict[str, Any]]) -> list[Event]:
+    """``domain.tlsa_mismatch`` for every SMTP DANE inbound domain when inbound addresses of
+    the provider start serving a certificate that no published TLSA record matches
+    (``addresses``: the probe's entries that just stopped matching — ``Address``,
+    ``ServedKey``, ``Findings``); DANE senders cannot deliver to such an address."""
+    if not addresses:
+        return []
+    data = {
+        "addresses": [
+            {
+                "address": entry["Address"],
+                "served_key": entry.get("ServedKey"),
+                "codes": [finding["code"] for finding in entry.get("Findings", [])],
+            }
+            for entry in addresses
+        ]
+    }
+    domains = AcceptedDomain.objects.filter(dane_state=DaneState.ENABLED).select_related("tenant")
+    return record_events(
+        [new_event(EventType.TLSA_MISMATCH, tenant=d.tenant, domain=d, data=data) for d in domains]
+    )

@@ -32,6 +32,7 @@ from domains.errors import InvalidRequest, RolloverRefused
 from domains.inbound_keys import register_certificate, republish_tlsa_records
 from domains.inbound_status import smtp_dane_inbound_status
 from domains.models import AcceptedDomain, AuditEvent, Tenant
+from domains.notifications.models import Event, EventType
 from domains.publishing import mx_host
 from tests.dane_io.servers import Credentials, LoopbackServers, next_address, self_signed
 from tests.dnsnet import DnsTestNetwork
@@ -236,3 +237,26 @@ def test_the_beat_round_records_what_each_address_serves_and_purges_retired_keys
     ]
     assert not InboundKey.objects.filter(name="gone").exists()
     assert AuditEvent.objects.get(action=AuditAction.INBOUND_KEY_DELETED).target_id == "gone"
+
+
+def test_an_address_serving_an_unpublished_certificate_notifies_every_dane_domain(
+    mtas: tuple[list[str], Issued],
+    servers: LoopbackServers,
+    tenant: Tenant,
+    partition: Partition,
+) -> None:
+    addresses, _ = mtas
+    dane_hosts(tenant, partition, count=1)
+    domain = AcceptedDomain.objects.get(tenant=tenant, dane_state="enabled")
+    rollover.probe_inbound_servers()
+    assert not Event.objects.filter(type=EventType.TLSA_MISMATCH).exists()  # all match
+
+    servers.deploy(addresses[0], credentials(self_signed("mx.provider.test")))  # too early
+    rollover.probe_inbound_servers()
+    event = Event.objects.get(type=EventType.TLSA_MISMATCH)
+    assert (event.tenant_id, event.domain_name) == (tenant.pk, domain.name)
+    assert [entry["address"] for entry in event.data["addresses"]] == [addresses[0]]
+    assert "EK001" in event.data["addresses"][0]["codes"]
+
+    rollover.probe_inbound_servers()  # still wrong: no second event
+    assert Event.objects.filter(type=EventType.TLSA_MISMATCH).count() == 1
