@@ -26,6 +26,8 @@ class TenantPrincipal:
     tenant: Tenant
     actor: Actor
     is_authenticated: bool = True
+    #: False for a viewer's session: reads only (an API key acts for its tenant in full).
+    can_write: bool = True
 
 
 def find_api_key(raw_key: str) -> TenantAPIKey | None:
@@ -96,6 +98,8 @@ class TenantSessionAuthentication(authentication.SessionAuthentication):
         if membership is None:
             return None
         principal = TenantPrincipal(
-            tenant=membership.tenant, actor=Actor(f"user:{user.get_username()}")
+            tenant=membership.tenant,
+            actor=Actor(f"user:{user.get_username()}"),
+            can_write=membership.can_write,
         )
         return principal, None

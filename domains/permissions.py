@@ -10,11 +10,17 @@ from domains.operators import is_operator
 
 
 class IsTenantPrincipal(permissions.BasePermission):
-    """Allow only callers authenticated as a tenant principal (API key or member session)."""
+    """Allow only callers authenticated as a tenant principal (API key or member session);
+    a viewer's session may read but not write (403)."""
+
+    message = "Viewers cannot change anything."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        """True when the request carries a tenant principal."""
-        return isinstance(request.user, TenantPrincipal)
+        """True when the request carries a tenant principal allowed this method."""
+        principal = request.user
+        if not isinstance(principal, TenantPrincipal):
+            return False
+        return request.method in permissions.SAFE_METHODS or principal.can_write
 
 
 class IsOperator(permissions.BasePermission):
