@@ -72,8 +72,8 @@ LOAD_SQL = [
     """INSERT INTO domains_accepteddomain (tenant_id, name, display_name, is_initial,
            is_self_service, verification_token, verified_at, dnssec_state, dane_state,
            dnssec_state_since, partition_id, mx_token, last_error, next_check_at,
-           checks_unchanged, check_fingerprint, last_check_codes, version, created_at,
-           updated_at)
+           checks_unchanged, check_fingerprint, last_check_codes, migration_step, version,
+           created_at, updated_at)
        SELECT (SELECT min(id) FROM domains_tenant) + i % 100,
               'd' || i || '.bench.example', 'd' || i || '.bench.example', false, false, 'x',
               now() - interval '90 days',
@@ -86,7 +86,7 @@ LOAD_SQL = [
               now() + ((i % 600) - 60) * interval '1 minute', 0, 'f' || i % 20,
               (ARRAY['', 'EX007', 'EX006 ET001', 'EX005', 'ES001 EX004', 'ED001', 'ET001', '',
                      'EX008', 'EX009 ES011', NULL])[1 + i % 11],
-              1, now() - interval '90 days', now()
+              1 + i % 9, 1, now() - interval '90 days', now()
        FROM generate_series(1, 100000) i""",
     """INSERT INTO domains_checkrun (domain_id, public_id, trigger, started_at, finished_at,
            duration, dns_queries, overall_status, result)

@@ -4,10 +4,8 @@ scrape-time gauges of ``/metrics``: read-only aggregates, no writes, no network.
 Every read is an indexed query or a maintained rollup, never a scan of the history:
 
 - domains by state, by migration step and by current finding code: one ``GROUP BY`` over
-  the verified domains' ``(dnssec_state, dane_state, last_check_codes)`` (index-only on
-  ``domain_fleet_states``); the groups are few, and each group's step is computed once by
-  ``domains.migration.migration_step`` from its states and codes (a stored migration step on
-  the domain would join the grouped columns and replace ``evidence_of``);
+  the verified domains' ``(dnssec_state, dane_state, last_check_codes, migration_step)``
+  (index-only on ``domain_fleet_states``; the step is the one ``domains.migration`` stored);
 - domains stuck in ``pending_mx``: ``domain_pending_mx_since``;
 - sweep lag: ``domain_check_due`` (the sweep's own index);
 - operations: in flight and retrying through ``operation_due``; requested, succeeded and
@@ -28,8 +26,8 @@ from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from dnsops.models import InboundKey
-from domains.choices import DNSSEC_PUBLISHED_STATES, IN_FLIGHT_STATES, OperationState
-from domains.migration import STEPS, RunEvidence, migration_step
+from domains.choices import IN_FLIGHT_STATES, OperationState
+from domains.migration import STEPS
 from domains.models import (
     DNSSEC_CHECKED_STATES,
     AcceptedDomain,
@@ -50,25 +48,28 @@ STUCK_LIMIT = 20
 
 @dataclass(frozen=True)
 class DomainGroup:
-    """Verified domains that share their states and their last run's codes."""
+    """Verified domains that share their states, their last run's codes and their stored
+    migration step."""
 
     dnssec_state: str
     dane_state: str
     codes: tuple[str, ...] | None  # None: never checked
+    step: int | None  # None: an initial or self-service domain (no migration)
     count: int
 
 
 def domain_groups() -> list[DomainGroup]:
-    """Every verified domain, grouped by ``(dnssec_state, dane_state, last_check_codes)``."""
+    """Every verified domain, grouped by ``(dnssec_state, dane_state, last_check_codes,
+    migration_step)`` (an index-only scan of ``domain_fleet_states``)."""
     rows = (
         AcceptedDomain.objects.filter(verified_at__isnull=False)
         .order_by()
-        .values_list("dnssec_state", "dane_state", "last_check_codes")
+        .values_list("dnssec_state", "dane_state", "last_check_codes", "migration_step")
         .annotate(count=Count("*"))
     )
     return [
-        DomainGroup(dnssec, dane, None if codes is None else tuple(codes.split()), count)
-        for dnssec, dane, codes, count in rows
+        DomainGroup(dnssec, dane, None if codes is None else tuple(codes.split()), step, count)
+        for dnssec, dane, codes, step, count in rows
     ]
 
 
@@ -80,42 +81,13 @@ def states(groups: list[DomainGroup]) -> Counter[tuple[str, str]]:
     return counts
 
 
-def evidence_of(codes: tuple[str, ...] | None) -> RunEvidence | None:
-    """What the migration step needs from a run, rebuilt from its codes: the MX section's
-    code (it reports one), whether the MX section passed (no MX, DNS or domain finding), the
-    MTA-STS codes. (The policy's mode is not kept, so a domain not yet on DNSSEC whose
-    policy is in ``enforce`` counts at step 1 rather than 2.)"""
-    if codes is None:
-        return None
-    mx_code = next((code for code in codes if code.startswith("EX")), None)
-    judged = not any(code.startswith(("EX", "ED", "EG")) for code in codes)
-    return RunEvidence(
-        mx_status="Passed" if judged else "Failed",
-        mx_code=mx_code,
-        mta_sts_codes=tuple(code for code in codes if code.startswith("ES")),
-    )
-
-
-def step_of(group: DomainGroup) -> int:
-    """The migration step (1-9) of the group's domains."""
-    published = group.dnssec_state in DNSSEC_PUBLISHED_STATES
-    step = migration_step(
-        domain="",
-        verified=True,
-        dnssec_state=group.dnssec_state,
-        dane_state=group.dane_state,
-        expected_host="host" if published else None,
-        evidence=evidence_of(group.codes) if published else None,
-    )
-    assert step is not None  # verified domains always have one
-    return step.number
-
-
 def funnel(groups: list[DomainGroup]) -> list[tuple[int, int]]:
-    """``(step, domains at it)`` for steps 1 to 9."""
+    """``(step, domains at it)`` for steps 1 to 9 (the step each domain's service layer
+    stored, ``domains.migration.refresh_steps``)."""
     counts: Counter[int] = Counter()
     for group in groups:
-        counts[step_of(group)] += group.count
+        if group.step is not None:
+            counts[group.step] += group.count
     return [(step, counts[step]) for step in range(1, STEPS + 1)]
 
 

@@ -164,7 +164,7 @@ class AcceptedDomain(models.Model):
             # The fleet overview and /metrics group every verified domain by these columns:
             # an index-only scan instead of reading the table.
             models.Index(
-                fields=("dnssec_state", "dane_state", "last_check_codes"),
+                fields=("dnssec_state", "dane_state", "last_check_codes", "migration_step"),
                 condition=Q(verified_at__isnull=False),
                 name="domain_fleet_states",
             ),

@@ -22,6 +22,7 @@ from django.utils import timezone
 from dnsops.models import Partition
 from dnsops.partitions import allocate_mx_token
 from dnsops.provisioning import ensure_partition_once, push_names, set_desired_rrsets
+from domains import migration
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
     DaneState,
@@ -118,6 +119,12 @@ class DomainFactory(factory.django.DjangoModelFactory[AcceptedDomain]):
     )
 
     @factory.post_generation
+    def step(domain: AcceptedDomain, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Store its migration step, as the service layer does when a state moves."""
+        if create:
+            migration.refresh_steps([domain.pk])
+
+    @factory.post_generation
     def place(domain: AcceptedDomain, create: bool, extracted: Any, **kwargs: Any) -> None:
         """Count the domain in its partition's places, as a placement does."""
         if create and domain.partition is not None and domain.mx_token is not None:
@@ -168,6 +175,7 @@ class CheckRunFactory(factory.django.DjangoModelFactory[CheckRun]):
 
     class Meta:
         model = CheckRun
+        skip_postgeneration_save = True  # check runs are append-only
 
     domain = factory.SubFactory(DomainFactory, pending_mx=True)
     trigger = CheckRun.Trigger.REFRESH
@@ -178,3 +186,9 @@ class CheckRunFactory(factory.django.DjangoModelFactory[CheckRun]):
     result = factory.LazyAttribute(
         lambda run: {"Domain": run.domain.name, "CheckedAt": run.finished_at.isoformat()}
     )
+
+    @factory.post_generation
+    def step(run: CheckRun, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Store the domain's migration step again, as storing a run does."""
+        if create:
+            migration.refresh_steps([run.domain_id])

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dnsops.choices import InboundKeyState
 from dnsops.models import InboundKey
-from domains import services
+from domains import migration, services
 from domains.audit import Actor
 from domains.inbound_keys import register_certificate
 from domains.models import AcceptedDomain, Tenant
@@ -40,8 +40,9 @@ def make_verified_domain(tenant: Tenant) -> str:
     """A fresh verified domain of ``tenant`` (test set-up: verification itself is tested
     against real DNS in tests/test_verification.py)."""
     name = f"d{uuid.uuid4().hex[:10]}.example"
-    services.add_domain(tenant, name, actor=Actor.cli())
-    AcceptedDomain.objects.filter(name=name, tenant=tenant).update(verified_at=timezone.now())
+    domain = services.add_domain(tenant, name, actor=Actor.cli())
+    AcceptedDomain.objects.filter(pk=domain.pk).update(verified_at=timezone.now())
+    migration.refresh_steps([domain.pk])  # as verification stores the step
     return name
 
 

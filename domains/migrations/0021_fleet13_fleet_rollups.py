@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='accepteddomain',
-            index=models.Index(condition=models.Q(('verified_at__isnull', False)), fields=['dnssec_state', 'dane_state', 'last_check_codes'], name='domain_fleet_states'),
+            index=models.Index(condition=models.Q(('verified_at__isnull', False)), fields=['dnssec_state', 'dane_state', 'last_check_codes', 'migration_step'], name='domain_fleet_states'),
         ),
         migrations.AddIndex(
             model_name='accepteddomain',
