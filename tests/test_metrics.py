@@ -88,8 +88,10 @@ def test_metrics_parse_and_count_the_fleet(client: Client, tenant: Tenant) -> No
     pending = DomainFactory.create_batch(
         3, tenant=tenant, pending_mx=True, last_check_codes="EX007"
     )
-    dane = DomainFactory(tenant=tenant, dane_enabled=True, last_check_codes="", next_check_at=now)
-    dnssec = DomainFactory(  # overdue for ten minutes
+    dane = DomainFactory.create(
+        tenant=tenant, dane_enabled=True, last_check_codes="", next_check_at=now
+    )
+    dnssec = DomainFactory.create(  # overdue for ten minutes
         tenant=tenant,
         dnssec_enabled=True,
         last_check_codes="",
