@@ -98,9 +98,14 @@ def test_a_tls_rpt_report_with_failures_is_an_event(tenant: Tenant) -> None:
             f"/tlsrpt/{token}/", data=vector_bytes(name), content_type="application/tlsrpt+json"
         )
         assert response.status_code == 201
+    assert not Event.objects.filter(type=EventType.TLSRPT_FAILURE).exists()  # not processed yet
+    assert tlsrpt_services.process_pending_reports() == 2  # the worker's task
     (event,) = Event.objects.filter(type=EventType.TLSRPT_FAILURE)  # the Google one: no failures
     assert event.domain == domain
     assert event.data["failed_sessions"] > 0
+    assert event.data["report"] == str(
+        domain.tls_reports.get(total_failure_session_count__gt=0).public_id
+    )
 
 
 def test_an_event_rolls_back_with_its_change(tenant: Tenant) -> None:
