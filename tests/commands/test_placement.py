@@ -4,6 +4,8 @@ places always equals the domains placed."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -12,11 +14,24 @@ from pytest_django.fixtures import Settings
 from dnsops.models import Partition
 from domains import commands
 from domains.audit import Actor
+from domains.choices import IN_FLIGHT_STATES
 from domains.errors import DnssecOperationFailed
-from domains.models import AcceptedDomain, AuditEvent, Tenant
+from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from tests.support import make_verified_domain
+from tests.worker import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _worker_drains_the_enables(worker: WorkerProcess) -> Iterator[None]:
+    """The enables are carried out by the real worker before the test's tables are emptied
+    (a worker still writing while they are truncated deadlocks the teardown)."""
+    yield
+    deadline = time.monotonic() + 90
+    while Operation.objects.filter(state__in=IN_FLIGHT_STATES).exists():
+        assert time.monotonic() < deadline, "the worker did not finish the enables"
+        time.sleep(0.2)
 
 
 def enable_at_once(tenant: Tenant, names: list[str]) -> dict[str, str]:
