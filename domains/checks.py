@@ -58,7 +58,7 @@ from dnsops.checks.runner import (
     DnsStats,
     FailureKind,
     RunnerConfig,
-    check_one,
+    check_one_beside,
     check_stream,
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
@@ -291,9 +291,12 @@ def run_document(run: CheckRun) -> dict[str, Any]:
 
 def run_checks_now(domain: AcceptedDomain) -> CheckRun:
     """Check ``domain`` now (within ``DANE_CHECK_TIMEOUT``) and store the run, with the MX
-    TTL its own name servers give (:func:`dnsops.dns.resolver.ttl_at_name_servers`: what
-    the wizard's step 1 and the status report show)."""
-    outcome = check_one(target_of(domain), runner_config())
+    TTL its own name servers give (:func:`dnsops.dns.resolver.name_server_ttl`: what the
+    wizard's step 1 and the status report show), asked while the checks run: name servers
+    that do not answer cost the slower of the two, not their sum."""
+    outcome, at_name_servers = check_one_beside(
+        target_of(domain), runner_config(), resolver.name_server_ttl(domain.name, "MX")
+    )
     if isinstance(outcome, CheckFailure) and outcome.kind is FailureKind.RESOLVER_UNAVAILABLE:
         raise errors.DnsLookupFailed(
             f"The checks of {domain.name} could not look: {outcome.error}. Nothing was stored; "
@@ -306,7 +309,7 @@ def run_checks_now(domain: AcceptedDomain) -> CheckRun:
         )
     if isinstance(outcome, CheckFailure):
         raise CheckTimedOut(f"The checks of {domain.name} did not finish: {outcome.error}.")
-    mx_ttl = resolver.ttl_at_name_servers(domain.name, "MX").ttl
+    mx_ttl = None if at_name_servers is None else at_name_servers.ttl
     return store_outcomes([outcome], CheckRun.Trigger.REFRESH, mx_ttls={domain.pk: mx_ttl})[0]
 
 
