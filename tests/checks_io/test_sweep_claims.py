@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -76,6 +76,23 @@ def test_a_chunk_that_waited_past_its_claim_is_checked_once(
     after = AcceptedDomain.objects.get(pk=domain.pk)
     assert after.next_check_at is not None
     assert after.next_check_at - timezone.now() > timedelta(seconds=0.8 * 300)  # scheduled
+
+
+@pytest.mark.django_db
+def test_a_copy_of_a_running_chunk_takes_nothing(
+    tenant: Tenant, partition: Partition, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    """A message redelivered while its first delivery still runs (acks_late, Redis's
+    visibility timeout) leaves the domains and their lease to the first."""
+    domain = due_domain(tenant, partition)
+    [(ids, claimed_at)] = dispatched(django_capture_on_commit_callbacks)
+    claim = datetime.fromisoformat(claimed_at)
+
+    taken, lease = checks.take_check_claims(ids, claim)
+    again, _ = checks.take_check_claims(ids, claim)
+
+    assert (taken, again) == ([domain.pk], [])
+    assert AcceptedDomain.objects.get(pk=domain.pk).next_check_at == lease
 
 
 @pytest.mark.django_db(transaction=True)
