@@ -21,12 +21,14 @@ Sweep, claim and lease (beat every 15 s, ``check-due-domains``):
   and renews it every third of that while the checks run (:mod:`domains.leases`); each stored
   run then sets the next check.
 - A chunk that waits in the queue longer than its claim, whose message is lost, or whose
-  worker died before starting it: its domains are due again when the claim runs out, and the
-  next sweep claims them into a new chunk (unchecked for at most 60 s + 15 s beyond the wait).
+  worker died before starting it: its domains are due again when the claim runs out, and a
+  sweep claims them into a new chunk at most 75 s (60 s + one beat) after the first claim.
   Whichever of the two chunks starts first checks them; the other finds them started since
   its claim and skips them, so nothing is checked twice at once, a backlog only adds cheap
-  empty chunks (one per claim period a chunk waits), and no domain starves behind its own
-  re-dispatches.
+  empty chunks (one per minute a chunk waits), and no domain starves behind its own
+  re-dispatches. (The claim time is the beat's clock, the start the worker's: keep them in
+  step, as NTP does; a skew only matters when it exceeds the gap between a re-claim and the
+  other chunk's start.)
 - A worker that dies while checking (or a message redelivered after Redis's visibility
   timeout while the first delivery still runs): the copy skips the domains (started after its
   claim); the lease runs out 30 s after the last heartbeat and the next sweep claims them anew.
