@@ -372,6 +372,9 @@ DANE_CHECK_TIMEOUT = env.float("DANE_CHECK_TIMEOUT", default=20.0)
 DANE_CHECK_INTERVAL = env.float("DANE_CHECK_INTERVAL", default=300.0)
 DANE_CHECK_MAX_INTERVAL = env.float("DANE_CHECK_MAX_INTERVAL", default=21600.0)
 DANE_CHECK_BATCH_SIZE = env.int("DANE_CHECK_BATCH_SIZE", default=500)
+# Check batches (POST /api/v1/check-batches/) a tenant may have unfinished at once; one more
+# is a 429 TooManyCheckBatches (domains.check_batches).
+DANE_CHECK_BATCHES_PER_TENANT = env.int("DANE_CHECK_BATCHES_PER_TENANT", default=3)
 # A name the validating resolver must resolve (or deny): when a status check gets no answer
 # for a domain, this one tells our resolver's failure from the customer's (empty: the
 # provider's DNSSEC MX suffix).

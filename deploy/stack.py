@@ -790,20 +790,30 @@ def app_down() -> None:
         stop_group(name, pidfiles[name])
 
 
-def status_lines() -> list[str]:
-    """One line per server and service process: running (with its pid) or stopped."""
-    pidfiles = {
-        "postgres": pg_dir() / "postmaster.pid",
-        "redis": STACK / "redis" / "redis.pid",
-        "knot": dns_dir() / "knot" / "knotd.pid",
-        "unbound": dns_dir() / "unbound" / "unbound.pid",
-        **{f"app {name}": pidfile for name, pidfile in app_pidfiles().items()},
+def server_pids() -> dict[str, int | None]:
+    """The pid of every server ``up`` starts (None: stopped), component by component."""
+    import stack_powerdns
+
+    return {
+        "postgres": read_pid(pg_dir() / "postmaster.pid"),
+        "redis": read_pid(STACK / "redis" / "redis.pid"),
+        "knot": read_pid(dns_dir() / "knot" / "knotd.pid"),
+        "unbound": read_pid(dns_dir() / "unbound" / "unbound.pid"),
+        "powerdns": stack_powerdns.server_pid(),
     }
-    lines = []
-    for name, pidfile in pidfiles.items():
-        pid = read_pid(pidfile)
-        lines.append(f"{name:16} {'stopped' if pid is None else f'running (pid {pid})'}")
-    return lines
+
+
+def status_lines() -> list[str]:
+    """One line per server and service process (gunicorn, each worker, beat, when ``up
+    --app`` started them): running (with its pid) or stopped."""
+    pids = {
+        **server_pids(),
+        **{f"app {name}": read_pid(pidfile) for name, pidfile in app_pidfiles().items()},
+    }
+    return [
+        f"{name:16} {'stopped' if pid is None else f'running (pid {pid})'}"
+        for name, pid in pids.items()
+    ]
 
 
 # --- entry points -----------------------------------------------------------------------------

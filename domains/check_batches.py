@@ -8,6 +8,12 @@ and the sweep's chunks queued meanwhile run between its chunks, so however large
 the regular sweep is never starved (it keeps every other slot and its place in the queue).
 A chunk lost with its worker comes back: ``acks_late`` redelivers it, and checking a domain
 twice is harmless (an item is written only while it is still ``pending``).
+
+A tenant has at most ``DANE_CHECK_BATCHES_PER_TENANT`` batches unfinished (default 3; the
+tenant's row is locked while one is counted and created, so concurrent requests cannot pass
+the limit together); one more is refused with ``TooManyCheckBatches`` (429) and nothing is
+stored. A batch unfinished for longer than :data:`UNFINISHED_COUNTS_FOR` (its chain of chunks
+lost with the broker) stops counting, so a lost batch never locks the tenant out.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Literal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -26,7 +34,7 @@ from dnsops.checks.runner import CheckFailure, CheckOutcome, DnsStats, check_str
 from domains import checks
 from domains.audit import Actor, record_audit_event
 from domains.choices import AuditAction
-from domains.errors import InvalidRequest, TooManyDomains, UnknownDomains
+from domains.errors import InvalidRequest, TooManyCheckBatches, TooManyDomains, UnknownDomains
 from domains.models import AcceptedDomain, CheckBatch, CheckBatchItem, CheckRun, Tenant
 from domains.names import DomainNameError, parse_domain_name
 from domains.transitions import enqueue
@@ -39,6 +47,8 @@ CHUNK_SIZE = 100
 RUN_CHECK_BATCH = "domains.tasks.run_check_batch"
 #: How many names an error lists at most.
 NAMES_IN_ERROR = 50
+#: How long an unfinished batch counts against the tenant's limit of unfinished batches.
+UNFINISHED_COUNTS_FOR = timedelta(hours=1)
 
 Outcome = CheckBatchItem.Outcome
 
@@ -112,10 +122,13 @@ def create_check_batch(
     tenant: Tenant, names: Sequence[str] | Literal["all"], *, actor: Actor
 ) -> CheckBatch:
     """Record a batch of the tenant's ``names`` (or ``"all"`` its domains) and start it
-    after commit; audited. Domains that cannot be checked are ``skipped`` at once."""
+    after commit; audited. Domains that cannot be checked are ``skipped`` at once. Raises
+    :class:`TooManyCheckBatches` when the tenant has ``DANE_CHECK_BATCHES_PER_TENANT``
+    unfinished."""
     domains = _tenant_domains(tenant, names)
     now = timezone.now()
     with transaction.atomic():
+        _check_unfinished_batches(tenant, now)
         batch = CheckBatch.objects.create(
             tenant=tenant, requested_by=actor.label, total=len(domains)
         )
@@ -142,6 +155,22 @@ def create_check_batch(
         transaction.on_commit(partial(enqueue, RUN_CHECK_BATCH, str(batch.pk)))
     batch.refresh_from_db()
     return batch
+
+
+def _check_unfinished_batches(tenant: Tenant, now: datetime) -> None:
+    """Lock the tenant's row (the batches of one tenant are created one at a time) and raise
+    :class:`TooManyCheckBatches` if it has its limit of batches unfinished."""
+    limit = settings.DANE_CHECK_BATCHES_PER_TENANT
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    unfinished = CheckBatch.objects.filter(
+        tenant=tenant, finished_at__isnull=True, created_at__gt=now - UNFINISHED_COUNTS_FOR
+    ).count()
+    if unfinished >= limit:
+        raise TooManyCheckBatches(
+            f"The tenant has {unfinished} check batches unfinished, the most it may have at "
+            "once; start another when one has finished.",
+            limit=limit,
+        )
 
 
 def run_check_batch(batch_id: str) -> int:

@@ -8,14 +8,30 @@ are :mod:`dnsops.checks` (pure logic) fed by :mod:`dnsops.checks.runner` (DNS an
 Schedule: a domain in ``pending_mx`` or ``enabled`` is due when ``next_check_at`` has come.
 After a run the next one is ``DANE_CHECK_INTERVAL`` seconds away, doubled for every run in a
 row whose findings did not change, up to ``DANE_CHECK_MAX_INTERVAL`` (±10 % jitter); a
-command (enable/disable) sets it to now. The beat sweep claims due domains with ``SKIP
-LOCKED``, pushes their ``next_check_at`` forward by :data:`CLAIM_LEASE` (the time a chunk may
-wait in the queue; a lost task's domains come back after it), and fans them out in chunks of
-``DANE_CHECK_BATCH_SIZE``. The worker that starts a chunk shortens its domains' lease to
-``DANE_CHECK_LEASE_SECONDS`` and renews it while the checks run (:mod:`domains.leases`), so a
-dead worker's domains are due again one lease later; it checks them concurrently and stores
-the results as they arrive, in batches (each stored run sets the next check). No lock is held
-while DNS or HTTPS work runs.
+command (enable/disable) sets it to now. No lock is held while DNS or HTTPS work runs.
+
+Sweep, claim and lease (beat every 15 s, ``check-due-domains``):
+
+- The sweep claims due domains with ``SKIP LOCKED``, pushes their ``next_check_at`` forward by
+  :data:`CLAIM_LEASE` (60 s) and enqueues them in chunks of ``DANE_CHECK_BATCH_SIZE`` on the
+  ``checks`` queue; each chunk carries the time of its claim.
+- The worker that starts a chunk takes only the domains that no worker has started since
+  that claim (``AcceptedDomain.check_started_at``, set as it takes them, row by row under the
+  row's lock), sets their ``next_check_at`` to a lease of ``DANE_CHECK_LEASE_SECONDS`` (30 s)
+  and renews it every third of that while the checks run (:mod:`domains.leases`); each stored
+  run then sets the next check.
+- A chunk that waits in the queue longer than its claim, whose message is lost, or whose
+  worker died before starting it: its domains are due again when the claim runs out, and a
+  sweep claims them into a new chunk at most 75 s (60 s + one beat) after the first claim.
+  Whichever of the two chunks starts first checks them; the other finds them started since
+  its claim and skips them, so nothing is checked twice at once, a backlog only adds cheap
+  empty chunks (one per minute a chunk waits), and no domain starves behind its own
+  re-dispatches. (The claim time is the beat's clock, the start the worker's: keep them in
+  step, as NTP does; a skew only matters when it exceeds the gap between a re-claim and the
+  other chunk's start.)
+- A worker that dies while checking (or a message redelivered after Redis's visibility
+  timeout while the first delivery still runs): the copy skips the domains (started after its
+  claim); the lease runs out 30 s after the last heartbeat and the next sweep claims them anew.
 """
 
 from __future__ import annotations
@@ -44,7 +60,7 @@ from dnsops.checks.runner import (
     DnsStats,
     FailureKind,
     RunnerConfig,
-    check_one,
+    check_one_beside,
     check_stream,
 )
 from dnsops.checks.status import DomainGate, StatusResult, evaluate
@@ -63,8 +79,9 @@ from domains.transitions import Move, enqueue, move_states
 logger = logging.getLogger(__name__)
 
 #: How far the sweep's claim pushes ``next_check_at``: how long a chunk may wait in the queue
-#: before a worker starts it (then the worker's own lease, renewed while it works, takes over).
-CLAIM_LEASE = timedelta(minutes=5)
+#: before its domains are claimed again into another chunk (the first of the two to start
+#: checks them; then the worker's own lease, renewed while it works, takes over).
+CLAIM_LEASE = timedelta(seconds=60)
 #: Chunks one sweep dispatches at most (the next beat takes the rest).
 MAX_CHUNKS_PER_SWEEP = 200
 #: The task that checks one claimed chunk, enqueued by name (``domains.tasks`` imports this).
@@ -276,9 +293,12 @@ def run_document(run: CheckRun) -> dict[str, Any]:
 
 def run_checks_now(domain: AcceptedDomain) -> CheckRun:
     """Check ``domain`` now (within ``DANE_CHECK_TIMEOUT``) and store the run, with the MX
-    TTL its own name servers give (:func:`dnsops.dns.resolver.ttl_at_name_servers`: what
-    the wizard's step 1 and the status report show)."""
-    outcome = check_one(target_of(domain), runner_config())
+    TTL its own name servers give (:func:`dnsops.dns.resolver.name_server_ttl`: what the
+    wizard's step 1 and the status report show), asked while the checks run: name servers
+    that do not answer cost the slower of the two, not their sum."""
+    outcome, at_name_servers = check_one_beside(
+        target_of(domain), runner_config(), resolver.name_server_ttl(domain.name, "MX")
+    )
     if isinstance(outcome, CheckFailure) and outcome.kind is FailureKind.RESOLVER_UNAVAILABLE:
         raise errors.DnsLookupFailed(
             f"The checks of {domain.name} could not look: {outcome.error}. Nothing was stored; "
@@ -291,7 +311,7 @@ def run_checks_now(domain: AcceptedDomain) -> CheckRun:
         )
     if isinstance(outcome, CheckFailure):
         raise CheckTimedOut(f"The checks of {domain.name} did not finish: {outcome.error}.")
-    mx_ttl = resolver.ttl_at_name_servers(domain.name, "MX").ttl
+    mx_ttl = None if at_name_servers is None else at_name_servers.ttl
     return store_outcomes([outcome], CheckRun.Trigger.REFRESH, mx_ttls={domain.pk: mx_ttl})[0]
 
 
@@ -436,8 +456,9 @@ def due_domains(now: datetime) -> QuerySet[AcceptedDomain]:
 
 
 def claim_due_domains(limit: int) -> list[int]:
-    """Claim up to ``limit`` due domains (``SKIP LOCKED``): their ``next_check_at`` moves a
-    lease ahead, so another sweep does not take them and a lost task's domains come back.
+    """Claim up to ``limit`` due domains (``SKIP LOCKED``): their ``next_check_at`` moves
+    :data:`CLAIM_LEASE` ahead, so another sweep does not take them while their chunk waits in
+    the queue, and a lost chunk's domains come back when the claim runs out.
 
     Call inside a transaction; the claim holds when it commits.
     """
@@ -454,27 +475,50 @@ def claim_due_domains(limit: int) -> list[int]:
 
 def dispatch_due_checks() -> int:
     """The beat sweep: claim due domains chunk by chunk and enqueue one ``check_domains`` task
-    per chunk after its claim commits; returns how many domains were dispatched."""
+    per chunk (with the time of its claim) after its claim commits; returns how many domains
+    were dispatched."""
     dispatched = 0
     for _ in range(MAX_CHUNKS_PER_SWEEP):
         with transaction.atomic():
+            claimed_at = timezone.now()
             ids = claim_due_domains(settings.DANE_CHECK_BATCH_SIZE)
             if ids:
-                transaction.on_commit(partial(enqueue, CHECK_DOMAINS, ids))
+                transaction.on_commit(partial(enqueue, CHECK_DOMAINS, ids, claimed_at.isoformat()))
         dispatched += len(ids)
         if len(ids) < settings.DANE_CHECK_BATCH_SIZE:
             break
     return dispatched
 
 
-def take_check_claims(domain_ids: Sequence[int]) -> datetime:
-    """A worker starts checking ``domain_ids``: their claim becomes a lease of
-    ``DANE_CHECK_LEASE_SECONDS`` from now, which the worker renews while it works; returns it."""
-    lease = timezone.now() + timedelta(seconds=settings.DANE_CHECK_LEASE_SECONDS)
-    AcceptedDomain.objects.filter(
+def take_check_claims(
+    domain_ids: Sequence[int], claimed_at: datetime | None = None
+) -> tuple[list[int], datetime]:
+    """A worker starts checking ``domain_ids``, claimed at ``claimed_at``: it takes those still
+    checked (``pending_mx``/``enabled``) that no worker started since the claim (without a
+    claim time: all of them), marks them started and gives them a lease of
+    ``DANE_CHECK_LEASE_SECONDS`` from now, which it renews while it works. Returns the ids
+    taken and the lease.
+
+    The rows are locked (in id order) while this writes, so of two chunks holding a domain
+    (a claim that ran out and was claimed again) exactly one takes it.
+    """
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.DANE_CHECK_LEASE_SECONDS)
+    candidates = AcceptedDomain.objects.filter(
         pk__in=list(domain_ids), dnssec_state__in=DNSSEC_CHECKED_STATES
-    ).update(next_check_at=lease)
-    return lease
+    )
+    if claimed_at is not None:
+        candidates = candidates.filter(
+            Q(check_started_at__isnull=True) | Q(check_started_at__lt=claimed_at)
+        )
+    with transaction.atomic():
+        taken = list(
+            candidates.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)
+        )
+        AcceptedDomain.objects.filter(pk__in=taken).update(
+            next_check_at=lease, check_started_at=now
+        )
+    return taken, lease
 
 
 def _renew_check_claims(domain_ids: list[int]) -> Renewal:
@@ -488,16 +532,19 @@ def _renew_check_claims(domain_ids: list[int]) -> Renewal:
     return renew
 
 
-def check_domains(domain_ids: Sequence[int]) -> int:
-    """Check the given domains concurrently and store each run as results arrive (in
-    batches of :data:`WRITE_BATCH`); returns how many runs were stored.
+def check_domains(domain_ids: Sequence[int], claimed_at: datetime | None = None) -> int:
+    """Check the given domains, claimed by the sweep at ``claimed_at``, concurrently and store
+    each run as results arrive (in batches of :data:`WRITE_BATCH`); returns how many runs
+    were stored.
 
-    Domains that left ``pending_mx``/``enabled`` meanwhile are skipped; their claim is a short
+    Domains that left ``pending_mx``/``enabled`` meanwhile, or that another worker started
+    since the claim (:func:`take_check_claims`), are skipped; the others are held by a short
     lease renewed while the checks run. A check that fails (time limit) stores nothing, and
     its domain comes back when that lease ends (so do a dead worker's).
     """
-    ids = list(domain_ids)
-    lease = take_check_claims(ids)
+    ids, lease = take_check_claims(domain_ids, claimed_at)
+    if not ids:
+        return 0
     domains = AcceptedDomain.objects.filter(
         pk__in=ids, dnssec_state__in=DNSSEC_CHECKED_STATES, verified_at__isnull=False
     ).select_related("partition", "tlsrpt_endpoint")

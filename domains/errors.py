@@ -158,6 +158,13 @@ class TooManyDomains(InvalidRequest):
     code = "TooManyDomains"
 
 
+class TooManyCheckBatches(ServiceError):
+    """The tenant already has ``DANE_CHECK_BATCHES_PER_TENANT`` check batches unfinished
+    (``limit``); a new one may start when one of them finishes."""
+
+    code = "TooManyCheckBatches"
+
+
 class UnknownDomains(InvalidRequest):
     """A check batch names domains that are not the caller's tenant's (``unknown`` lists
     them; another tenant's domain looks exactly like one that does not exist)."""

@@ -128,6 +128,12 @@ class AcceptedDomain(models.Model):
     next_check_at = models.DateTimeField(
         null=True, blank=True, help_text="When the status checks run next (pending_mx, enabled)."
     )
+    check_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker last started a chunk of scheduled checks with this domain "
+        "(domains.checks: a chunk claimed before then leaves the domain to that worker).",
+    )
     checks_unchanged = models.PositiveSmallIntegerField(
         default=0, help_text="Scheduled check runs in a row whose findings did not change."
     )

@@ -1,6 +1,8 @@
 """Celery tasks of the domains app: thin wrappers around ``domains.operations``,
 ``domains.checks``, ``domains.inbound_keys`` and ``domains.rollover``."""
 
+from datetime import datetime
+
 from celery import shared_task
 
 from dnsops.backends.base import DnsBackendError
@@ -21,9 +23,11 @@ def sweep_due_checks() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=150, time_limit=180)
-def check_domains(domain_ids: list[int]) -> int:
-    """Check one chunk of claimed domains concurrently and store their runs."""
-    return checks.check_domains(domain_ids)
+def check_domains(domain_ids: list[int], claimed_at: str | None = None) -> int:
+    """Check one chunk of claimed domains (claimed at ``claimed_at``, ISO 8601) concurrently
+    and store their runs."""
+    claim = None if claimed_at is None else datetime.fromisoformat(claimed_at)
+    return checks.check_domains(domain_ids, claim)
 
 
 @shared_task(

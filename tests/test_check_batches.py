@@ -5,8 +5,11 @@ creates nothing; another tenant's batch is a 404."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from domains import services
@@ -92,3 +95,39 @@ def test_another_tenants_batch_is_a_404(
     assert created.status_code == 202
     assert other_api.get(created.headers["Location"]).status_code == 404
     assert api.get(f"{URL}00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_tenant_has_at_most_its_limit_of_unfinished_batches(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    api: APIClient,
+    other_api: APIClient,
+    settings: SettingsWrapper,
+) -> None:
+    """The batches stay unfinished here: their first chunk is enqueued at a commit that never
+    comes in this test."""
+    settings.DANE_CHECK_BATCHES_PER_TENANT = 2
+    mine = make_verified_domain(tenant)
+    for _ in range(2):
+        assert api.post(URL, {"domains": [mine]}, format="json").status_code == 202
+
+    refused = api.post(URL, {"domains": [mine]}, format="json")
+
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "TooManyCheckBatches"
+    assert refused.json()["limit"] == 2
+    assert "detail" in refused.json()
+    assert refused.headers["Retry-After"] == "30"
+    assert CheckBatch.objects.filter(tenant=tenant).count() == 2  # nothing stored
+    assert AuditEvent.objects.filter(action=AuditAction.CHECK_BATCH_REQUESTED).count() == 2
+    theirs = make_verified_domain(other_tenant)  # the limit is the tenant's own
+    assert other_api.post(URL, {"domains": [theirs]}, format="json").status_code == 202
+
+    first, second = CheckBatch.objects.filter(tenant=tenant).order_by("created_at")
+    CheckBatch.objects.filter(pk=first.pk).update(finished_at=timezone.now())
+    assert api.post(URL, {"domains": [mine]}, format="json").status_code == 202  # one finished
+    assert api.post(URL, {"domains": [mine]}, format="json").status_code == 429
+    # A batch whose chain of chunks was lost (unfinished for over an hour) stops counting.
+    CheckBatch.objects.filter(pk=second.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    assert api.post(URL, {"domains": [mine]}, format="json").status_code == 202

@@ -5,6 +5,8 @@ TTL has passed, then to go on."""
 
 from __future__ import annotations
 
+import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dnsops.dns import resolver
-from domains import services
+from domains import checks, services
 from domains.audit import Actor
 from domains.models import AcceptedDomain, CheckRun, Tenant
 from tests.dnsnet import DnsTestNetwork
@@ -98,3 +100,42 @@ def test_wizard_step_1_waits_out_the_old_mx_ttl(
     page = client.get(page_url).content.decode()
     assert "the old TTL of 3600 s has passed at" in page
     assert "you can go on" in page
+
+
+def test_a_refresh_asks_the_name_servers_beside_the_checks_not_after_them(
+    settings: SettingsWrapper, dnsnet: DnsTestNetwork, verified_domain: AcceptedDomain
+) -> None:
+    """Name servers that never answer cost a refresh the slower of its checks and the TTL
+    lookup, not their sum: here the checks themselves wait as long, for an MTA-STS policy host
+    that never answers either."""
+    wait = 2.0
+    name = verified_domain.name
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent_name_server,
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent_policy_host,
+    ):
+        silent_name_server.bind(("127.0.0.1", 0))  # reads queries, never replies
+        silent_policy_host.bind(("127.0.0.1", 0))
+        silent_policy_host.listen()  # the kernel completes the handshake; nothing is sent
+        settings.DANE_AUTHORITATIVE_PORT = silent_name_server.getsockname()[1]
+        settings.DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES = True
+        settings.DANE_DNS_TIMEOUT = wait
+        settings.DANE_MTA_STS_PORT = silent_policy_host.getsockname()[1]
+        settings.DANE_MTA_STS_ALLOW_PRIVATE_ADDRESSES = True
+        settings.DANE_MTA_STS_TIMEOUT = wait
+        txt = '"v=STSv1; id=20250101;"'
+        dnsnet.update(
+            ("replace", name, "MX", 3600, "10 mx.legacy.example."),
+            ("replace", f"_mta-sts.{name}", "TXT", 60, txt),
+            ("replace", f"mta-sts.{name}", "A", 60, "127.0.0.1"),
+        )
+        dnsnet.wait_until_resolved(f"_mta-sts.{name}", "TXT", [txt])
+
+        started = time.monotonic()
+        run = checks.run_checks_now(verified_domain)
+        elapsed = time.monotonic() - started
+
+    assert run.mx_ttl is None  # no name server answered
+    check = run.duration.total_seconds()
+    assert check >= 0.9 * wait  # the checks waited for the policy host
+    assert elapsed < check + wait / 2, (elapsed, check)  # the TTL lookup's wait overlapped

@@ -83,6 +83,29 @@ def stack_script(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
     )
 
 
+#: The servers ``up`` starts and the program each one runs.
+SERVER_PROGRAMS = {
+    "postgres": "postgres",
+    "redis": "redis-server",
+    "knot": "knotd",
+    "unbound": "unbound",
+    "powerdns": "pdns_server",
+}
+
+
+@pytest.mark.dns
+def test_status_lists_every_server_up_starts_with_its_pid(dnsnet: DnsTestNetwork) -> None:
+    status = stack_script(dict(os.environ), "status")
+    assert status.returncode == 0, status.stderr
+    listed = dict(line.split(maxsplit=1) for line in status.stdout.splitlines())
+    assert set(SERVER_PROGRAMS) <= set(listed)
+    for name, program in SERVER_PROGRAMS.items():
+        state, _, pid = listed[name].partition(" (pid ")
+        assert state == "running", listed[name]
+        comm = Path(f"/proc/{pid.rstrip(')')}/comm").read_text().strip()
+        assert comm == program, (name, comm)
+
+
 def free_port() -> int:
     """A loopback TCP port nobody listens on now."""
     with socket.socket() as probe:

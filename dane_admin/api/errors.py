@@ -36,6 +36,7 @@ STATUS_BY_ERROR: dict[type[errors.ServiceError], int] = {
     errors.PartitionNotKnown: status.HTTP_404_NOT_FOUND,
     errors.InboundKeyNotFound: status.HTTP_404_NOT_FOUND,
     errors.RolloverRefused: status.HTTP_409_CONFLICT,
+    errors.TooManyCheckBatches: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
@@ -51,7 +52,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Render service errors and DRF errors in the API's single error shape."""
     if isinstance(exc, errors.ServiceError):
         retryable = isinstance(
-            exc, errors.DnsLookupFailed | errors.DnssecOperationFailed | errors.ServiceMisconfigured
+            exc,
+            errors.DnsLookupFailed
+            | errors.DnssecOperationFailed
+            | errors.ServiceMisconfigured
+            | errors.TooManyCheckBatches,
         )
         body = {"code": exc.code, "detail": exc.message, **exc.details}
         return Response(

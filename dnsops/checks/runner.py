@@ -33,11 +33,11 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from dnsops.addresses import parse_server
 from dnsops.checks.dnssec import ZoneDnssecEvidence
@@ -448,11 +448,29 @@ def check_stream(
     thread.join()
 
 
-def check_one(target: CheckTarget, config: RunnerConfig) -> CheckOutcome | CheckFailure:
-    """Check one domain now (from synchronous code that runs no event loop)."""
+#: What a lookup run beside a check (:func:`check_one_beside`) gives.
+T = TypeVar("T")
 
-    async def run() -> CheckOutcome | CheckFailure:
-        async with Checker(config) as checker:
-            return await checker.check_or_fail(target)
+
+def check_one_beside(
+    target: CheckTarget, config: RunnerConfig, beside: Coroutine[Any, Any, T]
+) -> tuple[CheckOutcome | CheckFailure, T | None]:
+    """Check one domain now while ``beside`` (another lookup the caller keeps with the run)
+    runs in the same event loop: the time of the slower of the two, not their sum. A check
+    that fails cancels ``beside`` (its result is then None: nothing is stored)."""
+
+    async def run() -> tuple[CheckOutcome | CheckFailure, T | None]:
+        other = asyncio.ensure_future(beside)
+        try:
+            async with Checker(config) as checker:
+                outcome = await checker.check_or_fail(target)
+            if isinstance(outcome, CheckFailure):
+                return outcome, None
+            return outcome, await other
+        finally:
+            if not other.done():
+                other.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await other
 
     return asyncio.run(run())

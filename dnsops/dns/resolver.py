@@ -108,15 +108,18 @@ def ttl_at_name_servers(name: str, rdtype: str) -> AuthoritativeTtl:
     directly (:mod:`dnsops.dns.authoritative`) on ``DANE_AUTHORITATIVE_PORT``; addresses
     that are not public only with ``DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES``. Every
     query ends within ``DANE_DNS_TIMEOUT``."""
-    return asyncio.run(
-        authoritative_ttl(
-            name,
-            dns.rdatatype.from_text(rdtype),
-            resolver=resolver_address(),
-            port=settings.DANE_AUTHORITATIVE_PORT,
-            timeout=settings.DANE_DNS_TIMEOUT,
-            allow_private=settings.DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES,
-        )
+    return asyncio.run(name_server_ttl(name, rdtype))
+
+
+async def name_server_ttl(name: str, rdtype: str) -> AuthoritativeTtl:
+    """:func:`ttl_at_name_servers` in the caller's event loop (beside other lookups)."""
+    return await authoritative_ttl(
+        name,
+        dns.rdatatype.from_text(rdtype),
+        resolver=resolver_address(),
+        port=settings.DANE_AUTHORITATIVE_PORT,
+        timeout=settings.DANE_DNS_TIMEOUT,
+        allow_private=settings.DANE_AUTHORITATIVE_ALLOW_PRIVATE_ADDRESSES,
     )
 
 

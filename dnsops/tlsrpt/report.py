@@ -16,7 +16,7 @@ import socket
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema_rs
 
@@ -53,9 +53,10 @@ class ReportLimits:
     max_depth: int
 
 
-@dataclass(frozen=True)
-class FailureDetail:
-    """One ``failure-details`` entry (RFC 8460 §4.4); empty strings are None."""
+class FailureDetail(NamedTuple):
+    """One ``failure-details`` entry (RFC 8460 §4.4); empty strings are None. (A named tuple:
+    a large report has thousands, and a tuple is made in a fraction of a frozen dataclass's
+    time.)"""
 
     result_type: str
     failed_session_count: int
@@ -280,14 +281,14 @@ def _canonical_address(value: str) -> str:
 def _failure(item: dict[str, Any]) -> FailureDetail:
     """One failure detail as plain data."""
     return FailureDetail(
-        result_type=item["result-type"].strip().lower(),
-        failed_session_count=item["failed-session-count"],
-        sending_mta_ip=_address(item, "sending-mta-ip"),
-        receiving_mx_hostname=_host(item, "receiving-mx-hostname"),
-        receiving_mx_helo=_optional(item, "receiving-mx-helo"),
-        receiving_ip=_address(item, "receiving-ip"),
-        additional_information=_optional(item, "additional-information"),
-        failure_reason_code=_optional(item, "failure-reason-code"),
+        item["result-type"].strip().lower(),
+        item["failed-session-count"],
+        _address(item, "sending-mta-ip"),
+        _host(item, "receiving-mx-hostname"),
+        _optional(item, "receiving-mx-helo"),
+        _address(item, "receiving-ip"),
+        _optional(item, "additional-information"),
+        _optional(item, "failure-reason-code"),
     )
 
 

@@ -33,6 +33,11 @@ class CheckBatchViewSet(viewsets.ViewSet):
                 "(names not the tenant's accepted domains, listed in `unknown`).",
             ),
             401: ErrorSerializer,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                "TooManyCheckBatches: the tenant has DANE_CHECK_BATCHES_PER_TENANT (default 3) "
+                "batches unfinished (`limit`); nothing is stored. Retry-After: 30.",
+            ),
         },
         parameters=[
             OpenApiParameter(
@@ -60,6 +65,17 @@ class CheckBatchViewSet(viewsets.ViewSet):
                 },
                 response_only=True,
                 status_codes=[400],
+            ),
+            OpenApiExample(
+                "Too many unfinished",
+                value={
+                    "code": "TooManyCheckBatches",
+                    "detail": "The tenant has 3 check batches unfinished, the most it may have "
+                    "at once; start another when one has finished.",
+                    "limit": 3,
+                },
+                response_only=True,
+                status_codes=[429],
             ),
         ],
     )

@@ -218,27 +218,31 @@ def record_operation_failed(operation: Operation, detail: str) -> list[Event]:
     ]
 
 
-def record_tlsrpt_failures(report: TlsReport) -> list[Event]:
-    """``domain.tlsrpt_failure`` for a stored TLS-RPT report that counts failed sessions."""
-    if not report.total_failure_session_count:
-        return []
-    domain = report.domain
-    return [
-        record_event(
-            EventType.TLSRPT_FAILURE,
-            tenant=domain.tenant,
-            domain=domain,
-            data={
-                "organization": report.organization_name,
-                "report_id": report.report_id,
-                "failed_sessions": report.total_failure_session_count,
-                "successful_sessions": report.total_successful_session_count,
-                "report": str(report.public_id),
-            },
-            link=f"{settings.DANE_PUBLIC_URL.rstrip('/')}"
-            f"{reverse('ui:tls_reports', args=[domain.tenant.slug, domain.name])}",
+def record_tlsrpt_failures(reports: Iterable[TlsReport]) -> list[Event]:
+    """``domain.tlsrpt_failure`` for each stored TLS-RPT report that counts failed sessions,
+    in one INSERT and one wake-up (the reports' ``domain.tenant`` read by the caller)."""
+    base = settings.DANE_PUBLIC_URL.rstrip("/")
+    events = []
+    for report in reports:
+        if not report.total_failure_session_count:
+            continue
+        domain = report.domain
+        events.append(
+            new_event(
+                EventType.TLSRPT_FAILURE,
+                tenant=domain.tenant,
+                domain=domain,
+                data={
+                    "organization": report.organization_name,
+                    "report_id": report.report_id,
+                    "failed_sessions": report.total_failure_session_count,
+                    "successful_sessions": report.total_successful_session_count,
+                    "report": str(report.public_id),
+                },
+                link=f"{base}{reverse('ui:tls_reports', args=[domain.tenant.slug, domain.name])}",
+            )
         )
-    ]
+    return record_events(events)
 
 
 def record_tlsa_mismatches(addresses: Sequence[dict[str, Any]]) -> list[Event]:

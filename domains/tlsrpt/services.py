@@ -484,6 +484,22 @@ def process_pending_reports(batch_size: int = PROCESS_BATCH) -> int:
         processed += count
 
 
+#: What the processing reads of a pending report: the stored JSON, what the rows it writes
+#: are keyed by, and what its ``domain.tlsrpt_failure`` event says.
+PROCESSED_COLUMNS = (
+    "id",
+    "public_id",
+    "domain_id",
+    "day",
+    "start_datetime",
+    "organization_name",
+    "report_id",
+    "total_successful_session_count",
+    "total_failure_session_count",
+    "raw_gzip",
+)
+
+
 def _process_batch(batch_size: int, claimed: list[int], only: int | None = None) -> int:
     """Claim up to ``batch_size`` pending reports (``only``: that one), write their rows and
     mark them processed, in one transaction; their ids go into ``claimed``."""
@@ -495,7 +511,7 @@ def _process_batch(batch_size: int, claimed: list[int], only: int | None = None)
         batch = list(
             pending.select_for_update(skip_locked=True)
             .order_by("id")
-            .only("id", "domain_id", "day", "organization_name", "raw_gzip")[:batch_size]
+            .only(*PROCESSED_COLUMNS)[:batch_size]
         )
         claimed.extend(report.pk for report in batch)
         if batch:
@@ -528,8 +544,9 @@ def _parsed(report: TlsReport) -> ParsedReport | None:
 
 
 def _write_details(batch: list[TlsReport]) -> None:
-    """The policies (one INSERT), failure details (one COPY) and aggregates (two upserts) of
-    the reports in ``batch``."""
+    """The policies (one INSERT), failure details (one COPY), aggregates (two upserts) and
+    ``domain.tlsrpt_failure`` events (one read of the domains, one INSERT) of the reports in
+    ``batch``."""
     parsed = [(report, found) for report in batch if (found := _parsed(report)) is not None]
     policies = TlsReportPolicy.objects.bulk_create(
         TlsReportPolicy(
@@ -570,11 +587,17 @@ def _write_details(batch: list[TlsReport]) -> None:
             )
     _insert_failures(failures)
     _aggregate(parsed)
-    failing = TlsReport.objects.filter(
-        pk__in=[report.pk for report, _ in parsed], total_failure_session_count__gt=0
-    ).select_related("domain__tenant")
+    failing = sorted(
+        (report for report, _ in parsed if report.total_failure_session_count > 0),
+        key=lambda report: (report.start_datetime, report.pk),
+        reverse=True,  # TlsReport's order, as the events were written one by one
+    )
+    domains = AcceptedDomain.objects.select_related("tenant").in_bulk(
+        {report.domain_id for report in failing}
+    )
     for report in failing:
-        notifications.record_tlsrpt_failures(report)
+        report.domain = domains[report.domain_id]
+    notifications.record_tlsrpt_failures(failing)
 
 
 def accept_https_report(token: str, body: bytes, media_type: str) -> Ingested:
