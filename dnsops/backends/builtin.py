@@ -10,19 +10,42 @@ of the names whose type set changed, the NSEC of the predecessor of every name t
 or disappears (its "next" pointer moves) and the SOA (serial bump). The predecessor and
 successor come from indexed range queries on ``canonical_key``, whose byte order is the
 canonical DNS name order (RFC 4034 §6.1). ``refresh_signatures`` re-signs only what expires
-soon. After the commit the zone file ``<zone dir>/<zone>.zone`` is written anew (temp file +
-rename, under a file lock, skipped when already current): after a change of a few owner names
-it is spliced from the previous file, whose unchanged byte ranges are copied as they are, with
-only the changed owners' lines read from the database (each found by binary search, the file
-being in canonical order); otherwise, or when the file is not the change's starting point, it
-is written whole from the database. Either way it is a complete signed zone, for any
-authoritative server to load (e.g. Knot with ``dnssec-signing: off`` and a
-``knotc zone-reload`` or reload timer). Zones may hold delegations (NS + DS at a child name)
-but no glue: names below a delegation are refused.
+soon.
+
+After the commit the change is published under a file lock, in one of three ways:
+
+- **journal** (``DANE_BUILTIN_JOURNAL_MAX_BYTES`` > 0, the embedded default): the change is
+  appended (one write + fsync, a few KB for a host) to ``<zone dir>/<zone>.ixfr`` beside the
+  zone file ``<zone>.zone``, which is left as it is. The journal is a sequence of RFC 1995 §4
+  difference sequences in zone-file text: the old SOA, the records the change removed (RRSIG
+  and NSEC included), the new SOA, the records it added, then a comment line ``; end of
+  serial N``; its first SOA is the zone file's. The zone as published is the file with the
+  journal applied: ``published_zone`` writes it (the same bytes as the zone written whole from
+  the database), ``published_serial`` gives its serial; a torn last step or a journal that does
+  not start at the file's serial (left by a crash) is not applied, and the next write rewrites
+  the file from the database. When the journal would pass its limit (that setting, or a
+  quarter of the zone file's size, at least 64 KiB) it is folded into the file: a new file
+  made from the two files alone (unchanged byte ranges copied, the changed owners' lines
+  edited), renamed over the old one, then the journal removed. ``compact_zone_file`` folds it
+  on demand, for a consumer that loads the file whole.
+- **splice** (journal off: servers listed in ``DANE_DNS_SERVERS`` load the file whole): a new
+  file from the previous one, whose unchanged byte ranges are copied as they are, with only
+  the changed owners' lines read from the database (each found by binary search, the file
+  being in canonical order).
+- **whole**: otherwise (a bulk load, a signature refresh, the apex set by ``ensure_zone``, or
+  files that are not the change's starting point) the file is written whole from the database
+  and any journal removed.
+
+Either way the file (with its journal) is a complete signed zone at a serial at least the
+previous one, for any authoritative server to load (e.g. Knot with ``dnssec-signing: off``
+and a ``knotc zone-reload`` or reload timer; a server loading the file whole parses all of it
+on each reload, so it is given the file without a journal). Zones may hold delegations
+(NS + DS at a child name) but no glue: names below a delegation are refused.
 
 Settings (``dane_admin/settings.py``, each with its default): ``DANE_BUILTIN_KEY_DIR`` (``VAR_DIR /
 "dnssec-keys"``), ``DANE_BUILTIN_ZONE_DIR`` (``VAR_DIR / "zones"``), ``DANE_ZONE_NAMESERVERS``,
-``DANE_ZONE_HOSTMASTER``, ``DANE_DNS_SERVERS`` and ``DANE_DNS_TIMEOUT`` (``confirm_visible``).
+``DANE_ZONE_HOSTMASTER``, ``DANE_DNS_SERVERS`` and ``DANE_DNS_TIMEOUT`` (``confirm_visible``),
+``DANE_BUILTIN_JOURNAL_MAX_BYTES`` (8 MiB, 0 when ``DANE_DNS_SERVERS`` are listed).
 """
 
 from __future__ import annotations

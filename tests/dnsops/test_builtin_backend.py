@@ -659,6 +659,14 @@ def test_a_small_change_is_journaled_and_the_journal_applies_to_exactly_the_whol
     assert zone_file_serial(path) == BuiltinZone.objects.get(name=zone).serial
     check(backend, zone)
 
+    # On demand, for a server about to load the file whole.
+    backend.apply(ChangeBatch(zone, deletes=removal(zone, "after")))
+    assert journal_path(path).exists()
+    assert backend.compact_zone_file(zone) == path
+    assert not journal_path(path).exists()
+    assert whole_reads == []
+    assert path.read_bytes() == "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
+
 
 @pytest.mark.django_db
 def test_a_journal_left_by_a_crash_is_never_applied_wrongly(
