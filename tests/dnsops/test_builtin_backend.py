@@ -610,7 +610,7 @@ def applied_as_ixfr(base: bytes, journal: bytes, zone: str) -> dns.zone.Zone:
 def test_a_small_change_is_journaled_and_the_journal_applies_to_exactly_the_whole_zone(
     backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(200)])))
+    backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(60)])))
     path = backend.zone_file_path(zone)
     base = path.read_bytes()
     whole_reads: list[str] = []
@@ -622,15 +622,15 @@ def test_a_small_change_is_journaled_and_the_journal_applies_to_exactly_the_whol
 
     monkeypatch.setattr(BuiltinBackend, "_zone_lines", staticmethod(counting))
     changes = [
-        ChangeBatch(zone, upserts=domain(zone, "h100a")),  # new names mid-chain
+        ChangeBatch(zone, upserts=domain(zone, "h030a")),  # new names mid-chain
         ChangeBatch(zone, upserts=domain(zone, "zzz")),  # new last names: the chain wraps
         ChangeBatch(zone, upserts=domain(zone, "0first")),  # new first names after the apex
         ChangeBatch(zone, deletes=removal(zone, "h050")),
         ChangeBatch(zone, upserts=[RRset(f"h051.{zone}", "A", 60, ("192.0.2.1", "192.0.2.2"))]),
         ChangeBatch(zone, upserts=[RRset(zone, "TXT", 60, ('"v=spf1 -all"',))]),  # the apex
-        ChangeBatch(zone, deletes=[RRsetKey(f"_25._tcp.h199.{zone}", "TLSA")]),  # the last one
-        ChangeBatch(zone, upserts=domain(zone, "h100a", address="192.0.2.7")),  # changed again
-        ChangeBatch(zone, deletes=removal(zone, "h100a")),  # and gone
+        ChangeBatch(zone, deletes=[RRsetKey(f"_25._tcp.h059.{zone}", "TLSA")]),  # the last one
+        ChangeBatch(zone, upserts=domain(zone, "h030a", address="192.0.2.7")),  # changed again
+        ChangeBatch(zone, deletes=removal(zone, "h030a")),  # and gone
     ]
     sizes = []
     for batch in changes:
@@ -640,15 +640,15 @@ def test_a_small_change_is_journaled_and_the_journal_applies_to_exactly_the_whol
         journal = journal_path(path).read_bytes()
         sizes.append(len(journal))
         assert published(backend, zone) == whole
-        assert applied_as_ixfr(base, journal, zone) == dns.zone.from_text(
-            whole.decode(), origin=zone + ".", relativize=False
-        )
         assert published_serial(path) == BuiltinZone.objects.get(name=zone).serial
         assert backend.confirm_visible(batch)
     assert whole_reads == []
+    # A consumer of its own (dnspython) applying the journal gets the same zone.
+    assert applied_as_ixfr(base, journal, zone) == dns.zone.from_text(
+        whole.decode(), origin=zone + ".", relativize=False
+    )
     assert sizes == sorted(sizes)  # appended to
     assert sizes[0] < 4000  # a host's step: a few KB
-    check(backend, zone)
 
     # Past its limit the journal is folded into the file (from the two files, not the DB).
     backend.journal_max_bytes = sizes[-1] + 100
