@@ -5,8 +5,8 @@ One fresh zone is bulk-loaded with MX hosts (A + AAAA + TLSA each, the TLSA at
 database transaction per batch of ``--batch`` hosts and one zone-file write at the end (not one
 per batch: the file of a 50k-host zone is ~80 MB). At each size, single-host changes (add one
 host, then delete it again) are timed, split into the database transaction (signing included)
-and the publication: with the journal (the embedded default, ``--journal-max-bytes`` > 0) an
-append to ``<zone>.ixfr``; with ``--journal-max-bytes 0`` (servers load the file whole) a
+and the publication, in both modes: with the journal (the embedded default) an append to
+``<zone>.ixfr``; without it (servers load the file whole; the only mode before the journal) a
 splice of the previous zone file. Ceilings measured in the same run: copying the zone file
 once (``shutil.copyfile`` + fsync: what any rewrite of the file costs at least) and appending
 the change's bytes alone (write + fsync). Then the journal's other costs: folding a journal at
@@ -182,7 +182,7 @@ def main() -> None:
         "--journal-max-bytes",
         type=int,
         default=8 * 1024 * 1024,
-        help="the journal's limit (0: no journal, each change splices the zone file)",
+        help="the journal's limit (0: measure only the splice, no journal)",
     )
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
@@ -198,14 +198,13 @@ def main() -> None:
     signatures = SignatureCounter()
     zone = f"bench-{uuid.uuid4().hex[:8]}.mx.provider.test"
     backend.ensure_zone(zone)
-    mode = f"journal up to {args.journal_max_bytes} B" if args.journal_max_bytes else "splice"
     print(
         f"database: {connection.vendor}; zone {zone}; bulk batches of {args.batch} hosts; "
-        f"publication: {mode}"
+        f"journal up to {args.journal_max_bytes} B"
     )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     header = (
-        "hosts (names)   | bulk hosts/s | bulk sig/s | bulk s: all / file | "
+        "hosts (names)   | mode    | bulk hosts/s | bulk sig/s | bulk s: all / file | "
         "add 1 host ms: all / db / file | delete 1 host ms: all / db / file | sig add/del | "
         "file MB | copy file ms | append step ms | file / copy | file / append | step B"
     )
@@ -234,46 +233,54 @@ def main() -> None:
             sign_rate = (signatures.count - signed) / database_seconds
             loaded = size
 
-            adds, deletes = [], []
-            backend.step_bytes = 0
-            for sample in range(args.samples):
-                rrsets = host_rrsets(zone, f"d{sample * 997 % size:07d}x")
-                keys = [rrset.key for rrset in rrsets]
-                adds.append(measure(backend, signatures, ChangeBatch(zone, upserts=rrsets)))
-                deletes.append(measure(backend, signatures, ChangeBatch(zone, deletes=keys)))
-            add, delete = mean(adds), mean(deletes)
-            step = backend.step_bytes / (2 * args.samples)
-            path = backend.zone_file_path(zone)
-            megabytes = path.stat().st_size / 1e6
-            copy_ms = 1000 * copy_seconds(path)
-            append_ms = 1000 * copy_seconds(path, size=round(step))
-            file_ms = (add[1] + delete[1]) / 2
-            print(
-                f"{size:>6} ({2 * size + 1:>6}) | {load_rate:>12.0f} | {sign_rate:>10.0f} | "
-                f"{load_seconds:>8.1f} / {file_seconds:>5.1f} | "
-                f"{add[0]:>8.1f} / {add[0] - add[1]:>5.1f} / {add[1]:>5.1f} | "
-                f"{delete[0]:>11.1f} / {delete[0] - delete[1]:>5.1f} / {delete[1]:>5.1f} | "
-                f"{add[2]:>5.0f}/{delete[2]:<5.0f} | {megabytes:>7.1f} | {copy_ms:>12.1f} | "
-                f"{append_ms:>14.2f} | {file_ms / copy_ms:>11.3f} | "
-                f"{file_ms / append_ms:>13.1f} | {step:>6.0f}",
-                flush=True,
-            )
-            if args.journal_max_bytes:
-                journal = journal_path(path)
-                held = journal.stat().st_size if journal.exists() else 0
+            # The journal (the embedded default), then the splice (servers load the file whole).
+            for limit in dict.fromkeys([args.journal_max_bytes, 0]):
+                backend.compact_zone_file(zone)
+                backend.journal_max_bytes = limit
+                mode = "journal" if limit else "splice"
+                adds, deletes = [], []
+                backend.step_bytes = 0
+                for sample in range(args.samples):
+                    rrsets = host_rrsets(zone, f"d{sample * 997 % size:07d}x")
+                    keys = [rrset.key for rrset in rrsets]
+                    adds.append(measure(backend, signatures, ChangeBatch(zone, upserts=rrsets)))
+                    deletes.append(measure(backend, signatures, ChangeBatch(zone, deletes=keys)))
+                add, delete = mean(adds), mean(deletes)
+                step = backend.step_bytes / (2 * args.samples)
+                path = backend.zone_file_path(zone)
+                megabytes = path.stat().st_size / 1e6
+                copy_ms = 1000 * copy_seconds(path)
+                append_ms = 1000 * copy_seconds(path, size=round(step))
+                file_ms = (add[1] + delete[1]) / 2
                 print(
-                    f"       reader (published_zone, journal {held / 1e3:.0f} kB): "
-                    f"{1000 * read_seconds(path):.1f} ms",
+                    f"{size:>6} ({2 * size + 1:>6}) | {mode:<7} | {load_rate:>12.0f} | "
+                    f"{sign_rate:>10.0f} | "
+                    f"{load_seconds:>8.1f} / {file_seconds:>5.1f} | "
+                    f"{add[0]:>8.1f} / {add[0] - add[1]:>5.1f} / {add[1]:>5.1f} | "
+                    f"{delete[0]:>11.1f} / {delete[0] - delete[1]:>5.1f} / {delete[1]:>5.1f} | "
+                    f"{add[2]:>5.0f}/{delete[2]:<5.0f} | {megabytes:>7.1f} | {copy_ms:>12.1f} | "
+                    f"{append_ms:>14.2f} | {file_ms / copy_ms:>11.3f} | "
+                    f"{file_ms / append_ms:>13.1f} | {step:>6.0f}",
                     flush=True,
                 )
-                fold = fold_seconds(backend, zone)
-                limit = min(args.journal_max_bytes, max(64 * 1024, int(path.stat().st_size / 4)))
-                print(
-                    f"       fold the journal into the file: {1000 * fold:.1f} ms; a full "
-                    f"journal ({limit / 1e6:.1f} MB) holds ~{limit / step:.0f} such changes: "
-                    f"amortized {1000 * fold * step / limit:.3f} ms per change",
-                    flush=True,
-                )
+                if limit:
+                    journal = journal_path(path)
+                    held = journal.stat().st_size if journal.exists() else 0
+                    print(
+                        f"       reader (published_zone, journal {held / 1e3:.0f} kB): "
+                        f"{1000 * read_seconds(path):.1f} ms",
+                        flush=True,
+                    )
+                    fold = fold_seconds(backend, zone)
+                    limit = min(
+                        args.journal_max_bytes, max(64 * 1024, int(path.stat().st_size / 4))
+                    )
+                    print(
+                        f"       fold the journal into the file: {1000 * fold:.1f} ms; a full "
+                        f"journal ({limit / 1e6:.1f} MB) holds ~{limit / step:.0f} such changes: "
+                        f"amortized {1000 * fold * step / limit:.3f} ms per change",
+                        flush=True,
+                    )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         BuiltinZone.objects.filter(name=zone).delete()
