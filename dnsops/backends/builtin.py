@@ -991,9 +991,13 @@ def published_zone(zone_file: Path, target: BinaryIO) -> int | None:
 
 
 def published_serial(zone_file: Path) -> int | None:
-    """The serial of the zone as published: the journal's last, else the zone file's."""
-    base_serial = zone_file_serial(zone_file)
-    state = _journal_state(journal_path(zone_file), base_serial)
+    """The serial of the zone as published: the journal's last, else the zone file's (None:
+    no file). Takes the zone's lock shared: never a step half-appended."""
+    if not zone_file.parent.is_dir():
+        return None
+    with _file_lock(_lock_path(zone_file), shared=True):
+        base_serial = zone_file_serial(zone_file)
+        state = _journal_state(journal_path(zone_file), base_serial)
     return state.serial if state.usable and state.serial is not None else base_serial
 
 
