@@ -1352,6 +1352,7 @@ class BuiltinBackend(DnsBackend):
         current; afterwards the file alone is the published zone."""
         text = _text(_origin(zone))
         path = self.zone_file_path(text)
+        self.zone_dir.mkdir(parents=True, exist_ok=True)
         with _file_lock(_lock_path(path)):
             state = _journal_state(journal_path(path), zone_file_serial(path))
             if state.usable and state.size:

@@ -36,6 +36,7 @@ import dns.zone
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -657,7 +658,7 @@ def applied_as_ixfr(base: bytes, journal: bytes, zone: str) -> dns.zone.Zone:
 
 @pytest.mark.django_db
 def test_a_small_change_is_journaled_and_the_journal_applies_to_exactly_the_whole_zone(
-    backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch
+    backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(60)])))
     path = backend.zone_file_path(zone)
@@ -708,13 +709,18 @@ def test_a_small_change_is_journaled_and_the_journal_applies_to_exactly_the_whol
     assert zone_file_serial(path) == BuiltinZone.objects.get(name=zone).serial
     check(backend, zone)
 
-    # On demand, for a server about to load the file whole.
+    # For a server: the published zone written elsewhere, or the journal folded in on demand.
     backend.apply(ChangeBatch(zone, deletes=removal(zone, "after")))
+    whole = "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
+    call_command("builtin_zone_file", zone, output=tmp_path / "served.zone")
+    assert (tmp_path / "served.zone").read_bytes() == whole
     assert journal_path(path).exists()
-    assert backend.compact_zone_file(zone) == path
+    call_command("builtin_zone_file", zone, compact=True, stdout=io.StringIO())
     assert not journal_path(path).exists()
     assert whole_reads == []
-    assert path.read_bytes() == "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
+    assert path.read_bytes() == whole
+    with pytest.raises(CommandError, match="not hosted"):
+        call_command("builtin_zone_file", "elsewhere.test", compact=True)
 
 
 @pytest.mark.django_db
