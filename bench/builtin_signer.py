@@ -68,7 +68,7 @@ class TimedBackend(BuiltinBackend):
 
     def write_zone_file(self, zone: str, change: ZoneChange | None = None) -> Path:
         """Time the zone-file write."""
-        if change is not None:
+        if change is not None and change.added:  # a change that changed something
             self.step_bytes += len(change.journal_step())
         started = time.perf_counter()
         try:
