@@ -337,6 +337,12 @@ DANE_DNS_SERVERS = env.list(
 # builtin driver: the zones' DNSSEC signing keys (kept secret) and the signed zone files it writes.
 DANE_BUILTIN_KEY_DIR = Path(env.str("DANE_BUILTIN_KEY_DIR", default=str(VAR_DIR / "dnssec-keys")))
 DANE_BUILTIN_ZONE_DIR = Path(env.str("DANE_BUILTIN_ZONE_DIR", default=str(VAR_DIR / "zones")))
+# A change of a builtin zone is appended to the journal <zone>.ixfr beside the zone file
+# (folded into the file when it reaches this size or a quarter of the file's); 0: no journal,
+# each change rewrites the file (the default when DANE_DNS_SERVERS load the files whole).
+DANE_BUILTIN_JOURNAL_MAX_BYTES = env.int(
+    "DANE_BUILTIN_JOURNAL_MAX_BYTES", default=0 if DANE_DNS_SERVERS else 8 * 1024 * 1024
+)
 DANE_TSIG_KEY_FILE = env.str("DANE_TSIG_KEY_FILE", default="")
 DANE_RESOLVER = env.str("DANE_RESOLVER", default="127.0.0.1:5301")
 # TLS-RPT (RFC 8460): the service's public base URL (the host of the rua=https://<host>/tlsrpt/

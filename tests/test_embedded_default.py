@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
@@ -23,6 +24,7 @@ import dns.query
 import dns.rcode
 import pytest
 
+from dnsops.backends.builtin import published_zone
 from tests.dnsnet import DnsTestNetwork
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +122,10 @@ def test_run_command_serves_the_demo_tenant_on_sqlite(
         assert enabled["state"] == "succeeded"
         mx_value = enabled["result"]["DnssecMxValue"]
         assert mx_value == f"{customer_domain.replace('.', '-')}.o-v1.mx.provider.test"
-        zone_file = (tmp_path / "var" / "zones" / "o-v1.mx.provider.test.zone").read_text()
+        # The zone as published: its file with the journal of changes applied.
+        published = io.BytesIO()
+        published_zone(tmp_path / "var" / "zones" / "o-v1.mx.provider.test.zone", published)
+        zone_file = published.getvalue().decode()
         assert f"{mx_value}. 3600 IN A 192.0.2.25" in zone_file
         assert "RRSIG A 13" in zone_file
 

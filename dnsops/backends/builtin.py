@@ -10,19 +10,42 @@ of the names whose type set changed, the NSEC of the predecessor of every name t
 or disappears (its "next" pointer moves) and the SOA (serial bump). The predecessor and
 successor come from indexed range queries on ``canonical_key``, whose byte order is the
 canonical DNS name order (RFC 4034 §6.1). ``refresh_signatures`` re-signs only what expires
-soon. After the commit the zone file ``<zone dir>/<zone>.zone`` is written anew (temp file +
-rename, under a file lock, skipped when already current): after a change of a few owner names
-it is spliced from the previous file, whose unchanged byte ranges are copied as they are, with
-only the changed owners' lines read from the database (each found by binary search, the file
-being in canonical order); otherwise, or when the file is not the change's starting point, it
-is written whole from the database. Either way it is a complete signed zone, for any
-authoritative server to load (e.g. Knot with ``dnssec-signing: off`` and a
-``knotc zone-reload`` or reload timer). Zones may hold delegations (NS + DS at a child name)
-but no glue: names below a delegation are refused.
+soon.
+
+After the commit the change is published under a file lock, in one of three ways:
+
+- **journal** (``DANE_BUILTIN_JOURNAL_MAX_BYTES`` > 0, the embedded default): the change is
+  appended (one write + fsync, a few KB for a host) to ``<zone dir>/<zone>.ixfr`` beside the
+  zone file ``<zone>.zone``, which is left as it is. The journal is a sequence of RFC 1995 §4
+  difference sequences in zone-file text: the old SOA, the records the change removed (RRSIG
+  and NSEC included), the new SOA, the records it added, then a comment line ``; end of
+  serial N``; its first SOA is the zone file's. The zone as published is the file with the
+  journal applied: ``published_zone`` writes it (the same bytes as the zone written whole from
+  the database), ``published_serial`` gives its serial; a torn last step or a journal that does
+  not start at the file's serial (left by a crash) is not applied, and the next write rewrites
+  the file from the database. When the journal would pass its limit (that setting, or a
+  quarter of the zone file's size, at least 64 KiB) it is folded into the file: a new file
+  made from the two files alone (unchanged byte ranges copied, the changed owners' lines
+  edited), renamed over the old one, then the journal removed. ``compact_zone_file`` folds it
+  on demand, for a consumer that loads the file whole.
+- **splice** (journal off: servers listed in ``DANE_DNS_SERVERS`` load the file whole): a new
+  file from the previous one, whose unchanged byte ranges are copied as they are, with only
+  the changed owners' lines read from the database (each found by binary search, the file
+  being in canonical order).
+- **whole**: otherwise (a bulk load, a signature refresh, the apex set by ``ensure_zone``, or
+  files that are not the change's starting point) the file is written whole from the database
+  and any journal removed.
+
+Either way the file (with its journal) is a complete signed zone at a serial at least the
+previous one, for any authoritative server to load (e.g. Knot with ``dnssec-signing: off``
+and a ``knotc zone-reload`` or reload timer; a server loading the file whole parses all of it
+on each reload, so it is given the file without a journal). Zones may hold delegations
+(NS + DS at a child name) but no glue: names below a delegation are refused.
 
 Settings (``dane_admin/settings.py``, each with its default): ``DANE_BUILTIN_KEY_DIR`` (``VAR_DIR /
 "dnssec-keys"``), ``DANE_BUILTIN_ZONE_DIR`` (``VAR_DIR / "zones"``), ``DANE_ZONE_NAMESERVERS``,
-``DANE_ZONE_HOSTMASTER``, ``DANE_DNS_SERVERS`` and ``DANE_DNS_TIMEOUT`` (``confirm_visible``).
+``DANE_ZONE_HOSTMASTER``, ``DANE_DNS_SERVERS`` and ``DANE_DNS_TIMEOUT`` (``confirm_visible``),
+``DANE_BUILTIN_JOURNAL_MAX_BYTES`` (8 MiB, 0 when ``DANE_DNS_SERVERS`` are listed).
 """
 
 from __future__ import annotations
@@ -34,17 +57,18 @@ import mmap
 import os
 import random
 import re
+import shutil
 import struct
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import dns.dnssec
 import dns.exception
@@ -105,6 +129,11 @@ REFRESH_ROWS = 2000  # signatures refreshed per transaction (the zone is locked 
 # A change touching at most this many owner names is spliced into the previous zone file
 # (a binary search each); a larger one rewrites the file from the database.
 SPLICE_MAX_OWNERS = 2000
+# The journal beside a zone file holds at most this fraction of the file's size (and at least
+# JOURNAL_MIN_BYTES, at most the configured maximum) before it is folded into the file.
+JOURNAL_FRACTION = 0.25
+JOURNAL_MIN_BYTES = 64 * 1024
+JOURNAL_END = "; end of serial "  # the last line of each journal step
 _ZONE_NAME = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$")
 # An owner as this driver writes it (absolute) with nothing escaped, e.g. ``_25._tcp.h.zone.``.
 _PLAIN_OWNER = re.compile(rb"(?:[A-Za-z0-9_*-]{1,63}\.)+")
@@ -354,12 +383,29 @@ def _parse_batch(origin: dns.name.Name, batch: ChangeBatch) -> list[_Change]:
 
 @dataclass(frozen=True)
 class ZoneChange:
-    """A committed change of a zone: its serial before and after, and the owner names (as
-    canonical keys) whose rows other than the SOA changed."""
+    """A committed change of a zone: its serial before and after, the owner names (as
+    canonical keys) whose rows other than the SOA changed, and the zone-file lines it removed
+    and added (the SOA's among them)."""
 
     serial_before: int
     serial_after: int
     owners: frozenset[bytes]
+    removed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+
+    def journal_step(self) -> bytes:
+        """The change as one difference sequence of RFC 1995 §4 in zone-file text: the old SOA,
+        the removed records, the new SOA, the added records, then an end mark."""
+        old_soa = [line for line in self.removed if _is_soa_record(line)]
+        new_soa = [line for line in self.added if _is_soa_record(line)]
+        if len(old_soa) != 1 or len(new_soa) != 1:
+            raise ValueError("A journal step needs the old and the new SOA.")
+        removed = [line for line in self.removed if line is not old_soa[0]]
+        added = [line for line in self.added if line is not new_soa[0]]
+        text = "".join(
+            [*old_soa, *removed, *new_soa, *added, f"{JOURNAL_END}{self.serial_after}\n"]
+        )
+        return text.encode()
 
 
 class _ZoneEditor:
@@ -374,6 +420,10 @@ class _ZoneEditor:
         self.signatures = 0
         self.serial_before = zone.serial
         self.touched: set[bytes] = set()  # owners whose rows other than the SOA changed
+        # Rows as first read in this transaction, and the rows written or deleted (None) since,
+        # by (owner key, type): the difference the change makes to the zone file.
+        self._read: dict[tuple[bytes, str], BuiltinRRset] = {}
+        self._written: dict[tuple[bytes, str], BuiltinRRset | None] = {}
 
     # --- rows -----------------------------------------------------------------------------
 
@@ -405,8 +455,16 @@ class _ZoneEditor:
             expires_at=expires_at,
         )
 
+    def _seen(self, rows: Iterable[BuiltinRRset]) -> list[BuiltinRRset]:
+        """Remember ``rows`` as read (the first reading of a row is its state before)."""
+        rows = list(rows)
+        for row in rows:
+            self._read.setdefault((bytes(row.canonical_key), row.rdtype), row)
+        return rows
+
     def _save(self, rows: list[BuiltinRRset]) -> None:
         self.touched.update(bytes(row.canonical_key) for row in rows if row.rdtype != "SOA")
+        self._written.update(((bytes(row.canonical_key), row.rdtype), row) for row in rows)
         BuiltinRRset.objects.bulk_create(
             rows,
             batch_size=ROWS_PER_QUERY,
@@ -420,6 +478,7 @@ class _ZoneEditor:
         for key, rdtype in keys:
             by_type[rdtype].append(key)
             self.touched.add(key)
+            self._written[(key, rdtype)] = None
         for rdtype, owner_keys in by_type.items():
             for chunk in _chunks(owner_keys):
                 BuiltinRRset.objects.filter(
@@ -430,13 +489,20 @@ class _ZoneEditor:
         rows: list[BuiltinRRset] = []
         for chunk in _chunks(keys):
             query = BuiltinRRset.objects.filter(zone=self.zone, canonical_key__in=chunk)
-            rows.extend(query.filter(rdtype=rdtype) if rdtype else query)
+            rows.extend(self._seen(query.filter(rdtype=rdtype) if rdtype else query))
         return rows
 
     def _soa_row(self) -> BuiltinRRset | None:
-        return BuiltinRRset.objects.filter(
-            zone=self.zone, canonical_key=self.apex_key, rdtype="SOA"
-        ).first()
+        return next(
+            iter(
+                self._seen(
+                    BuiltinRRset.objects.filter(
+                        zone=self.zone, canonical_key=self.apex_key, rdtype="SOA"
+                    )[:1]
+                )
+            ),
+            None,
+        )
 
     # --- changes --------------------------------------------------------------------------
 
@@ -632,8 +698,26 @@ class _ZoneEditor:
         self.zone.save(update_fields=["serial", "updated_at"])
 
     def change(self) -> ZoneChange:
-        """What the committed edit changed (for the zone-file splice)."""
-        return ZoneChange(self.serial_before, self.zone.serial, frozenset(self.touched))
+        """What the committed edit changed (for the zone-file splice or journal).
+
+        Every row the edit writes or deletes was read first in its transaction (the rows at
+        the changed names, the NSEC of their neighbours, the SOA), so its state before is known.
+        """
+        removed: list[str] = []
+        added: list[str] = []
+        for key in sorted(self._written):
+            before, after = self._read.get(key), self._written[key]
+            old = _rrset_lines(*_line_values(before)) if before is not None else []
+            new = _rrset_lines(*_line_values(after)) if after is not None else []
+            removed += [line for line in old if line not in new]
+            added += [line for line in new if line not in old]
+        return ZoneChange(
+            self.serial_before,
+            self.zone.serial,
+            frozenset(self.touched),
+            tuple(removed),
+            tuple(added),
+        )
 
     def refresh(self, deadline: datetime, limit: int) -> int:
         """Re-sign up to ``limit`` RRsets whose signatures expire before ``deadline``."""
@@ -662,6 +746,11 @@ class _ZoneEditor:
 _LINE_FIELDS = ("owner", "ttl", "rdtype", "rdatas", "rrsig")
 
 
+def _line_values(row: BuiltinRRset) -> tuple[str, int, str, list[str], str]:
+    """The fields of ``row`` that make its zone-file lines (``_LINE_FIELDS``)."""
+    return row.owner, row.ttl, row.rdtype, list(row.rdatas), row.rrsig
+
+
 def _rrset_lines(owner: str, ttl: int, rdtype: str, rdatas: list[str], rrsig: str) -> list[str]:
     """The zone-file lines of one stored RRset: its records, then its signature."""
     head = f"{owner}. {ttl} IN "
@@ -669,6 +758,33 @@ def _rrset_lines(owner: str, ttl: int, rdtype: str, rdatas: list[str], rrsig: st
     if rrsig:
         lines.append(f"{head}RRSIG {rrsig}\n")
     return lines
+
+
+def _owner_key(owner: bytes) -> bytes:
+    """The canonical key of an owner as this driver writes it in a zone file."""
+    if _PLAIN_OWNER.fullmatch(owner):  # no escapes: the labels are the bytes themselves
+        return b"".join(label.lower() + b"\x00" for label in reversed(owner.split(b".")[:-1]))
+    return canonical_key(dns.name.from_text(owner.decode()))
+
+
+def _is_soa_record(line: str | bytes) -> bool:
+    """True for the SOA record line of a zone file this driver wrote."""
+    fields = line.split(maxsplit=4)
+    return len(fields) > 3 and fields[3] in ("SOA", b"SOA")
+
+
+def _in_soa_section(line: bytes) -> bool:
+    """True for the SOA record and its RRSIG (the lines before the body of a zone file)."""
+    fields = line.split(maxsplit=5)
+    return fields[3] == b"SOA" or fields[3:5] == [b"RRSIG", b"SOA"]
+
+
+def _line_order(line: bytes) -> tuple[bytes, bool, bytes]:
+    """Where a line goes among its owner's lines, as a whole write orders them: by the type
+    of its RRset, the records (sorted) before their RRSIG."""
+    fields = line.split(maxsplit=5)
+    signature = fields[3] == b"RRSIG"
+    return (fields[4] if signature else fields[3]), signature, line
 
 
 class _ZoneFileIndex:
@@ -690,10 +806,11 @@ class _ZoneFileIndex:
         return len(self.data) if end < 0 else end + 1
 
     def _key_at(self, start: int) -> bytes:
-        owner = self.data[start : self.data.find(b" ", start)]
-        if _PLAIN_OWNER.fullmatch(owner):  # no escapes: the labels are the bytes themselves
-            return b"".join(label.lower() + b"\x00" for label in reversed(owner.split(b".")[:-1]))
-        return canonical_key(dns.name.from_text(owner.decode()))
+        return _owner_key(self.data[start : self.data.find(b" ", start)])
+
+    def soa_lines(self) -> list[bytes]:
+        """The lines before the body: the SOA and its RRSIG."""
+        return self.data[: self.body_start].splitlines(keepends=True)
 
     def owner_lines(self, key: bytes) -> tuple[int, int]:
         """The byte range of the lines of the owner ``key`` after the SOA (empty, where they
@@ -713,7 +830,10 @@ class _ZoneFileIndex:
 
 
 def _spliced(
-    previous: _ZoneFileIndex, soa: str, owners: frozenset[bytes], lines: dict[bytes, list[str]]
+    previous: _ZoneFileIndex,
+    soa: str | bytes,
+    owners: Iterable[bytes],
+    lines: Mapping[bytes, Sequence[str | bytes]],
 ) -> Iterator[str | bytes]:
     """The new zone file: ``soa``, then the previous file's body with the lines of each of
     ``owners`` replaced by ``lines[owner]`` (none: the owner is gone)."""
@@ -728,11 +848,166 @@ def _spliced(
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (between threads and processes of this host)."""
+def _file_lock(path: Path, *, shared: bool = False) -> Iterator[None]:
+    """A lock on ``path`` between threads and processes of this host: exclusive for writers,
+    shared for readers."""
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
+
+
+def _lock_path(zone_file: Path) -> Path:
+    return zone_file.with_name(f".{zone_file.name.removesuffix('.zone')}.lock")
+
+
+def journal_path(zone_file: Path) -> Path:
+    """The journal beside ``<zone>.zone``: ``<zone>.ixfr``."""
+    return zone_file.with_suffix(".ixfr")
+
+
+class JournalError(ValueError):
+    """A journal that does not apply to its zone file (stale, torn or not this driver's)."""
+
+
+@dataclass(frozen=True)
+class _JournalState:
+    """What is known of a journal from its first line and its end: its size, and the serial
+    after its last step (None: empty, missing, or not ended by a complete step). ``usable``:
+    it continues the zone file and its last step is complete; otherwise (a crash left it
+    behind, or half-written) a writer discards it."""
+
+    size: int
+    serial: int | None
+    continues: bool
+    usable: bool
+
+
+def _journal_state(journal: Path, base_serial: int | None) -> _JournalState:
+    """Read the first line and the end of ``journal`` (not the rest)."""
+    try:
+        with journal.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            first = handle.readline().split()
+            handle.seek(max(0, size - 64))
+            last = handle.read().rsplit(b"\n", 2)
+    except FileNotFoundError:
+        size, first, last = 0, [], []
+    if size == 0:
+        return _JournalState(0, None, continues=True, usable=True)
+    end = JOURNAL_END.encode()
+    try:
+        continues = first[3] == b"SOA" and int(first[6]) == base_serial
+        ended = last[-1] == b"" and last[-2].startswith(end)
+        serial = int(last[-2].removeprefix(end)) if ended else None
+    except (IndexError, ValueError):
+        continues, serial = False, None
+    return _JournalState(size, serial, continues, usable=continues and serial is not None)
+
+
+def _journal_steps(data: bytes) -> Iterator[tuple[list[bytes], list[bytes]]]:
+    """The complete steps of a journal as (removed lines, added lines), each list with its SOA
+    first; a torn last step (no end mark) is left out."""
+    end = JOURNAL_END.encode()
+    removed: list[bytes] = []
+    added: list[bytes] = []
+    current = removed
+    for line in data.splitlines(keepends=True):
+        if line.startswith(end):
+            if not removed or not added:
+                raise JournalError("A journal step without its two SOA records.")
+            yield removed, added
+            removed, added = [], []
+            current = removed
+        elif _is_soa_record(line):
+            if current is removed and removed:
+                current = added
+            elif current is added:
+                raise JournalError("A journal step with three SOA records.")
+            current.append(line)
+        elif not removed:
+            raise JournalError("A journal step that does not start with an SOA record.")
+        else:
+            current.append(line)
+
+
+def _applied(
+    base: _ZoneFileIndex, steps: Iterable[tuple[list[bytes], list[bytes]]]
+) -> Iterator[bytes]:
+    """The zone file ``base`` with ``steps`` applied, in the bytes a whole write would give."""
+    soa = base.soa_lines()
+    owners: dict[bytes, list[bytes]] = {}
+
+    def lines_of(line: bytes) -> list[bytes]:
+        if _in_soa_section(line):
+            return soa
+        key = _owner_key(line[: line.find(b" ")])
+        if key not in owners:
+            start, end = base.owner_lines(key)
+            owners[key] = base.data[start:end].splitlines(keepends=True)
+        return owners[key]
+
+    for removed, added in steps:
+        for line in removed:
+            try:
+                lines_of(line).remove(line)
+            except ValueError:
+                raise JournalError(
+                    f"The journal removes a record the zone lacks: {line!r}"
+                ) from None
+        for line in added:
+            lines_of(line).append(line)
+    soa.sort(key=lambda line: not _is_soa_record(line))
+    for lines in owners.values():
+        lines.sort(key=_line_order)
+    for piece in _spliced(base, b"".join(soa), owners, owners):
+        yield piece if isinstance(piece, bytes) else piece.encode()
+
+
+def published_zone(zone_file: Path, target: BinaryIO) -> int | None:
+    """Write the zone as published (``zone_file`` with its journal applied, the bytes the
+    database would give written whole) to ``target``; returns its serial (None: no file).
+
+    Takes the zone's lock shared, so a writer never folds the journal in meanwhile.
+    """
+    with _file_lock(_lock_path(zone_file), shared=True):
+        try:
+            handle = zone_file.open("rb")
+        except FileNotFoundError:
+            return None
+        with handle:
+            base_serial = zone_file_serial(zone_file)
+            journal = journal_path(zone_file)
+            state = _journal_state(journal, base_serial)
+            steps = (
+                list(_journal_steps(journal.read_bytes())) if state.size and state.continues else []
+            )
+            if not steps or base_serial is None:
+                shutil.copyfileobj(handle, target)
+                return base_serial
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                for piece in _applied(_ZoneFileIndex(data), steps):
+                    target.write(piece)
+            return int(steps[-1][1][0].split()[6])
+
+
+def published_serial(zone_file: Path) -> int | None:
+    """The serial of the zone as published: the journal's last, else the zone file's (None:
+    no file). Takes the zone's lock shared: never a step half-appended."""
+    if not zone_file.parent.is_dir():
+        return None
+    with _file_lock(_lock_path(zone_file), shared=True):
+        base_serial = zone_file_serial(zone_file)
+        state = _journal_state(journal_path(zone_file), base_serial)
+    return state.serial if state.usable and state.serial is not None else base_serial
+
+
+def _append(journal: Path, step: bytes) -> None:
+    """Append ``step`` to ``journal`` (created 0644: public data) and wait until it is on disk."""
+    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    with os.fdopen(fd, "ab") as handle:
+        handle.write(step)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def zone_file_serial(path: Path) -> int | None:
@@ -759,6 +1034,7 @@ class BuiltinBackend(DnsBackend):
         hostmaster: str = "hostmaster.test",
         servers: Sequence[tuple[str, int]] = (),
         timeout: float = 3.0,
+        journal_max_bytes: int = 0,
     ) -> None:
         if not nameservers:
             raise ValueError("The builtin driver needs at least one name server for the NS.")
@@ -768,6 +1044,7 @@ class BuiltinBackend(DnsBackend):
         self.hostmaster = _name(hostmaster)
         self.servers = list(servers)
         self.timeout = timeout
+        self.journal_max_bytes = journal_max_bytes
         self._key_cache: dict[str, ZoneKey] = {}
 
     @classmethod
@@ -780,6 +1057,7 @@ class BuiltinBackend(DnsBackend):
             hostmaster=settings.DANE_ZONE_HOSTMASTER,
             servers=parse_servers(list(settings.DANE_DNS_SERVERS)),
             timeout=float(settings.DANE_DNS_TIMEOUT),
+            journal_max_bytes=int(settings.DANE_BUILTIN_JOURNAL_MAX_BYTES),
         )
 
     def __repr__(self) -> str:
@@ -969,41 +1247,74 @@ class BuiltinBackend(DnsBackend):
     # --- publication ----------------------------------------------------------------------
 
     def write_zone_file(self, zone: str, change: ZoneChange | None = None) -> Path:
-        """Write ``<zone>.zone`` from the database unless its serial is already the current one.
+        """Publish the database's state of ``zone`` unless it already is (see the module
+        docstring): append ``change`` to the journal, fold the journal into the zone file,
+        splice the file, or write it whole.
 
-        One consistent read (REPEATABLE READ on PostgreSQL), a temp file renamed over the old
-        one, under a lock file so concurrent writers never put an older state back. With the
-        ``change`` just committed, and the file at its starting serial and the database at its
-        final one (no other change in between), only the changed owners are read and spliced
-        into the previous file.
+        One consistent read (REPEATABLE READ on PostgreSQL), files replaced by renaming a temp
+        file (the journal only ever appended to), under a lock file so concurrent writers never
+        put an older state back. ``change`` (the one just committed) is used only when the
+        published serial is its starting one and the database's its final one (no other change
+        in between); otherwise the file is written whole from the database.
         """
         text = _text(_origin(zone))
         path = self.zone_file_path(text)
+        journal = journal_path(path)
         outermost = not connection.in_atomic_block
         try:
             self.zone_dir.mkdir(parents=True, exist_ok=True)
-            with _file_lock(self.zone_dir / f".{text}.lock"), transaction.atomic():
+            with _file_lock(_lock_path(path)), transaction.atomic():
                 if outermost and connection.vendor == "postgresql":
                     with connection.cursor() as cursor:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 row = self._zone(text)
-                serial = zone_file_serial(path)
-                if serial == row.serial:
-                    pass
-                elif (
+                base_serial = zone_file_serial(path)
+                state = _journal_state(journal, base_serial)
+                published = state.serial if state.size else base_serial
+                in_sequence = (
                     change is not None
-                    and serial == change.serial_before
+                    and state.usable
+                    and published == change.serial_before
                     and row.serial == change.serial_after
-                    and len(change.owners) <= SPLICE_MAX_OWNERS
-                ):
-                    self._splice(path, row, change.owners)
+                )
+                if state.usable and published == row.serial:
+                    pass
+                elif in_sequence and change is not None:
+                    self._publish_change(path, row, state, change)
                 else:
                     self._write_atomically(path, self._zone_lines(row))
+                    journal.unlink(missing_ok=True)
         except OSError as exc:
             raise TransientDnsError(
                 f"The zone file of {text} could not be written: {exc.strerror}."
             ) from None
         return path
+
+    def _publish_change(
+        self, path: Path, zone: BuiltinZone, state: _JournalState, change: ZoneChange
+    ) -> None:
+        """Publish ``change``, which follows the published state: appended to the journal
+        while that stays under its limit, else folded with the journal into the zone file
+        (read from neither the database nor anything but the two files), else spliced."""
+        step = change.journal_step()
+        limit = min(
+            self.journal_max_bytes,
+            max(JOURNAL_MIN_BYTES, int(path.stat().st_size * JOURNAL_FRACTION)),
+        )
+        journal = journal_path(path)
+        if state.size + len(step) <= limit:
+            _append(journal, step)
+        elif state.size:
+            try:
+                self._compact(path, extra=step)
+            except JournalError:
+                logger.exception("zone journal not applicable", extra={"zone": zone.name})
+                self._write_atomically(path, self._zone_lines(zone))
+                journal.unlink()
+        elif len(change.owners) <= SPLICE_MAX_OWNERS:
+            self._splice(path, zone, change.owners)
+        else:
+            self._write_atomically(path, self._zone_lines(zone))
 
     @staticmethod
     def _zone_lines(zone: BuiltinZone) -> Iterator[str]:
@@ -1034,6 +1345,36 @@ class BuiltinBackend(DnsBackend):
             mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as old,
         ):
             self._write_atomically(path, _spliced(_ZoneFileIndex(old), soa, owners, replaced))
+
+    def compact_zone_file(self, zone: str) -> Path:
+        """Fold the journal of ``zone`` into its zone file (for a server that loads the file
+        whole: run before it reloads), or write the file from the database if the pair is not
+        current; afterwards the file alone is the published zone."""
+        text = _text(_origin(zone))
+        path = self.zone_file_path(text)
+        self.zone_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(_lock_path(path)):
+            state = _journal_state(journal_path(path), zone_file_serial(path))
+            if state.usable and state.size:
+                try:
+                    self._compact(path)
+                except JournalError:
+                    logger.exception("zone journal not applicable", extra={"zone": text})
+                    journal_path(path).unlink()
+        return self.write_zone_file(text)
+
+    def _compact(self, path: Path, extra: bytes = b"") -> None:
+        """Fold the journal of the zone file ``path`` (and ``extra`` steps after it) into the
+        file, then remove the journal; the caller holds the zone's lock."""
+        journal = journal_path(path)
+        data = journal.read_bytes() if journal.exists() else b""
+        with (
+            path.open("rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as old,
+        ):
+            steps = _journal_steps(data + extra)
+            self._write_atomically(path, _applied(_ZoneFileIndex(old), steps))
+        journal.unlink(missing_ok=True)
 
     @staticmethod
     def _write_atomically(path: Path, pieces: Iterable[str | bytes]) -> None:
@@ -1081,7 +1422,7 @@ class BuiltinBackend(DnsBackend):
             )
             if not applied:
                 return False
-        serial = zone_file_serial(self.zone_file_path(zone.name))
+        serial = published_serial(self.zone_file_path(zone.name))
         if serial is None or not _serial_at_least(serial, zone.serial):
             return False
         return all(self._server_has(origin, server, serial) for server in self.servers)

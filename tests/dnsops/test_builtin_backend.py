@@ -3,6 +3,7 @@ incrementally, keep the key private and apply a batch whole or not at all."""
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import shutil
@@ -35,6 +36,7 @@ import dns.zone
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -51,6 +53,9 @@ from dnsops.backends.builtin import (
     ZoneKey,
     _ZoneEditor,
     canonical_key,
+    journal_path,
+    published_serial,
+    published_zone,
     zone_file_serial,
 )
 from dnsops.builtin_models import BuiltinRRset, BuiltinZone
@@ -89,12 +94,14 @@ def types_in_nsec(nsec: Any) -> set[int]:
     return {dns.rdatatype.from_text(t) for t in nsec.to_text().split()[1:]}
 
 
-def assert_valid_zone_file(path: Path, zone: str, dnskey: str) -> dns.zone.Zone:
+def assert_valid_zone_file(path: Path | io.StringIO, zone: str, dnskey: str) -> dns.zone.Zone:
     """Load the file with dnspython; every RRSIG verifies with the zone's DNSKEY, every RRset
     that must be signed is, and the NSEC chain is complete, in canonical order, with the right
     type bitmaps."""
     origin = dns.name.from_text(zone)
-    loaded = dns.zone.from_file(str(path), origin=origin, relativize=False)
+    loaded = dns.zone.from_file(
+        str(path) if isinstance(path, Path) else path, origin=origin, relativize=False
+    )
     dnskeys = loaded.find_rdataset(origin, "DNSKEY")
     assert [rdata.to_text() for rdata in dnskeys] == [dnskey]
     keys: dict[dns.name.Name, dns.node.Node | dns.rdataset.Rdataset] = {origin: dnskeys}
@@ -256,6 +263,7 @@ def backend(settings: SettingsWrapper, tmp_path: Path) -> BuiltinBackend:
     settings.DANE_BUILTIN_KEY_DIR = tmp_path / "keys"
     settings.DANE_BUILTIN_ZONE_DIR = tmp_path / "zones"
     settings.DANE_DNS_SERVERS = []
+    settings.DANE_BUILTIN_JOURNAL_MAX_BYTES = 8 * 1024 * 1024  # the embedded default's
     return BuiltinBackend.from_settings()
 
 
@@ -280,8 +288,18 @@ def signatures(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return made
 
 
+def published(backend: BuiltinBackend, zone: str) -> bytes:
+    """The zone as published: its file with the journal applied."""
+    target = io.BytesIO()
+    published_zone(backend.zone_file_path(zone), target)
+    return target.getvalue()
+
+
 def check(backend: BuiltinBackend, zone: str) -> dns.zone.Zone:
-    return assert_valid_zone_file(backend.zone_file_path(zone), zone, backend.dnskeys(zone)[0])
+    """The published zone validates (see ``assert_valid_zone_file``)."""
+    return assert_valid_zone_file(
+        io.StringIO(published(backend, zone).decode()), zone, backend.dnskeys(zone)[0]
+    )
 
 
 # --- canonical order -------------------------------------------------------------------------
@@ -421,6 +439,7 @@ def validated_answer(knot: Knot, name: str, rdtype: str, dnskeys: dns.rrset.RRse
 def test_knot_loads_serves_and_reloads_the_signed_zone(
     backend: BuiltinBackend, zone: str, start_knot: Callable[[str, Path], Knot]
 ) -> None:
+    backend.journal_max_bytes = 0  # a server loads the file whole: every change is in it
     backend.apply(ChangeBatch(zone, upserts=domains(zone, ["alpha", "beta", "gamma"])))
     knot = start_knot(zone, backend.zone_file_path(zone))
 
@@ -461,6 +480,55 @@ def test_knot_loads_serves_and_reloads_the_signed_zone(
     assert validated_answer(knot, f"_25._tcp.delta.{zone}", "TLSA", dnskeys) == [TLSA]
     assert validated_answer(knot, f"alpha.{zone}", "A", dnskeys) == ["192.0.2.99"]
     assert knot.query(f"gamma.{zone}", "A").rcode() == dns.rcode.NXDOMAIN
+
+
+def feed_journal(knot: Knot, journal: str) -> None:
+    """Apply a journal's steps to a running Knot as one control transaction (what a consumer
+    of the journal does instead of reloading the file): the records removed unset, the new
+    SOA and the records added set."""
+    knot.knotc("zone-begin", knot.zone)
+    soas = 0
+    for line in journal.splitlines():
+        if line.startswith(";"):
+            continue
+        owner, ttl, _, rdtype, rdata = line.split(maxsplit=4)
+        if rdtype == "SOA":
+            soas += 1
+            if soas % 2 == 0:  # the new SOA replaces the old one
+                knot.knotc("zone-set", knot.zone, owner, ttl, rdtype, *rdata.split())
+        elif soas % 2:
+            knot.knotc("zone-unset", knot.zone, owner, rdtype, *rdata.split())
+        else:
+            knot.knotc("zone-set", knot.zone, owner, ttl, rdtype, *rdata.split())
+    knot.knotc("zone-commit", knot.zone)
+
+
+@pytest.mark.django_db
+def test_knot_applies_the_journal_without_reloading_the_file(
+    backend: BuiltinBackend, zone: str, start_knot: Callable[[str, Path], Knot]
+) -> None:
+    backend.apply(ChangeBatch(zone, upserts=domains(zone, ["alpha", "beta", "gamma"])))
+    backend.compact_zone_file(zone)
+    knot = start_knot(zone, backend.zone_file_path(zone))
+    response = knot.query(zone, "DNSKEY")
+    dnskeys = response.find_rrset(response.answer, dns.name.from_text(zone), IN, DNSKEY)
+
+    first = ChangeBatch(zone, upserts=domain(zone, "delta"), deletes=removal(zone, "gamma"))
+    backend.apply(first)
+    backend.apply(ChangeBatch(zone, upserts=[RRset(f"alpha.{zone}", "A", 300, ("192.0.2.99",))]))
+    feed_journal(knot, journal_path(backend.zone_file_path(zone)).read_text())
+
+    knot.wait_for_serial(BuiltinZone.objects.get(name=zone).serial)
+    assert validated_answer(knot, f"delta.{zone}", "A", dnskeys) == ["192.0.2.25"]
+    assert validated_answer(knot, f"_25._tcp.delta.{zone}", "TLSA", dnskeys) == [TLSA]
+    assert validated_answer(knot, f"alpha.{zone}", "A", dnskeys) == ["192.0.2.99"]
+    response = knot.query(f"gamma.{zone}", "A")
+    assert response.rcode() == dns.rcode.NXDOMAIN
+    for nsec in [rrset for rrset in response.authority if rrset.rdtype == NSEC]:
+        sig = response.find_rrset(response.authority, nsec.name, IN, RRSIG, NSEC)
+        dns.dnssec.validate(nsec, sig, {dnskeys.name: dnskeys})
+    backend.servers = [("127.0.0.1", knot.port)]
+    assert backend.confirm_visible(first)
 
 
 @pytest.mark.django_db
@@ -531,6 +599,7 @@ def test_a_change_resigns_only_what_it_touches(
 def test_a_small_change_splices_the_zone_file_instead_of_reading_the_zone(
     backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    backend.journal_max_bytes = 0  # as when servers load the file
     backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(200)])))
     whole_reads: list[str] = []
     full_lines = BuiltinBackend._zone_lines
@@ -557,6 +626,135 @@ def test_a_small_change_splices_the_zone_file_instead_of_reading_the_zone(
         assert spliced == "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
         assert zone_file_serial(path) == BuiltinZone.objects.get(name=zone).serial
     check(backend, zone)
+
+
+def applied_as_ixfr(base: bytes, journal: bytes, zone: str) -> dns.zone.Zone:
+    """``base`` with the journal's difference sequences applied as RFC 1995 says (each: the
+    old SOA, the records to delete, the new SOA, the records to add), by dnspython."""
+    origin = dns.name.from_text(zone)
+    applied = dns.zone.from_text(base.decode(), origin=origin, relativize=False)
+    soas = 0
+    with applied.writer() as txn:
+        for line in journal.decode().splitlines():
+            if line.startswith(";"):
+                continue
+            owner, ttl, _, rdtype, rdata = line.split(maxsplit=4)
+            rrset = dns.rrset.from_text(owner, int(ttl), "IN", rdtype, rdata)
+            if rrset.rdtype == dns.rdatatype.SOA:
+                soas += 1
+                if soas % 2:  # the old SOA: the one the zone has
+                    assert txn.get(origin, dns.rdatatype.SOA)[0] == rrset[0]
+                    txn.delete(rrset.name, rrset.to_rdataset())
+                else:
+                    txn.add(rrset.name, rrset.to_rdataset())
+            elif soas % 2:
+                assert txn.get(rrset.name, rrset.rdtype, rrset.covers) is not None
+                txn.delete(rrset.name, rrset.to_rdataset())
+            else:
+                txn.add(rrset.name, rrset.to_rdataset())
+    assert soas % 2 == 0
+    return applied
+
+
+@pytest.mark.django_db
+def test_a_small_change_is_journaled_and_the_journal_applies_to_exactly_the_whole_zone(
+    backend: BuiltinBackend, zone: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(60)])))
+    path = backend.zone_file_path(zone)
+    base = path.read_bytes()
+    whole_reads: list[str] = []
+    full_lines = BuiltinBackend._zone_lines
+
+    def counting(zone_row: BuiltinZone) -> Iterator[str]:
+        whole_reads.append(zone_row.name)
+        return full_lines(zone_row)
+
+    monkeypatch.setattr(BuiltinBackend, "_zone_lines", staticmethod(counting))
+    changes = [
+        ChangeBatch(zone, upserts=domain(zone, "h030a")),  # new names mid-chain
+        ChangeBatch(zone, upserts=domain(zone, "zzz")),  # new last names: the chain wraps
+        ChangeBatch(zone, upserts=domain(zone, "0first")),  # new first names after the apex
+        ChangeBatch(zone, deletes=removal(zone, "h050")),
+        ChangeBatch(zone, upserts=[RRset(f"h051.{zone}", "A", 60, ("192.0.2.1", "192.0.2.2"))]),
+        ChangeBatch(zone, upserts=[RRset(zone, "TXT", 60, ('"v=spf1 -all"',))]),  # the apex
+        ChangeBatch(zone, deletes=[RRsetKey(f"_25._tcp.h059.{zone}", "TLSA")]),  # the last one
+        ChangeBatch(zone, upserts=domain(zone, "h030a", address="192.0.2.7")),  # changed again
+        ChangeBatch(zone, deletes=removal(zone, "h030a")),  # and gone
+    ]
+    sizes = []
+    for batch in changes:
+        backend.apply(batch)
+        whole = "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
+        assert path.read_bytes() == base  # the zone file is not rewritten
+        journal = journal_path(path).read_bytes()
+        sizes.append(len(journal))
+        assert published(backend, zone) == whole
+        assert published_serial(path) == BuiltinZone.objects.get(name=zone).serial
+        assert backend.confirm_visible(batch)
+    assert whole_reads == []
+    # A consumer of its own (dnspython) applying the journal gets the same zone.
+    assert applied_as_ixfr(base, journal, zone) == dns.zone.from_text(
+        whole.decode(), origin=zone + ".", relativize=False
+    )
+    assert sizes == sorted(sizes)  # appended to
+    assert sizes[0] < 4000  # a host's step: a few KB
+
+    # Past its limit the journal is folded into the file (from the two files, not the DB).
+    backend.journal_max_bytes = sizes[-1] + 100
+    backend.apply(ChangeBatch(zone, upserts=domain(zone, "after")))
+    assert not journal_path(path).exists()
+    assert whole_reads == []
+    assert path.read_bytes() == "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
+    assert zone_file_serial(path) == BuiltinZone.objects.get(name=zone).serial
+    check(backend, zone)
+
+    # For a server: the published zone written elsewhere, or the journal folded in on demand.
+    backend.apply(ChangeBatch(zone, deletes=removal(zone, "after")))
+    whole = "".join(full_lines(BuiltinZone.objects.get(name=zone))).encode()
+    call_command("builtin_zone_file", zone, output=tmp_path / "served.zone")
+    assert (tmp_path / "served.zone").read_bytes() == whole
+    assert journal_path(path).exists()
+    call_command("builtin_zone_file", zone, compact=True, stdout=io.StringIO())
+    assert not journal_path(path).exists()
+    assert whole_reads == []
+    assert path.read_bytes() == whole
+    with pytest.raises(CommandError, match="not hosted"):
+        call_command("builtin_zone_file", "elsewhere.test", compact=True)
+
+
+@pytest.mark.django_db
+def test_a_journal_left_by_a_crash_is_never_applied_wrongly(
+    backend: BuiltinBackend, zone: str
+) -> None:
+    backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i:03d}" for i in range(50)])))
+    path, journal = backend.zone_file_path(zone), journal_path(backend.zone_file_path(zone))
+    backend.apply(ChangeBatch(zone, upserts=domain(zone, "one")))
+    complete = published(backend, zone)
+
+    # Torn while appending the next step: readers see the last complete step.
+    backend.apply(ChangeBatch(zone, upserts=domain(zone, "two")))
+    journal.write_bytes(journal.read_bytes()[:-200])
+    assert published(backend, zone) == complete
+    assert published_serial(path) == zone_file_serial(
+        path
+    )  # not confirmed: the next write fixes it
+    backend.apply(ChangeBatch(zone, upserts=domain(zone, "three")))
+    assert not journal.exists()  # written whole from the database
+    loaded = check(backend, zone)
+    assert dns.name.from_text(f"two.{zone}") in loaded.nodes
+
+    # The file replaced (e.g. written whole) but its old journal still there: not applied.
+    backend.apply(ChangeBatch(zone, upserts=domain(zone, "four")))
+    stale = journal.read_bytes()
+    path.unlink()
+    backend.ensure_zone(zone)
+    journal.write_bytes(stale)
+    assert published(backend, zone) == path.read_bytes()
+    assert published_serial(path) == BuiltinZone.objects.get(name=zone).serial
+    backend.apply(ChangeBatch(zone, upserts=domain(zone, "five")))
+    check(backend, zone)
+    assert published_serial(path) == BuiltinZone.objects.get(name=zone).serial
 
 
 @pytest.mark.django_db
@@ -718,7 +916,7 @@ def test_a_failing_batch_changes_nothing(
 ) -> None:
     backend.apply(ChangeBatch(zone, upserts=domains(zone, [f"h{i}" for i in range(20)])))
     before = snapshot(zone)
-    zone_file = backend.zone_file_path(zone).read_bytes()
+    zone_file = published(backend, zone)
 
     invalid_in_the_middle = ChangeBatch(
         zone,
@@ -745,7 +943,7 @@ def test_a_failing_batch_changes_nothing(
     with pytest.raises(RuntimeError):
         backend.apply(ChangeBatch(zone, upserts=domain(zone, "late"), deletes=removal(zone, "h6")))
     assert snapshot(zone) == before
-    assert backend.zone_file_path(zone).read_bytes() == zone_file
+    assert published(backend, zone) == zone_file
 
 
 # --- the rest of the interface -------------------------------------------------------------------
