@@ -244,6 +244,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
+# How long a web process trusts an API key it verified without looking it up again
+# (domains/api_keys.py): a key revoked in another process works there at most this long; the
+# revoking process and the expiry date take effect at once. 0: look every key up each request.
+DANE_API_KEY_CACHE_SECONDS = env.float("DANE_API_KEY_CACHE_SECONDS", default=5.0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "DANE Admin API",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from django.utils.translation import gettext
 from dnsops.dns import resolver
 from dnsops.partitions import release_place
 from domains import migration
+from domains.api_keys import forget_api_key
 from domains.audit import Actor, record_audit_event
 from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState, MemberRole
 from domains.errors import (
@@ -249,6 +251,7 @@ def revoke_api_key(api_key: TenantAPIKey, *, actor: Actor) -> None:
     """Revoke an API key for good."""
     with transaction.atomic():
         updated = TenantAPIKey.objects.filter(pk=api_key.pk, revoked=False).update(revoked=True)
+        transaction.on_commit(partial(forget_api_key, str(api_key.pk)))  # this process: at once
         if updated:
             record_audit_event(
                 AuditAction.API_KEY_REVOKED,
