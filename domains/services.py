@@ -251,7 +251,10 @@ def revoke_api_key(api_key: TenantAPIKey, *, actor: Actor) -> None:
     """Revoke an API key for good."""
     with transaction.atomic():
         updated = TenantAPIKey.objects.filter(pk=api_key.pk, revoked=False).update(revoked=True)
-        transaction.on_commit(partial(forget_api_key, str(api_key.pk)))  # this process: at once
+        # This process stops trusting the key at once (and again after the commit, in case a
+        # request of this process read it meanwhile); other processes within their cache bound.
+        forget_api_key(str(api_key.pk))
+        transaction.on_commit(partial(forget_api_key, str(api_key.pk)))
         if updated:
             record_audit_event(
                 AuditAction.API_KEY_REVOKED,
