@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import idna
 from django.utils.translation import gettext
@@ -61,10 +62,17 @@ def parse_domain_name(raw: object) -> DomainName:
     """Validate ``raw`` and return its canonical A-label and display U-label forms.
 
     Accepts U-labels, A-labels and mixed case; one trailing dot (a fully qualified name) is
-    allowed. Raises :class:`DomainNameError` with the reason otherwise.
+    allowed. Raises :class:`DomainNameError` with the reason otherwise. The names parsed last
+    are remembered (a pure function of the text; refusals are not kept, as their wording
+    follows the active language): every API read of a domain parses the name in its URL.
     """
     if not isinstance(raw, str):
         raise DomainNameError(gettext("A domain name must be a string."))
+    return _parse_text(raw)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(raw: str) -> DomainName:
     if not raw:
         raise DomainNameError(gettext("The domain name is empty."))
     if len(raw) > MAX_INPUT_LENGTH:

@@ -88,6 +88,16 @@ def command_response(request: Request, outcome: CommandOutcome) -> Response:
     return response
 
 
+def refresh_requested(request: Request) -> bool:
+    """``?refresh=`` of the status read (400 when not a boolean); a request without a query,
+    the status read of every poller, skips the serializer (its default is False)."""
+    if not request.query_params:
+        return False
+    query = DnssecStatusQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return bool(query.validated_data["refresh"])
+
+
 DOMAIN_EXAMPLE = {
     "name": "xn--bcher-kva.example",
     "display_name": "bücher.example",
@@ -315,6 +325,8 @@ class DomainViewSet(
         """The rate-limit scope of requests that check DNS or SMTP now (see throttling); the
         flags are read by the views' own query serializers, so no spelling escapes it."""
         if self.action == "dnssec_status":
+            if not request.query_params:  # the plain read (see refresh_requested)
+                return None
             refresh = DnssecStatusQuerySerializer(data=request.query_params)
             if refresh.is_valid() and refresh.validated_data["refresh"]:
                 return "status-refresh"
@@ -342,10 +354,8 @@ class DomainViewSet(
     def dnssec_status(self, request: Request, name: str) -> Response:
         """Get-DnssecStatusForVerifiedDomain: the latest check run; ``?refresh=true`` runs the
         checks now (bounded by ``DANE_CHECK_TIMEOUT``) and stores the run."""
-        query = DnssecStatusQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        refresh = query.validated_data["refresh"]
         tenant = principal_of(request).tenant
+        refresh = refresh_requested(request)
         return Response(wizard.dnssec_status_with_step(tenant, name, refresh=refresh))
 
     @extend_schema(
