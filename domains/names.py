@@ -177,16 +177,28 @@ ALLOWED_SCRIPT_MIXES = (
 )
 
 
+@lru_cache(maxsize=8192)
+def _script_of(char: str) -> str:
+    """The Unicode script alias of ``char`` (confusable-homoglyphs searches its table)."""
+    from confusable_homoglyphs import categories  # type: ignore[import-untyped]
+
+    return str(categories.alias(char))
+
+
 def lookalike_warning(unicode_name: str) -> str | None:
     """Why a name may imitate another (UTS #39, with confusable-homoglyphs' Unicode data):
     ``"mixed-script"`` when a label mixes scripts (``paypal`` with a Cyrillic a, U+0430),
     ``"whole-script-confusable"`` when a label in another script reads as Latin letters
     (``scope`` written all in Cyrillic), None otherwise. Such names are accepted (ownership
-    verification protects the tenant); this only flags them."""
-    from confusable_homoglyphs import categories, confusables  # type: ignore[import-untyped]
+    verification protects the tenant); this only flags them. An ASCII name is neither (its
+    letters are Latin, its digits and hyphens common to all scripts): every page of the
+    domain list shows this, so that case costs no look-up."""
+    from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
 
+    if unicode_name.isascii():
+        return None
     for label in unicode_name.split("."):
-        scripts = {categories.alias(char) for char in label} - {"COMMON", "INHERITED"}
+        scripts = {_script_of(char) for char in label} - {"COMMON", "INHERITED"}
         if len(scripts) > 1 and not any(scripts <= mix for mix in ALLOWED_SCRIPT_MIXES):
             return "mixed-script"
         letters = [char for char in label if char.isalpha()]
