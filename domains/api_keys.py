@@ -23,12 +23,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from functools import cache
 
 from django.conf import settings
 from django.db.models.signals import post_delete
 
 from domains.models import Tenant, TenantAPIKey
+from domains.prepared import CompiledSelect, field_names
 
 #: The most keys one process remembers (the oldest is dropped first).
 MAX_ENTRIES = 10_000
@@ -36,18 +37,35 @@ TENANT_FIELDS = tuple(field.attname for field in Tenant._meta.concrete_fields)
 
 
 def find_api_key(raw_key: str) -> TenantAPIKey | None:
-    """The usable (unrevoked) key ``raw_key`` with its tenant, in one query; None when no such
-    key exists or the secret does not match its hash (expiry is left to the caller)."""
+    """The usable (unrevoked) key ``raw_key`` with its tenant, in one query (compiled and
+    prepared once: see :mod:`domains.prepared`); None when no such key exists or the secret
+    does not match its hash (expiry is left to the caller)."""
     prefix, _, _ = raw_key.partition(".")
-    api_key = (
-        TenantAPIKey.objects.get_usable_keys()
-        .select_related("tenant")
-        .filter(prefix=prefix)
-        .first()
-    )
-    if api_key is None or not api_key.is_valid(raw_key):
+    row = _key_statement().first(prefix=prefix)
+    if row is None:
         return None
-    return cast(TenantAPIKey, api_key)
+    keys = len(_KEY_FIELDS)
+    api_key = TenantAPIKey.from_db("default", _KEY_FIELDS, row[:keys])
+    api_key.tenant = Tenant.from_db("default", TENANT_FIELDS, row[keys:])
+    if not api_key.is_valid(raw_key):
+        return None
+    return api_key
+
+
+_KEY_FIELDS = field_names(TenantAPIKey)
+
+
+@cache
+def _key_statement() -> CompiledSelect:
+    """``find_api_key``'s statement: the unrevoked key of a prefix, with its tenant."""
+    prefix_placeholder = "\x00prefix"
+    usable = (
+        TenantAPIKey.objects.get_usable_keys()
+        .filter(prefix=prefix_placeholder)
+        .order_by()
+        .values_list(*_KEY_FIELDS, *field_names(Tenant, "tenant__"))[:1]
+    )
+    return CompiledSelect.of(usable, prefix=prefix_placeholder)
 
 
 @dataclass(frozen=True)
