@@ -139,9 +139,9 @@ else:  # PostgreSQL: a database host that drops packets fails fast instead of ha
     DATABASES["default"]["ENGINE"] = "dane_admin.db.postgresql"
     # Connections are kept between requests and tasks (opening one costs a backend process);
     # each is checked before reuse (locally; SELECT 1 when the server wrote to it), so one
-    # left broken by a database restart is replaced. DATABASE_POOL=<size> uses psycopg 3's pool instead
-    # (per process, opened lazily, so never shared across a fork; bench/serving.py compares
-    # them: docs/architecture.md, "Serving").
+    # left broken by a database restart is replaced. DATABASE_POOL=<size> uses psycopg 3's
+    # pool instead (per process, opened lazily, so never shared across a fork;
+    # bench/serving.py compares them: docs/architecture.md, "Serving").
     pool_size = env.int("DATABASE_POOL", default=0)
     if pool_size:
         DATABASES["default"]["OPTIONS"]["pool"] = {

@@ -193,7 +193,7 @@ def lookalike_warning(unicode_name: str) -> str | None:
     verification protects the tenant); this only flags them. An ASCII name is neither (its
     letters are Latin, its digits and hyphens common to all scripts): every page of the
     domain list shows this, so that case costs no look-up."""
-    from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
+    from confusable_homoglyphs import confusables
 
     if unicode_name.isascii():
         return None

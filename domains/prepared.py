@@ -76,7 +76,9 @@ class CompiledSelect:
     def first(self, **values: object) -> tuple[Any, ...] | None:
         """The first row of the statement with these parameter values, converted; None when
         it returns no row. One statement, one round trip."""
-        params = [values[slot.name] if slot.name else slot.constant for slot in self.slots]
+        params: list[Any] = [
+            values[slot.name] if slot.name else slot.constant for slot in self.slots
+        ]
         connection = connections[self.using]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":

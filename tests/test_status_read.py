@@ -43,7 +43,8 @@ def test_the_next_read_shows_a_run_stored_and_a_state_moved_by_another_process(
             )
             stored = str(cursor.fetchone()[0])
             cursor.execute(
-                "UPDATE domains_accepteddomain SET dnssec_state = 'disabled', partition_id = NULL, mx_token = NULL WHERE id = %s",
+                "UPDATE domains_accepteddomain SET dnssec_state = 'disabled',"
+                " partition_id = NULL, mx_token = NULL WHERE id = %s",
                 [domain.pk],
             )
     finally:

@@ -91,7 +91,9 @@ class DomainSerializer(serializers.ModelSerializer):
             "is_initial": domain.is_initial,
             "is_self_service": domain.is_self_service,
             "verified": domain.is_verified,
-            "verified_at": DATETIME.to_representation(domain.verified_at),
+            "verified_at": None
+            if domain.verified_at is None
+            else DATETIME.to_representation(domain.verified_at),
             "verification_record_name": domain.name,
             "verification_record": domain.verification_record,
             "tlsrpt_record": tlsrpt_services.tlsrpt_record(domain),

@@ -26,10 +26,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
         """Close the kept connection if it fails its health check (see the module)."""
         if (
-            self.pool
+            self.pool  # type: ignore[attr-defined]  # (Django 5.1+, not in the stubs)
             or self.connection is None
-            or not self.health_check_enabled
-            or self.health_check_done
+            or not self.health_check_enabled  # type: ignore[attr-defined]
+            or self.health_check_done  # type: ignore[has-type]
         ):
             super().close_if_health_check_failed()
             return
