@@ -130,6 +130,11 @@ def _is_placeholder(param: object, names: dict[object, str]) -> bool:
         return False
 
 
-def field_names(model: Any, prefix: str = "") -> Sequence[str]:
-    """The column attribute names of ``model``'s concrete fields, each after ``prefix``."""
-    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
+def field_names(model: Any, prefix: str = "", only: set[str] | None = None) -> Sequence[str]:
+    """The column attribute names of ``model``'s concrete fields (those in ``only``, if
+    given), in the model's order (``Model.from_db`` takes them so), each after ``prefix``."""
+    return [
+        f"{prefix}{field.attname}"
+        for field in model._meta.concrete_fields
+        if only is None or field.attname in only
+    ]
