@@ -95,18 +95,16 @@ class CompiledSelect:
         same round trip) when it is not yet."""
         names = _prepared.setdefault(driver_connection, {})
         name = names.get(self.sql)
-        arguments = ", ".join(["%s"] * len(params))
+        arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
         if name is not None:
-            cursor.execute(f"EXECUTE {name}({arguments})" if params else f"EXECUTE {name}", params)
+            cursor.execute(f"EXECUTE {name}{arguments}", params)
             return
-        digest = hashlib.sha256(self.sql.encode()).hexdigest()[:12]
-        name = f"dane_{digest}_{next(_serial)}"
+        name = f"dane_{hashlib.sha256(self.sql.encode()).hexdigest()[:12]}_{next(_serial)}"
         numbers = itertools.count(1)
         numbered = _PLACEHOLDER.sub(
             lambda match: f"${next(numbers)}" if match[1] == "s" else "%%", self.sql
         )
-        execute = f"EXECUTE {name}({arguments})" if params else f"EXECUTE {name}"
-        cursor.execute(f"PREPARE {name} AS {numbered}; {execute}", params)
+        cursor.execute(f"PREPARE {name} AS {numbered}; EXECUTE {name}{arguments}", params)
         cursor.nextset()  # past PREPARE's empty result, to EXECUTE's rows
         names[self.sql] = name
 

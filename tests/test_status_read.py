@@ -70,3 +70,14 @@ def test_another_tenants_checked_domain_is_a_404_like_an_unknown_one(
     assert answers[theirs].content.decode().replace(theirs, unknown) == (
         answers[unknown].content.decode()
     )
+
+
+def test_the_read_prepares_its_statement_again_on_a_new_connection(
+    api: APIClient, tenant: Tenant
+) -> None:
+    name = CheckRunFactory.create(domain__tenant=tenant).domain.name
+    first = api.get(status_url(name))
+    connections["default"].close()  # e.g. replaced after a database restart
+    again = api.get(status_url(name))
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
