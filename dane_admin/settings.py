@@ -134,11 +134,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:  # PostgreSQL: a database host that drops packets fails fast instead of hanging
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    # Django's backend, with a health check that sends nothing while the connection's socket
+    # is quiet (dane_admin/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "dane_admin.db.postgresql"
     # Connections are kept between requests and tasks (opening one costs a backend process);
-    # each is checked before reuse (one round trip per request), so one left broken by a
-    # database restart is replaced. DATABASE_POOL=<size> uses psycopg 3's pool instead
-    # (per process, opened lazily, so never shared across a fork; bench/serving.py compares
-    # them: docs/architecture.md, "Serving").
+    # each is checked before reuse (locally; SELECT 1 when the server wrote to it), so one
+    # left broken by a database restart is replaced. DATABASE_POOL=<size> uses psycopg 3's
+    # pool instead (per process, opened lazily, so never shared across a fork;
+    # bench/serving.py compares them: docs/architecture.md, "Serving").
     pool_size = env.int("DATABASE_POOL", default=0)
     if pool_size:
         DATABASES["default"]["OPTIONS"]["pool"] = {
@@ -244,6 +247,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
+# How long a web process trusts an API key it verified without looking it up again
+# (domains/api_keys.py): a key revoked in another process works there at most this long; the
+# revoking process and the expiry date take effect at once. 0: look every key up each request.
+DANE_API_KEY_CACHE_SECONDS = env.float("DANE_API_KEY_CACHE_SECONDS", default=5.0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "DANE Admin API",

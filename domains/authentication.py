@@ -6,15 +6,16 @@ Both resolve to a :class:`TenantPrincipal`, from which every view takes its tena
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from domains.api_keys import VerifiedKey, verified_keys
 from domains.audit import Actor
-from domains.models import Membership, Tenant, TenantAPIKey
+from domains.models import Membership, Tenant
 
 API_KEY_SCHEME = "Api-Key"
 
@@ -30,25 +31,12 @@ class TenantPrincipal:
     can_write: bool = True
 
 
-def find_api_key(raw_key: str) -> TenantAPIKey | None:
-    """The usable (unrevoked) key ``raw_key`` with its tenant, in one query; None when no such
-    key exists or the secret does not match its hash (expiry is left to the caller)."""
-    prefix, _, _ = raw_key.partition(".")
-    api_key = (
-        TenantAPIKey.objects.get_usable_keys()
-        .select_related("tenant")
-        .filter(prefix=prefix)
-        .first()
-    )
-    if api_key is None or not api_key.is_valid(raw_key):
-        return None
-    return cast(TenantAPIKey, api_key)
-
-
 class TenantApiKeyAuthentication(authentication.BaseAuthentication):
-    """Authenticate ``Authorization: Api-Key <key>`` against the hashed tenant API keys."""
+    """Authenticate ``Authorization: Api-Key <key>`` against the hashed tenant API keys (a key
+    verified in the last ``DANE_API_KEY_CACHE_SECONDS`` is not looked up again: see
+    :mod:`domains.api_keys`); ``request.auth`` is the :class:`VerifiedKey`."""
 
-    def authenticate(self, request: Request) -> tuple[TenantPrincipal, TenantAPIKey] | None:
+    def authenticate(self, request: Request) -> tuple[TenantPrincipal, VerifiedKey] | None:
         """Return the key's tenant principal, None when no API key was sent."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw_key = header.partition(" ")
@@ -57,12 +45,14 @@ class TenantApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = raw_key.strip()
         if not raw_key or len(raw_key) > 200 or not raw_key.isascii() or not raw_key.isprintable():
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        api_key = find_api_key(raw_key)
+        api_key = verified_keys.verify(raw_key)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        if api_key.expiry_date is not None and api_key.expiry_date < timezone.now():
+        if api_key.is_expired(timezone.now()):
             raise exceptions.AuthenticationFailed("The API key has expired.")
-        principal = TenantPrincipal(tenant=api_key.tenant, actor=Actor(f"api-key:{api_key.prefix}"))
+        principal = TenantPrincipal(
+            tenant=api_key.tenant(), actor=Actor(f"api-key:{api_key.prefix}")
+        )
         return principal, api_key
 
     def authenticate_header(self, request: Request) -> str:

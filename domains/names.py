@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import idna
 from django.utils.translation import gettext
@@ -61,10 +62,17 @@ def parse_domain_name(raw: object) -> DomainName:
     """Validate ``raw`` and return its canonical A-label and display U-label forms.
 
     Accepts U-labels, A-labels and mixed case; one trailing dot (a fully qualified name) is
-    allowed. Raises :class:`DomainNameError` with the reason otherwise.
+    allowed. Raises :class:`DomainNameError` with the reason otherwise. The names parsed last
+    are remembered (a pure function of the text; refusals are not kept, as their wording
+    follows the active language): every API read of a domain parses the name in its URL.
     """
     if not isinstance(raw, str):
         raise DomainNameError(gettext("A domain name must be a string."))
+    return _parse_text(raw)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(raw: str) -> DomainName:
     if not raw:
         raise DomainNameError(gettext("The domain name is empty."))
     if len(raw) > MAX_INPUT_LENGTH:
@@ -169,16 +177,28 @@ ALLOWED_SCRIPT_MIXES = (
 )
 
 
+@lru_cache(maxsize=8192)
+def _script_of(char: str) -> str:
+    """The Unicode script alias of ``char`` (confusable-homoglyphs searches its table)."""
+    from confusable_homoglyphs import categories  # type: ignore[import-untyped]
+
+    return str(categories.alias(char))
+
+
 def lookalike_warning(unicode_name: str) -> str | None:
     """Why a name may imitate another (UTS #39, with confusable-homoglyphs' Unicode data):
     ``"mixed-script"`` when a label mixes scripts (``paypal`` with a Cyrillic a, U+0430),
     ``"whole-script-confusable"`` when a label in another script reads as Latin letters
     (``scope`` written all in Cyrillic), None otherwise. Such names are accepted (ownership
-    verification protects the tenant); this only flags them."""
-    from confusable_homoglyphs import categories, confusables  # type: ignore[import-untyped]
+    verification protects the tenant); this only flags them. An ASCII name is neither (its
+    letters are Latin, its digits and hyphens common to all scripts): every page of the
+    domain list shows this, so that case costs no look-up."""
+    from confusable_homoglyphs import confusables
 
+    if unicode_name.isascii():
+        return None
     for label in unicode_name.split("."):
-        scripts = {categories.alias(char) for char in label} - {"COMMON", "INHERITED"}
+        scripts = {_script_of(char) for char in label} - {"COMMON", "INHERITED"}
         if len(scripts) > 1 and not any(scripts <= mix for mix in ALLOWED_SCRIPT_MIXES):
             return "mixed-script"
         letters = [char for char in label if char.isalpha()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from django.utils.translation import gettext
 from dnsops.dns import resolver
 from dnsops.partitions import release_place
 from domains import migration
+from domains.api_keys import forget_api_key
 from domains.audit import Actor, record_audit_event
 from domains.choices import IN_FLIGHT_STATES, AuditAction, DaneState, DnssecState, MemberRole
 from domains.errors import (
@@ -249,6 +251,10 @@ def revoke_api_key(api_key: TenantAPIKey, *, actor: Actor) -> None:
     """Revoke an API key for good."""
     with transaction.atomic():
         updated = TenantAPIKey.objects.filter(pk=api_key.pk, revoked=False).update(revoked=True)
+        # This process stops trusting the key at once (and again after the commit, in case a
+        # request of this process read it meanwhile); other processes within their cache bound.
+        forget_api_key(str(api_key.pk))
+        transaction.on_commit(partial(forget_api_key, str(api_key.pk)))
         if updated:
             record_audit_event(
                 AuditAction.API_KEY_REVOKED,

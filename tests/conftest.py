@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from dnsops.models import Partition
 from domains import services
+from domains.api_keys import verified_keys
 from domains.audit import Actor
 from domains.models import Tenant
 from tests.dnsnet import DnsTestNetwork
@@ -40,6 +41,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "`pytest tests/unit` runs the pure tests alone.",
             returncode=2,
         )
+
+
+@pytest.fixture(autouse=True)
+def _forget_verified_api_keys() -> Iterator[None]:
+    """Each test starts with no API key verified in this process (domains/api_keys.py)."""
+    verified_keys.clear()
+    yield
+    verified_keys.clear()
 
 
 @pytest.fixture

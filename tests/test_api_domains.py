@@ -177,3 +177,27 @@ def test_revoked_key_no_longer_works(tenant: Tenant) -> None:
         TenantAPIKey.objects.get(prefix=raw_key.split(".")[0]), actor=Actor.cli()
     )
     assert client.get("/api/v1/domains/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "display_name", ["contoso.example", "p\u0430ypal.example", "bücher.example"]
+)
+def test_the_lean_domain_representation_is_what_drf_renders(
+    tenant: Tenant, display_name: str
+) -> None:
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from domains.api.serializers import DomainSerializer
+    from domains.names import parse_domain_name
+
+    name = parse_domain_name(display_name).alabel
+    for verified_at in (None, timezone.now()):
+        domain = AcceptedDomain.objects.create(
+            tenant=tenant, name=name, display_name=display_name, verified_at=verified_at
+        )
+        serializer = DomainSerializer()
+        drf = serializers.ModelSerializer.to_representation(serializer, domain)
+        lean = serializer.to_representation(domain)
+        assert json.dumps(lean) == json.dumps(drf)  # the same fields, in the same order
+        domain.delete()

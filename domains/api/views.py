@@ -39,6 +39,19 @@ from domains.models import AcceptedDomain, Operation
 from domains.results import CommandOutcome
 
 DOMAIN_NAME_PATTERN = r"[^/]+"
+#: What DomainSerializer reads of a domain and its TLS-RPT endpoint (a list page loads no more).
+DOMAIN_LIST_COLUMNS = (
+    "name",
+    "display_name",
+    "is_initial",
+    "is_self_service",
+    "verified_at",
+    "verification_token",
+    "version",
+    "created_at",
+    "tlsrpt_endpoint__token",
+    "tlsrpt_endpoint__domain_id",
+)
 ETAG = re.compile(r'(?P<weak>W/)?"(?P<version>[0-9]{1,18})"')
 
 
@@ -86,6 +99,16 @@ def command_response(request: Request, outcome: CommandOutcome) -> Response:
     response = Response(body, status=status.HTTP_202_ACCEPTED)
     response["Location"] = f"/api/v1/operations/{operation.id}"
     return response
+
+
+def refresh_requested(request: Request) -> bool:
+    """``?refresh=`` of the status read (400 when not a boolean); a request without a query,
+    the status read of every poller, skips the serializer (its default is False)."""
+    if not request.query_params:
+        return False
+    query = DnssecStatusQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return bool(query.validated_data["refresh"])
 
 
 DOMAIN_EXAMPLE = {
@@ -188,9 +211,12 @@ class DomainViewSet(
     lookup_value_regex = DOMAIN_NAME_PATTERN
 
     def get_queryset(self) -> QuerySet[AcceptedDomain]:
-        """Only the caller's tenant's domains (with their TLS-RPT endpoints, which they show)."""
-        return selectors.domains_of(principal_of(self.request).tenant).select_related(
-            "tlsrpt_endpoint"
+        """Only the caller's tenant's domains (with their TLS-RPT endpoints, which they show),
+        and only the columns the list shows."""
+        return (
+            selectors.domains_of(principal_of(self.request).tenant)
+            .select_related("tlsrpt_endpoint")
+            .only(*DOMAIN_LIST_COLUMNS)
         )
 
     def get_object(self) -> AcceptedDomain:
@@ -315,6 +341,8 @@ class DomainViewSet(
         """The rate-limit scope of requests that check DNS or SMTP now (see throttling); the
         flags are read by the views' own query serializers, so no spelling escapes it."""
         if self.action == "dnssec_status":
+            if not request.query_params:  # the plain read (see refresh_requested)
+                return None
             refresh = DnssecStatusQuerySerializer(data=request.query_params)
             if refresh.is_valid() and refresh.validated_data["refresh"]:
                 return "status-refresh"
@@ -342,10 +370,8 @@ class DomainViewSet(
     def dnssec_status(self, request: Request, name: str) -> Response:
         """Get-DnssecStatusForVerifiedDomain: the latest check run; ``?refresh=true`` runs the
         checks now (bounded by ``DANE_CHECK_TIMEOUT``) and stores the run."""
-        query = DnssecStatusQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        refresh = query.validated_data["refresh"]
         tenant = principal_of(request).tenant
+        refresh = refresh_requested(request)
         return Response(wizard.dnssec_status_with_step(tenant, name, refresh=refresh))
 
     @extend_schema(
