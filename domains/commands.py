@@ -1,13 +1,16 @@
 """The commands, one function per provider cmdlet (SPEC §4), called by the API, the management
 commands and the UI.
 
-Each one checks the domain, moves its state through the state machine
-(``domains.transitions``: conditional update, audit event, the worker woken after commit),
-records what the zone must publish (``domains.publishing`` says what that is) and creates the
-Operation, all in one transaction; ``domains.operations`` does the DNS work. Errors are
-``domains.errors``, result shapes ``domains.results``. A repeated command
+Each one locks and checks the domain, moves its state through the state machine
+(``domains.transitions``: one conditional UPDATE with the domain's placement and migration
+step, its audit event, the worker woken after commit), records what the zone must publish
+(``domains.publishing`` says what that is) and creates the Operation, all in one transaction
+whose audit events are written in one INSERT; ``domains.operations`` does the DNS work.
+Errors are ``domains.errors``, result shapes ``domains.results``. A repeated command
 returns the operation in flight; a command whose outcome already holds succeeds at once and
-changes nothing.
+changes nothing. The worker counts an operation as requested in the hourly rollup when it
+first claims it (``domains.operations.claim_due_operations``), so no request updates a
+shared counter row.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dnsops.partitions import (
 )
 from dnsops.provisioning import set_desired_rrsets
 from domains import publishing, rollups
-from domains.audit import Actor, record_audit_event
+from domains.audit import Actor, record_audit_event, written_together
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
     IN_FLIGHT_STATES,
@@ -64,19 +67,30 @@ class Command(Protocol):
     ) -> CommandOutcome: ...
 
 
-def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
-    """The tenant's verified domain called ``name``; DomainNotFound / DomainNotSupported."""
+def command_alabel(name: str) -> str:
+    """The A-label of the domain a command names; DomainNotFound when it is no domain name."""
     try:
-        alabel = parse_domain_name(name).alabel
+        return parse_domain_name(name).alabel
     except DomainNameError as exc:
         raise DomainNotFound.of_command(
             f"{name!r} is not an accepted domain of this tenant."
         ) from exc
+
+
+def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
+    """The tenant's verified domain called ``name``; DomainNotFound / DomainNotSupported."""
+    alabel = command_alabel(name)
     domain = (
         AcceptedDomain.objects.select_related("partition")
         .filter(tenant=tenant, name=alabel)
         .first()
     )
+    return _supported(domain, alabel)
+
+
+def _supported(domain: AcceptedDomain | None, alabel: str) -> AcceptedDomain:
+    """``domain`` (the tenant's domain ``alabel``, if any) when commands are offered for it;
+    DomainNotFound / DomainNotSupported."""
     if domain is None:
         raise DomainNotFound.of_command(f"{alabel} is not an accepted domain of this tenant.")
     if not domain.is_verified:
@@ -90,14 +104,22 @@ def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
 
 
 def _move(
-    domain: AcceptedDomain, state_field: str, target: str, actor: Actor, **details: Any
+    domain: AcceptedDomain,
+    state_field: str,
+    target: str,
+    actor: Actor,
+    *,
+    also: dict[str, Any] | None = None,
+    **details: Any,
 ) -> None:
     """Move a state field of the domain (its row locked by the caller) through the state
-    machine, with its audit event (whose data holds ``details`` too, e.g. the partition and MX
-    host a domain was placed on); a worker is woken after commit when ``target`` is a state
-    the worker finishes."""
+    machine, with ``also`` (e.g. its placement) set by the same UPDATE and its audit event
+    (whose data holds ``details`` too, e.g. the partition and MX host a domain was placed
+    on); a worker is woken after commit when ``target`` is a state the worker finishes."""
     source = getattr(domain, state_field)
     if source == target:
+        if also:
+            AcceptedDomain.objects.filter(pk=domain.pk).update(**also)
         return
     working = {t.working for t in TRANSITIONS.values() if t.field == state_field}
     moved = move_states(
@@ -106,6 +128,7 @@ def _move(
         source=source,
         target=target,
         actor=actor,
+        also=also,
         wake=PROCESS_OPERATIONS if target in working else None,
     )
     if not moved:
@@ -155,6 +178,7 @@ Step = Callable[[AcceptedDomain, Actor, Place], dict[str, Any] | None]
 def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
         return success_result(OperationKind.ENABLE_DNSSEC, domain)
+    placement: dict[str, Any] = {}
     if _needs_place(domain):
         partition = place.choose()
         if partition is None:
@@ -165,10 +189,10 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[s
             domain.name,
             lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
         )
-        AcceptedDomain.objects.filter(pk=domain.pk).update(partition=partition, mx_token=token)
         if domain.partition is not None and domain.mx_token is not None:
             release_place(domain.partition.pk)  # it leaves its retired partition
         domain.partition, domain.mx_token = partition, token
+        placement = {"partition": partition, "mx_token": token}
     assert domain.partition is not None
     set_desired_rrsets(domain.partition, publishing.host_rrsets(domain))
     _move(
@@ -176,6 +200,7 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[s
         "dnssec_state",
         DnssecState.ENABLING,
         actor,
+        also=placement,
         partition=domain.partition.zone,
         mx_host=publishing.mx_host(domain),
     )
@@ -191,8 +216,10 @@ def _disable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[
     set_desired_rrsets(
         domain.partition, [], [*publishing.host_keys(domain), publishing.tlsa_key(domain)]
     )
-    _move(domain, "dane_state", DaneState.DISABLED, actor)
+    # DNSSEC first: its migration step (3, being disabled) needs no check run, nor SMTP
+    # DANE's after it.
     _move(domain, "dnssec_state", DnssecState.DISABLING, actor)
+    _move(domain, "dane_state", DaneState.DISABLED, actor)
     return None
 
 
@@ -236,16 +263,21 @@ STEPS: dict[OperationKind, Step] = {
 }
 
 
-def locked_domain(pk: int) -> AcceptedDomain:
-    """The domain row locked FOR UPDATE, with its partition and tenant read afterwards.
+def locked_domain(tenant: Tenant, alabel: str) -> AcceptedDomain | None:
+    """The tenant's domain ``alabel`` (None: it has none), its row locked FOR UPDATE.
 
-    Two statements on purpose: when PostgreSQL re-reads a row another transaction changed
-    while this one waited for the lock, it returns the new row but keeps the joined rows of
-    the statement's old snapshot, so a join in the locking query could pair the new state
-    with the partition the domain had before (none) — a "Success" without an MX host.
+    One statement without a join, on purpose: when PostgreSQL re-reads a row another
+    transaction changed while this one waited for the lock, it returns the new row but keeps
+    the joined rows of the statement's old snapshot, so a join in the locking query could pair
+    the new state with the partition the domain had before (none) — a "Success" without an MX
+    host. The partition is read by a statement of its own when first used
+    (``domain.partition``; none for a domain not placed yet), after the lock: the current one.
+    The tenant is the caller's.
     """
-    AcceptedDomain.objects.select_for_update().filter(pk=pk).values_list("pk").get()
-    return AcceptedDomain.objects.select_related("partition", "tenant").get(pk=pk)
+    domain = AcceptedDomain.objects.select_for_update().filter(tenant=tenant, name=alabel).first()
+    if domain is not None:
+        domain.tenant = tenant
+    return domain
 
 
 #: How many times a command chooses a partition again when the one it chose filled up meanwhile.
@@ -269,50 +301,57 @@ def run_command(
         repeated = _repeat_of(kind, tenant, name, idempotency_key)
         if repeated is not None:
             return CommandOutcome(repeated, created=False)
-    domain = supported_domain(tenant, name)
+    alabel = command_alabel(name)
     for _ in range(PLACEMENT_ATTEMPTS):
         try:
-            return _run_in_transaction(kind, tenant, name, domain, actor, idempotency_key)
+            return _run_in_transaction(kind, tenant, alabel, actor, idempotency_key)
         except PartitionFilled:
             continue
     raise DnssecOperationFailed(
-        f"The DNSSEC partitions kept filling up while {domain.name} was placed; retry."
+        f"The DNSSEC partitions kept filling up while {alabel} was placed; retry."
     )
 
 
 def _run_in_transaction(
     kind: OperationKind,
     tenant: Tenant,
-    name: str,
-    domain: AcceptedDomain,
+    alabel: str,
     actor: Actor,
     idempotency_key: str | None,
 ) -> CommandOutcome:
-    """The command's transaction: the domain row locked, the operation in flight or a new one;
-    the partition place (an enable that places the domain) taken last."""
+    """The command's transaction: the domain row locked, the operation in flight or a new one
+    (its audit events written together); the partition place (an enable that places the
+    domain) taken last."""
     place = Place()
     try:
         with transaction.atomic():
-            domain = locked_domain(domain.pk)
-            in_flight = Operation.objects.filter(domain=domain, state__in=IN_FLIGHT_STATES).first()
-            if in_flight is not None:
-                if in_flight.kind != kind:
-                    raise OperationInProgress(
-                        f"{in_flight.kind} is still running for {domain.name} "
-                        f"(operation {in_flight.id}); wait for it to finish."
-                    )
-                return CommandOutcome(in_flight, created=False)
-            if idempotency_key is not None:
-                _release_expired_key(tenant, idempotency_key)
-            operation = _record_operation(kind, domain, actor, idempotency_key, place)
+            with written_together():
+                domain = _supported(locked_domain(tenant, alabel), alabel)
+                in_flight = Operation.objects.filter(
+                    domain=domain, state__in=IN_FLIGHT_STATES
+                ).first()
+                if in_flight is not None:
+                    if in_flight.kind != kind:
+                        raise OperationInProgress(
+                            f"{in_flight.kind} is still running for {domain.name} "
+                            f"(operation {in_flight.id}); wait for it to finish."
+                        )
+                    return CommandOutcome(in_flight, created=False)
+                if idempotency_key is not None:
+                    _release_expired_key(tenant, idempotency_key)
+                operation = _record_operation(kind, domain, actor, idempotency_key, place)
             place.take()
     except IntegrityError:
         # Another request created the same operation first (same key or same domain).
-        repeated = _repeat_of(kind, tenant, name, idempotency_key) if idempotency_key else None
+        repeated = _repeat_of(kind, tenant, alabel, idempotency_key) if idempotency_key else None
         repeated = (
             repeated
             or Operation.objects.filter(
-                domain=domain, feature=kind.feature, state__in=IN_FLIGHT_STATES, kind=kind
+                tenant=tenant,
+                domain_name=alabel,
+                feature=kind.feature,
+                state__in=IN_FLIGHT_STATES,
+                kind=kind,
             ).first()
         )
         if repeated is None:
@@ -328,7 +367,9 @@ def _record_operation(
     idempotency_key: str | None,
     place: Place,
 ) -> Operation:
-    """Move the state, create the operation and its audit event; wake a worker on commit."""
+    """Move the state, create the operation and its audit event; wake a worker on commit.
+    A command whose outcome already holds is counted in the hourly rollup here (requested
+    and succeeded at once); the others when a worker claims them."""
     done = STEPS[kind](domain, actor, place)
     now = timezone.now()
     operation = Operation.objects.create(
@@ -353,10 +394,9 @@ def _record_operation(
         target_id=str(operation.id),
         data={"kind": kind, "domain": domain.name, "state": operation.state},
     )
-    Event = ActivityHourly.Event
-    rollups.count_activity(
-        [(now, Event.REQUESTED, kind), *([(now, Event.SUCCEEDED, kind)] if done else [])]
-    )
+    if done:
+        Event = ActivityHourly.Event
+        rollups.count_activity([(now, Event.REQUESTED, kind), (now, Event.SUCCEEDED, kind)])
     return operation
 
 
