@@ -28,6 +28,7 @@ from dnsops.choices import PartitionStatus
 from dnsops.models import Partition
 from dnsops.partitions import (
     allocate_mx_token,
+    mx_token_candidates,
     partition_with_room,
     release_place,
     take_place,
@@ -56,7 +57,13 @@ from domains.inbound_keys import ensure_keys_registered, published_tlsa_records
 from domains.models import AcceptedDomain, ActivityHourly, Operation, Tenant
 from domains.names import DomainNameError, parse_domain_name
 from domains.results import CommandOutcome, success_result
-from domains.transitions import PROCESS_OPERATIONS, TRANSITIONS, Move, move_states
+from domains.transitions import (
+    PROCESS_OPERATIONS,
+    STATE_CHANGE_ACTIONS,
+    TRANSITIONS,
+    Move,
+    move_states,
+)
 
 
 class Command(Protocol):
@@ -141,18 +148,43 @@ class PartitionFilled(Exception):
     """The partition chosen for a placement filled up before the command took its place."""
 
 
+class TokenTaken(Exception):
+    """Another domain holds the MX token a placement tried without checking."""
+
+
 @dataclass
 class Place:
     """Where an Enable-DnssecForVerifiedDomain places its domain: a partition chosen without
     a lock, whose place the command's transaction takes last (``dnsops.partitions
-    .take_place``), so concurrent enables hold the partition row only while they commit."""
+    .take_place``), so concurrent enables hold the partition row only while they commit;
+    and its MX token: the first candidate, unchecked, unless ``check_tokens``. Another
+    domain holding it is rare (``a-b.example`` and ``a.b-example``): the unique constraint
+    then stops the transaction, and the command is carried out again, checking."""
 
+    check_tokens: bool = False
     partition: Partition | None = None
+    token: str | None = None
 
     def choose(self) -> Partition | None:
         """A partition with room (None when none has), its place taken by :meth:`take`."""
         self.partition = partition_with_room()
         return self.partition
+
+    def choose_token(self, domain: AcceptedDomain) -> str:
+        """The MX token of ``domain`` (every candidate checked when ``check_tokens``)."""
+        if self.check_tokens:
+            self.token = allocate_mx_token(
+                domain.name,
+                lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
+            )
+        else:
+            self.token = next(mx_token_candidates(domain.name))
+        return self.token
+
+    def token_taken(self, tenant: Tenant, alabel: str) -> bool:
+        """Whether another domain than the tenant's ``alabel`` holds the token tried."""
+        others = AcceptedDomain.objects.exclude(tenant=tenant, name=alabel)
+        return self.token is not None and others.filter(mx_token=self.token).exists()
 
     def take(self) -> None:
         """Take the chosen partition's place; PartitionFilled when it has no room any more."""
@@ -185,10 +217,7 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[s
             raise DnssecOperationFailed(
                 f"No DNSSEC partition has room for {domain.name}; the provider must add one."
             )
-        token = allocate_mx_token(
-            domain.name,
-            lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
-        )
+        token = place.choose_token(domain)
         if domain.partition is not None and domain.mx_token is not None:
             release_place(domain.partition.pk)  # it leaves its retired partition
         domain.partition, domain.mx_token = partition, token
@@ -283,6 +312,29 @@ def locked_domain(tenant: Tenant, alabel: str) -> AcceptedDomain | None:
 #: How many times a command chooses a partition again when the one it chose filled up meanwhile.
 PLACEMENT_ATTEMPTS = 5
 
+#: The state fields the commands move.
+STATE_FIELDS = tuple(STATE_CHANGE_ACTIONS)
+#: The (state field, state) pairs of a domain while an operation works on it.
+WORKING_STATES = frozenset((t.field, t.working) for t in TRANSITIONS.values())
+
+
+def _operation_in_flight(domain: AcceptedDomain) -> Operation | None:
+    """The domain's operation in flight, looked for only when one of its states is a working
+    one: the command that sets a working state creates the operation in its transaction, and
+    the worker ends both in one (``domains.operations``), so a domain in no working state has
+    none. (Were one there, the unique constraint on operations in flight would stop the new
+    one: see :func:`_run_in_transaction`.)"""
+    if not any((field, getattr(domain, field)) in WORKING_STATES for field in STATE_FIELDS):
+        return None
+    return Operation.objects.filter(domain=domain, state__in=IN_FLIGHT_STATES).first()
+
+
+def _in_progress(in_flight: Operation, name: str) -> OperationInProgress:
+    return OperationInProgress(
+        f"{in_flight.kind} is still running for {name} "
+        f"(operation {in_flight.id}); wait for it to finish."
+    )
+
 
 def run_command(
     kind: OperationKind,
@@ -295,18 +347,23 @@ def run_command(
     """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet.
 
     An enable whose chosen partition filled up before its transaction took the place is
-    rolled back and carried out again, on a partition chosen again.
+    rolled back and carried out again, on a partition chosen again; one whose MX token
+    another domain holds, again with every token candidate checked.
     """
     if idempotency_key is not None:
         repeated = _repeat_of(kind, tenant, name, idempotency_key)
         if repeated is not None:
             return CommandOutcome(repeated, created=False)
     alabel = command_alabel(name)
+    check_tokens = False
     for _ in range(PLACEMENT_ATTEMPTS):
         try:
-            return _run_in_transaction(kind, tenant, alabel, actor, idempotency_key)
+            place = Place(check_tokens=check_tokens)
+            return _run_in_transaction(kind, tenant, alabel, actor, idempotency_key, place)
         except PartitionFilled:
             continue
+        except TokenTaken:
+            check_tokens = True
     raise DnssecOperationFailed(
         f"The DNSSEC partitions kept filling up while {alabel} was placed; retry."
     )
@@ -318,45 +375,41 @@ def _run_in_transaction(
     alabel: str,
     actor: Actor,
     idempotency_key: str | None,
+    place: Place,
 ) -> CommandOutcome:
     """The command's transaction: the domain row locked, the operation in flight or a new one
     (its audit events written together); the partition place (an enable that places the
     domain) taken last."""
-    place = Place()
     try:
         with transaction.atomic():
             with written_together():
                 domain = _supported(locked_domain(tenant, alabel), alabel)
-                in_flight = Operation.objects.filter(
-                    domain=domain, state__in=IN_FLIGHT_STATES
-                ).first()
+                in_flight = _operation_in_flight(domain)
                 if in_flight is not None:
                     if in_flight.kind != kind:
-                        raise OperationInProgress(
-                            f"{in_flight.kind} is still running for {domain.name} "
-                            f"(operation {in_flight.id}); wait for it to finish."
-                        )
+                        raise _in_progress(in_flight, domain.name)
                     return CommandOutcome(in_flight, created=False)
                 if idempotency_key is not None:
                     _release_expired_key(tenant, idempotency_key)
                 operation = _record_operation(kind, domain, actor, idempotency_key, place)
             place.take()
     except IntegrityError:
-        # Another request created the same operation first (same key or same domain).
+        # A unique constraint stopped it: another domain holds the MX token tried, or another
+        # request created the same operation first (same key, or same domain and feature).
+        if place.token_taken(tenant, alabel):
+            raise TokenTaken(place.token) from None
         repeated = _repeat_of(kind, tenant, alabel, idempotency_key) if idempotency_key else None
-        repeated = (
-            repeated
-            or Operation.objects.filter(
-                tenant=tenant,
-                domain_name=alabel,
-                feature=kind.feature,
-                state__in=IN_FLIGHT_STATES,
-                kind=kind,
-            ).first()
+        if repeated is not None:
+            return CommandOutcome(repeated, created=False)
+        running = list(
+            Operation.objects.filter(tenant=tenant, domain_name=alabel, state__in=IN_FLIGHT_STATES)
         )
-        if repeated is None:
-            raise
-        return CommandOutcome(repeated, created=False)
+        same = [operation for operation in running if operation.kind == kind]
+        if same:
+            return CommandOutcome(same[0], created=False)
+        if running:
+            raise _in_progress(running[0], alabel) from None
+        raise
     return CommandOutcome(operation, created=True)
 
 
