@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dnsops.choices import PartitionStatus
@@ -301,12 +301,16 @@ def locked_domain(tenant: Tenant, alabel: str) -> AcceptedDomain | None:
     the new state with the partition the domain had before (none) — a "Success" without an MX
     host. The partition is read by a statement of its own when first used
     (``domain.partition``; none for a domain not placed yet), after the lock: the current one.
-    The tenant is the caller's.
+    The tenant is the caller's. (Raw SQL: every command runs it, and building it through the
+    ORM costs more than running it.)
     """
-    domain = AcceptedDomain.objects.select_for_update().filter(tenant=tenant, name=alabel).first()
-    if domain is not None:
+    table = connection.ops.quote_name(AcceptedDomain._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # not SQLite
+    query = f"SELECT * FROM {table} WHERE tenant_id = %s AND name = %s{lock}"  # noqa: S608
+    for domain in AcceptedDomain.objects.raw(query, [tenant.pk, alabel]):
         domain.tenant = tenant
-    return domain
+        return domain
+    return None
 
 
 #: How many times a command chooses a partition again when the one it chose filled up meanwhile.
