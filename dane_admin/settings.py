@@ -401,6 +401,9 @@ DANE_OPERATION_MAX_ATTEMPTS = env.int("DANE_OPERATION_MAX_ATTEMPTS", default=6)
 DANE_OPERATION_RETRY_BASE_SECONDS = env.float("DANE_OPERATION_RETRY_BASE_SECONDS", default=10.0)
 # A claimed operation is taken over after this (dead worker); renewed every third of it.
 DANE_OPERATION_LEASE_SECONDS = env.float("DANE_OPERATION_LEASE_SECONDS", default=30.0)
+# Commands within this many seconds share one worker wake-up, sent by the first and run when
+# the window ends (domains.transitions.wake_worker); 0: one wake-up per command.
+DANE_OPERATION_WAKE_UP_WINDOW = env.float("DANE_OPERATION_WAKE_UP_WINDOW", default=0.2)
 # How long an Idempotency-Key names the operation it created (docs/api-errors.md); then it is new.
 DANE_IDEMPOTENCY_KEY_TTL_SECONDS = env.int("DANE_IDEMPOTENCY_KEY_TTL_SECONDS", default=86400)
 DANE_PARTITION_CAPACITY = env.int("DANE_PARTITION_CAPACITY", default=10_000)

@@ -1,8 +1,15 @@
 """The actor of a change, the functions that write audit events, and the receiver that
-records the partition events ``dnsops`` reports."""
+records the partition events ``dnsops`` reports.
+
+:func:`written_together` lets a transaction that records several events (a command: its state
+change and the operation it requested) write them in one INSERT when its block ends.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +58,33 @@ def audit_event(
     )
 
 
+#: The events recorded inside a :func:`written_together` block, not written yet.
+_held: ContextVar[list[AuditEvent] | None] = ContextVar("held_audit_events", default=None)
+
+
+@contextmanager
+def written_together() -> Iterator[None]:
+    """Inside the transaction of a change: the audit events recorded in the block are written
+    in one INSERT when the block ends without an error (still inside the transaction, so they
+    commit with the change; on an error the transaction rolls back and they are dropped)."""
+    _require_the_change_transaction()
+    held: list[AuditEvent] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    if held:
+        AuditEvent.objects.bulk_create(held, batch_size=1000)
+
+
 def record_audit_events(events: list[AuditEvent]) -> None:
     """Append many audit events at once; inside the transaction of the changes."""
     _require_the_change_transaction()
+    held = _held.get()
+    if held is not None:
+        held.extend(events)
+        return
     AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
@@ -66,8 +97,8 @@ def record_audit_event(
     target_id: str,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an audit event; must run inside the transaction that makes the change."""
-    _require_the_change_transaction()
+    """Append an audit event; must run inside the transaction that makes the change (inside
+    :func:`written_together`, it is written when the block ends)."""
     event = audit_event(
         action,
         actor=actor,
@@ -76,7 +107,11 @@ def record_audit_event(
         target_id=target_id,
         data=data,
     )
-    event.save(force_insert=True)
+    _require_the_change_transaction()
+    if _held.get() is not None:
+        record_audit_events([event])
+    else:
+        event.save(force_insert=True)
     return event
 
 

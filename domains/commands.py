@@ -1,13 +1,16 @@
 """The commands, one function per provider cmdlet (SPEC §4), called by the API, the management
 commands and the UI.
 
-Each one checks the domain, moves its state through the state machine
-(``domains.transitions``: conditional update, audit event, the worker woken after commit),
-records what the zone must publish (``domains.publishing`` says what that is) and creates the
-Operation, all in one transaction; ``domains.operations`` does the DNS work. Errors are
-``domains.errors``, result shapes ``domains.results``. A repeated command
+Each one locks and checks the domain, moves its state through the state machine
+(``domains.transitions``: one conditional UPDATE with the domain's placement and migration
+step, its audit event, the worker woken after commit), records what the zone must publish
+(``domains.publishing`` says what that is) and creates the Operation, all in one transaction
+whose audit events are written in one INSERT; ``domains.operations`` does the DNS work.
+Errors are ``domains.errors``, result shapes ``domains.results``. A repeated command
 returns the operation in flight; a command whose outcome already holds succeeds at once and
-changes nothing.
+changes nothing. The worker counts an operation as requested in the hourly rollup when it
+first claims it (``domains.operations.claim_due_operations``), so no request updates a
+shared counter row.
 """
 
 from __future__ import annotations
@@ -18,20 +21,21 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dnsops.choices import PartitionStatus
 from dnsops.models import Partition
 from dnsops.partitions import (
     allocate_mx_token,
+    mx_token_candidates,
     partition_with_room,
     release_place,
     take_place,
 )
 from dnsops.provisioning import set_desired_rrsets
 from domains import publishing, rollups
-from domains.audit import Actor, record_audit_event
+from domains.audit import Actor, record_audit_event, written_together
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
     IN_FLIGHT_STATES,
@@ -53,7 +57,13 @@ from domains.inbound_keys import ensure_keys_registered, published_tlsa_records
 from domains.models import AcceptedDomain, ActivityHourly, Operation, Tenant
 from domains.names import DomainNameError, parse_domain_name
 from domains.results import CommandOutcome, success_result
-from domains.transitions import PROCESS_OPERATIONS, TRANSITIONS, Move, move_states
+from domains.transitions import (
+    PROCESS_OPERATIONS,
+    STATE_CHANGE_ACTIONS,
+    TRANSITIONS,
+    Move,
+    move_states,
+)
 
 
 class Command(Protocol):
@@ -64,19 +74,30 @@ class Command(Protocol):
     ) -> CommandOutcome: ...
 
 
-def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
-    """The tenant's verified domain called ``name``; DomainNotFound / DomainNotSupported."""
+def command_alabel(name: str) -> str:
+    """The A-label of the domain a command names; DomainNotFound when it is no domain name."""
     try:
-        alabel = parse_domain_name(name).alabel
+        return parse_domain_name(name).alabel
     except DomainNameError as exc:
         raise DomainNotFound.of_command(
             f"{name!r} is not an accepted domain of this tenant."
         ) from exc
+
+
+def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
+    """The tenant's verified domain called ``name``; DomainNotFound / DomainNotSupported."""
+    alabel = command_alabel(name)
     domain = (
         AcceptedDomain.objects.select_related("partition")
         .filter(tenant=tenant, name=alabel)
         .first()
     )
+    return _supported(domain, alabel)
+
+
+def _supported(domain: AcceptedDomain | None, alabel: str) -> AcceptedDomain:
+    """``domain`` (the tenant's domain ``alabel``, if any) when commands are offered for it;
+    DomainNotFound / DomainNotSupported."""
     if domain is None:
         raise DomainNotFound.of_command(f"{alabel} is not an accepted domain of this tenant.")
     if not domain.is_verified:
@@ -90,14 +111,22 @@ def supported_domain(tenant: Tenant, name: str) -> AcceptedDomain:
 
 
 def _move(
-    domain: AcceptedDomain, state_field: str, target: str, actor: Actor, **details: Any
+    domain: AcceptedDomain,
+    state_field: str,
+    target: str,
+    actor: Actor,
+    *,
+    also: dict[str, Any] | None = None,
+    **details: Any,
 ) -> None:
     """Move a state field of the domain (its row locked by the caller) through the state
-    machine, with its audit event (whose data holds ``details`` too, e.g. the partition and MX
-    host a domain was placed on); a worker is woken after commit when ``target`` is a state
-    the worker finishes."""
+    machine, with ``also`` (e.g. its placement) set by the same UPDATE and its audit event
+    (whose data holds ``details`` too, e.g. the partition and MX host a domain was placed
+    on); a worker is woken after commit when ``target`` is a state the worker finishes."""
     source = getattr(domain, state_field)
     if source == target:
+        if also:
+            AcceptedDomain.objects.filter(pk=domain.pk).update(**also)
         return
     working = {t.working for t in TRANSITIONS.values() if t.field == state_field}
     moved = move_states(
@@ -106,6 +135,7 @@ def _move(
         source=source,
         target=target,
         actor=actor,
+        also=also,
         wake=PROCESS_OPERATIONS if target in working else None,
     )
     if not moved:
@@ -118,18 +148,43 @@ class PartitionFilled(Exception):
     """The partition chosen for a placement filled up before the command took its place."""
 
 
+class TokenTaken(Exception):
+    """Another domain holds the MX token a placement tried without checking."""
+
+
 @dataclass
 class Place:
     """Where an Enable-DnssecForVerifiedDomain places its domain: a partition chosen without
     a lock, whose place the command's transaction takes last (``dnsops.partitions
-    .take_place``), so concurrent enables hold the partition row only while they commit."""
+    .take_place``), so concurrent enables hold the partition row only while they commit;
+    and its MX token: the first candidate, unchecked, unless ``check_tokens``. Another
+    domain holding it is rare (``a-b.example`` and ``a.b-example``): the unique constraint
+    then stops the transaction, and the command is carried out again, checking."""
 
+    check_tokens: bool = False
     partition: Partition | None = None
+    token: str | None = None
 
     def choose(self) -> Partition | None:
         """A partition with room (None when none has), its place taken by :meth:`take`."""
         self.partition = partition_with_room()
         return self.partition
+
+    def choose_token(self, domain: AcceptedDomain) -> str:
+        """The MX token of ``domain`` (every candidate checked when ``check_tokens``)."""
+        if self.check_tokens:
+            self.token = allocate_mx_token(
+                domain.name,
+                lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
+            )
+        else:
+            self.token = next(mx_token_candidates(domain.name))
+        return self.token
+
+    def token_taken(self, tenant: Tenant, alabel: str) -> bool:
+        """Whether another domain than the tenant's ``alabel`` holds the token tried."""
+        others = AcceptedDomain.objects.exclude(tenant=tenant, name=alabel)
+        return self.token is not None and others.filter(mx_token=self.token).exists()
 
     def take(self) -> None:
         """Take the chosen partition's place; PartitionFilled when it has no room any more."""
@@ -155,20 +210,18 @@ Step = Callable[[AcceptedDomain, Actor, Place], dict[str, Any] | None]
 def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state in DNSSEC_PUBLISHED_STATES:
         return success_result(OperationKind.ENABLE_DNSSEC, domain)
+    placement: dict[str, Any] = {}
     if _needs_place(domain):
         partition = place.choose()
         if partition is None:
             raise DnssecOperationFailed(
                 f"No DNSSEC partition has room for {domain.name}; the provider must add one."
             )
-        token = allocate_mx_token(
-            domain.name,
-            lambda t: AcceptedDomain.objects.filter(mx_token=t).exclude(pk=domain.pk).exists(),
-        )
-        AcceptedDomain.objects.filter(pk=domain.pk).update(partition=partition, mx_token=token)
+        token = place.choose_token(domain)
         if domain.partition is not None and domain.mx_token is not None:
             release_place(domain.partition.pk)  # it leaves its retired partition
         domain.partition, domain.mx_token = partition, token
+        placement = {"partition": partition, "mx_token": token}
     assert domain.partition is not None
     set_desired_rrsets(domain.partition, publishing.host_rrsets(domain))
     _move(
@@ -176,6 +229,7 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[s
         "dnssec_state",
         DnssecState.ENABLING,
         actor,
+        also=placement,
         partition=domain.partition.zone,
         mx_host=publishing.mx_host(domain),
     )
@@ -191,8 +245,10 @@ def _disable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[
     set_desired_rrsets(
         domain.partition, [], [*publishing.host_keys(domain), publishing.tlsa_key(domain)]
     )
-    _move(domain, "dane_state", DaneState.DISABLED, actor)
+    # DNSSEC first: its migration step (3, being disabled) needs no check run, nor SMTP
+    # DANE's after it.
     _move(domain, "dnssec_state", DnssecState.DISABLING, actor)
+    _move(domain, "dane_state", DaneState.DISABLED, actor)
     return None
 
 
@@ -236,20 +292,52 @@ STEPS: dict[OperationKind, Step] = {
 }
 
 
-def locked_domain(pk: int) -> AcceptedDomain:
-    """The domain row locked FOR UPDATE, with its partition and tenant read afterwards.
+def locked_domain(tenant: Tenant, alabel: str) -> AcceptedDomain | None:
+    """The tenant's domain ``alabel`` (None: it has none), its row locked FOR UPDATE.
 
-    Two statements on purpose: when PostgreSQL re-reads a row another transaction changed
-    while this one waited for the lock, it returns the new row but keeps the joined rows of
-    the statement's old snapshot, so a join in the locking query could pair the new state
-    with the partition the domain had before (none) — a "Success" without an MX host.
+    One statement without a join, on purpose: when PostgreSQL re-reads a row another
+    transaction changed while this one waited for the lock, it returns the new row but keeps
+    the joined rows of the statement's old snapshot, so a join in the locking query could pair
+    the new state with the partition the domain had before (none) — a "Success" without an MX
+    host. The partition is read by a statement of its own when first used
+    (``domain.partition``; none for a domain not placed yet), after the lock: the current one.
+    The tenant is the caller's. (Raw SQL: every command runs it, and building it through the
+    ORM costs more than running it.)
     """
-    AcceptedDomain.objects.select_for_update().filter(pk=pk).values_list("pk").get()
-    return AcceptedDomain.objects.select_related("partition", "tenant").get(pk=pk)
+    table = connection.ops.quote_name(AcceptedDomain._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # not SQLite
+    query = f"SELECT * FROM {table} WHERE tenant_id = %s AND name = %s{lock}"  # noqa: S608
+    for domain in AcceptedDomain.objects.raw(query, [tenant.pk, alabel]):
+        domain.tenant = tenant
+        return domain
+    return None
 
 
 #: How many times a command chooses a partition again when the one it chose filled up meanwhile.
 PLACEMENT_ATTEMPTS = 5
+
+#: The state fields the commands move.
+STATE_FIELDS = tuple(STATE_CHANGE_ACTIONS)
+#: The (state field, state) pairs of a domain while an operation works on it.
+WORKING_STATES = frozenset((t.field, t.working) for t in TRANSITIONS.values())
+
+
+def _operation_in_flight(domain: AcceptedDomain) -> Operation | None:
+    """The domain's operation in flight, looked for only when one of its states is a working
+    one: the command that sets a working state creates the operation in its transaction, and
+    the worker ends both in one (``domains.operations``), so a domain in no working state has
+    none. (Were one there, the unique constraint on operations in flight would stop the new
+    one: see :func:`_run_in_transaction`.)"""
+    if not any((field, getattr(domain, field)) in WORKING_STATES for field in STATE_FIELDS):
+        return None
+    return Operation.objects.filter(domain=domain, state__in=IN_FLIGHT_STATES).first()
+
+
+def _in_progress(in_flight: Operation, name: str) -> OperationInProgress:
+    return OperationInProgress(
+        f"{in_flight.kind} is still running for {name} "
+        f"(operation {in_flight.id}); wait for it to finish."
+    )
 
 
 def run_command(
@@ -263,61 +351,69 @@ def run_command(
     """Carry out ``kind`` for the tenant's domain ``name``: the body of every cmdlet.
 
     An enable whose chosen partition filled up before its transaction took the place is
-    rolled back and carried out again, on a partition chosen again.
+    rolled back and carried out again, on a partition chosen again; one whose MX token
+    another domain holds, again with every token candidate checked.
     """
     if idempotency_key is not None:
         repeated = _repeat_of(kind, tenant, name, idempotency_key)
         if repeated is not None:
             return CommandOutcome(repeated, created=False)
-    domain = supported_domain(tenant, name)
+    alabel = command_alabel(name)
+    check_tokens = False
     for _ in range(PLACEMENT_ATTEMPTS):
         try:
-            return _run_in_transaction(kind, tenant, name, domain, actor, idempotency_key)
+            place = Place(check_tokens=check_tokens)
+            return _run_in_transaction(kind, tenant, alabel, actor, idempotency_key, place)
         except PartitionFilled:
             continue
+        except TokenTaken:
+            check_tokens = True
     raise DnssecOperationFailed(
-        f"The DNSSEC partitions kept filling up while {domain.name} was placed; retry."
+        f"The DNSSEC partitions kept filling up while {alabel} was placed; retry."
     )
 
 
 def _run_in_transaction(
     kind: OperationKind,
     tenant: Tenant,
-    name: str,
-    domain: AcceptedDomain,
+    alabel: str,
     actor: Actor,
     idempotency_key: str | None,
+    place: Place,
 ) -> CommandOutcome:
-    """The command's transaction: the domain row locked, the operation in flight or a new one;
-    the partition place (an enable that places the domain) taken last."""
-    place = Place()
+    """The command's transaction: the domain row locked, the operation in flight or a new one
+    (its audit events written together); the partition place (an enable that places the
+    domain) taken last."""
     try:
         with transaction.atomic():
-            domain = locked_domain(domain.pk)
-            in_flight = Operation.objects.filter(domain=domain, state__in=IN_FLIGHT_STATES).first()
-            if in_flight is not None:
-                if in_flight.kind != kind:
-                    raise OperationInProgress(
-                        f"{in_flight.kind} is still running for {domain.name} "
-                        f"(operation {in_flight.id}); wait for it to finish."
-                    )
-                return CommandOutcome(in_flight, created=False)
-            if idempotency_key is not None:
-                _release_expired_key(tenant, idempotency_key)
-            operation = _record_operation(kind, domain, actor, idempotency_key, place)
+            with written_together():
+                domain = _supported(locked_domain(tenant, alabel), alabel)
+                in_flight = _operation_in_flight(domain)
+                if in_flight is not None:
+                    if in_flight.kind != kind:
+                        raise _in_progress(in_flight, domain.name)
+                    return CommandOutcome(in_flight, created=False)
+                if idempotency_key is not None:
+                    _release_expired_key(tenant, idempotency_key)
+                operation = _record_operation(kind, domain, actor, idempotency_key, place)
             place.take()
     except IntegrityError:
-        # Another request created the same operation first (same key or same domain).
-        repeated = _repeat_of(kind, tenant, name, idempotency_key) if idempotency_key else None
-        repeated = (
-            repeated
-            or Operation.objects.filter(
-                domain=domain, feature=kind.feature, state__in=IN_FLIGHT_STATES, kind=kind
-            ).first()
+        # A unique constraint stopped it: another domain holds the MX token tried, or another
+        # request created the same operation first (same key, or same domain and feature).
+        if place.token_taken(tenant, alabel):
+            raise TokenTaken(place.token) from None
+        repeated = _repeat_of(kind, tenant, alabel, idempotency_key) if idempotency_key else None
+        if repeated is not None:
+            return CommandOutcome(repeated, created=False)
+        running = list(
+            Operation.objects.filter(tenant=tenant, domain_name=alabel, state__in=IN_FLIGHT_STATES)
         )
-        if repeated is None:
-            raise
-        return CommandOutcome(repeated, created=False)
+        same = [operation for operation in running if operation.kind == kind]
+        if same:
+            return CommandOutcome(same[0], created=False)
+        if running:
+            raise _in_progress(running[0], alabel) from None
+        raise
     return CommandOutcome(operation, created=True)
 
 
@@ -328,7 +424,9 @@ def _record_operation(
     idempotency_key: str | None,
     place: Place,
 ) -> Operation:
-    """Move the state, create the operation and its audit event; wake a worker on commit."""
+    """Move the state, create the operation and its audit event; wake a worker on commit.
+    A command whose outcome already holds is counted in the hourly rollup here (requested
+    and succeeded at once); the others when a worker claims them."""
     done = STEPS[kind](domain, actor, place)
     now = timezone.now()
     operation = Operation.objects.create(
@@ -353,10 +451,9 @@ def _record_operation(
         target_id=str(operation.id),
         data={"kind": kind, "domain": domain.name, "state": operation.state},
     )
-    Event = ActivityHourly.Event
-    rollups.count_activity(
-        [(now, Event.REQUESTED, kind), *([(now, Event.SUCCEEDED, kind)] if done else [])]
-    )
+    if done:
+        Event = ActivityHourly.Event
+        rollups.count_activity([(now, Event.REQUESTED, kind), (now, Event.SUCCEEDED, kind)])
     return operation
 
 

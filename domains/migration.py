@@ -318,22 +318,42 @@ def step_for_domain(
 
 
 def step_number(
-    domain: AcceptedDomain, evidence: RunEvidence | None, *, dnssec_state: str | None = None
+    domain: AcceptedDomain,
+    evidence: RunEvidence | None,
+    *,
+    dnssec_state: str | None = None,
+    dane_state: str | None = None,
 ) -> int | None:
     """The number of the step ``domain`` is at (None: unverified, initial or self-service),
-    from ``evidence`` of its latest run; ``dnssec_state`` overrides the loaded one (a state
-    being moved in the same transaction)."""
+    from ``evidence`` of its latest run; ``dnssec_state`` and ``dane_state`` override the
+    loaded ones (a state being moved in the same transaction)."""
     if domain.is_initial or domain.is_self_service:
         return None
     step = migration_step(
         domain=domain.name,
         verified=domain.is_verified,
         dnssec_state=dnssec_state or domain.dnssec_state,
-        dane_state=domain.dane_state,
+        dane_state=dane_state or domain.dane_state,
         expected_host=domain.dnssec_mx_value,
         evidence=evidence,
     )
     return None if step is None else step.number
+
+
+#: The DNSSEC states whose step no check run changes (DNSSEC is being enabled or disabled).
+STEP_WITHOUT_EVIDENCE = frozenset({DnssecState.ENABLING, DnssecState.DISABLING})
+
+
+def step_of(
+    domain: AcceptedDomain, *, dnssec_state: str | None = None, dane_state: str | None = None
+) -> int | None:
+    """The step number of a loaded domain with these states (its own by default), for the
+    UPDATE that moves them; its latest check run is read only when the step depends on it."""
+    state = dnssec_state or domain.dnssec_state
+    evidence = None
+    if state not in STEP_WITHOUT_EVIDENCE and domain.is_verified:
+        evidence = latest_evidence([domain.pk]).get(domain.pk)
+    return step_number(domain, evidence, dnssec_state=state, dane_state=dane_state)
 
 
 def latest_evidence(domain_ids: Collection[int]) -> dict[int, RunEvidence]:

@@ -13,16 +13,20 @@ the server back in line).
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Func, JSONField, Q
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from dnsops import metrics as dns_metrics
@@ -37,12 +41,14 @@ from domains.choices import AuditAction, ErrorCode, OperationKind, OperationStat
 from domains.leases import renewing_leases
 from domains.models import AcceptedDomain, ActivityHourly, Operation
 from domains.notifications import events as notifications
-from domains.results import error_result, success_result
+from domains.results import error_result, success_result_in_sql
 from domains.transitions import TRANSITIONS, Move, move_states
 
 logger = logging.getLogger(__name__)
 
 CLAIM_LIMIT = 5000
+#: The steps a successful operation ends with.
+FINISHING_STEPS = ("visible-on-all-servers", "state-updated")
 
 
 def claim_due_operations(limit: int = CLAIM_LIMIT) -> list[Operation]:
@@ -56,15 +62,23 @@ def claim_due_operations(limit: int = CLAIM_LIMIT) -> list[Operation]:
                 | Q(state=OperationState.RUNNING, lease_until__lt=now)
             )
             .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "attempts", "created_at", "kind")[:limit]
         )
-        Operation.objects.filter(pk__in=due).update(
+        ids = [pk for pk, *_ in due]
+        Operation.objects.filter(pk__in=ids).update(
             state=OperationState.RUNNING,
             lease_until=now + timedelta(seconds=settings.DANE_OPERATION_LEASE_SECONDS),
             attempts=F("attempts") + 1,
             updated_at=now,
         )
-    return list(Operation.objects.filter(pk__in=due).select_related("domain__partition", "tenant"))
+        # Its first claim counts an operation as requested, in the hour it was created: once,
+        # in the claim's transaction (the commands leave the shared counter row alone).
+        rollups.add_activity(
+            (created_at, ActivityHourly.Event.REQUESTED, kind)
+            for _, attempts, created_at, kind in due
+            if attempts == 0
+        )
+    return list(Operation.objects.filter(pk__in=ids).select_related("domain__partition", "tenant"))
 
 
 def process_due_operations(backend: DnsBackend | None = None) -> int:
@@ -204,10 +218,37 @@ def wait_until_visible(backend: DnsBackend, batches: Sequence[ChangeBatch]) -> N
                 time.sleep(0.2)
 
 
+class AppendedSteps(Func):
+    """The operation's ``steps`` with ``steps`` appended, computed by the database, so that one
+    UPDATE adds them to any number of operations."""
+
+    output_field = JSONField()
+
+    def __init__(self, *steps: str) -> None:
+        super().__init__(F("steps"))
+        self.steps = steps
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        """``steps || '["a", "b"]'::jsonb``."""
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"({sql} || %s::jsonb)", [*params, json.dumps(list(self.steps))]
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        """``json_insert(steps, '$[#]', 'a', '$[#]', 'b')`` (``$[#]``: after the last)."""
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        appended = ", ".join(["'$[#]', %s"] * len(self.steps))
+        return f"json_insert({sql}, {appended})", [*params, *self.steps]
+
+
 def _add_step(group: list[Operation], step: str) -> None:
+    """Record that the group's operations went through ``step`` (one UPDATE)."""
     for operation in group:
         operation.steps = [*operation.steps, step]
-    Operation.objects.bulk_update(group, ["steps"])
+    Operation.objects.filter(pk__in=[op.pk for op in group]).update(steps=AppendedSteps(step))
 
 
 def _finish_state(
@@ -234,7 +275,8 @@ def _finish_state(
 
 def succeed_all(operations: list[Operation]) -> None:
     """The records are visible everywhere: finish the operations and their domains' states
-    in one transaction (a few bulk statements, not a handful per operation)."""
+    in one transaction (a few statements per operation kind, whatever the number of
+    operations)."""
     now = timezone.now()
     system = Actor.system()
     with transaction.atomic():
@@ -252,15 +294,12 @@ def succeed_all(operations: list[Operation]) -> None:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        finished: list[Operation] = []
-        events = []
+        finished = [operation for operation in operations if operation.pk in running]
         by_kind: dict[OperationKind, list[Operation]] = defaultdict(list)
-        for operation in operations:
-            if operation.pk in running:
-                by_kind[OperationKind(operation.kind)].append(operation)
+        for operation in finished:
+            by_kind[OperationKind(operation.kind)].append(operation)
         for kind, group in by_kind.items():
             transition = TRANSITIONS[kind]
-            domain_ids = [op.domain_id for op in group if op.domain_id is not None]
             move_states(
                 [
                     Move(op.domain_id, op.domain_name, op.tenant, {"operation": str(op.id)})
@@ -273,46 +312,38 @@ def succeed_all(operations: list[Operation]) -> None:
                 actor=system,
                 also={"next_check_at": now, "checks_unchanged": 0},  # checks run soon after
             )
-            domains = AcceptedDomain.objects.select_related("partition").in_bulk(domain_ids)
-            for operation in group:
-                domain = domains.get(operation.domain_id) if operation.domain_id else None
-                events.append(
-                    audit_event(
-                        AuditAction.OPERATION_SUCCEEDED,
-                        actor=system,
-                        tenant=operation.tenant,
-                        target_type="operation",
-                        target_id=str(operation.id),
-                        data={
-                            "kind": kind,
-                            "domain": operation.domain_name,
-                            "attempts": operation.attempts,
-                        },
-                    )
-                )
-                operation.state = OperationState.SUCCEEDED
-                operation.steps = [*operation.steps, "visible-on-all-servers", "state-updated"]
-                operation.result = success_result(kind, domain) if domain else None
-                operation.error_code = operation.error_detail = ""
-                operation.lease_until = operation.next_attempt_at = None
-                operation.finished_at = operation.updated_at = now
-                finished.append(operation)
-        Operation.objects.bulk_update(
-            finished,
+            Operation.objects.filter(pk__in=[op.pk for op in group]).update(
+                state=OperationState.SUCCEEDED,
+                steps=AppendedSteps(*FINISHING_STEPS),
+                result=success_result_in_sql(kind),
+                error_code="",
+                error_detail="",
+                lease_until=None,
+                next_attempt_at=None,
+                finished_at=now,
+                updated_at=now,
+            )
+        for operation in finished:
+            operation.state = OperationState.SUCCEEDED
+            operation.steps = [*operation.steps, *FINISHING_STEPS]
+            operation.finished_at = operation.updated_at = now
+        record_audit_events(
             [
-                "state",
-                "steps",
-                "result",
-                "error_code",
-                "error_detail",
-                "lease_until",
-                "next_attempt_at",
-                "finished_at",
-                "updated_at",
-            ],
-            batch_size=500,
+                audit_event(
+                    AuditAction.OPERATION_SUCCEEDED,
+                    actor=system,
+                    tenant=operation.tenant,
+                    target_type="operation",
+                    target_id=str(operation.id),
+                    data={
+                        "kind": operation.kind,
+                        "domain": operation.domain_name,
+                        "attempts": operation.attempts,
+                    },
+                )
+                for operation in finished
+            ]
         )
-        record_audit_events(events)
         instruments.observe_operations(finished, OperationState.SUCCEEDED, now)
         rollups.count_activity((now, ActivityHourly.Event.SUCCEEDED, op.kind) for op in finished)
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Case, Expression, OuterRef, Subquery, Value, When
+from django.db.models.functions import Concat, JSONObject
+
 from domains.choices import OperationKind
 from domains.models import AcceptedDomain, Operation
 
@@ -25,6 +28,20 @@ def success_result(kind: OperationKind, domain: AcceptedDomain) -> dict[str, Any
         result["DnssecMxValue"] = domain.dnssec_mx_value
     result["ErrorData"] = None
     return result
+
+
+def success_result_in_sql(kind: OperationKind) -> Expression:
+    """:func:`success_result` as an expression of an UPDATE of operations of ``kind``, each
+    from its own domain's row (so one statement finishes any number of them); None for an
+    operation whose domain was deleted."""
+    fields: dict[str, Any] = {"Result": Value("Success")}
+    if kind == OperationKind.ENABLE_DNSSEC:  # the domain's dnssec_mx_value
+        host = AcceptedDomain.objects.filter(pk=OuterRef("domain_id"), mx_token__isnull=False)
+        fields["DnssecMxValue"] = Subquery(
+            host.annotate(host=Concat("mx_token", Value("."), "partition__zone")).values("host")
+        )
+    fields["ErrorData"] = Value(None)
+    return Case(When(domain__isnull=True, then=Value(None)), default=JSONObject(**fields))
 
 
 def error_result(code: str, details: str) -> dict[str, Any]:

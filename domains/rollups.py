@@ -1,8 +1,9 @@
 """Maintained rollups the fleet overview reads instead of scanning history: check runs per
 UTC day by overall status and by finding code (``CheckRunDaily``, added to in the transaction
 that stores the runs), and operations and outbound validations per UTC hour
-(``ActivityHourly``, added to after the commit of the change they count, so that no request
-waits on a shared counter row)."""
+(``ActivityHourly``: added to after the commit of the change they count, so that no request
+waits on a shared counter row, or by a worker in its own transaction; operations are counted
+as requested when a worker first claims them, in the hour they were created)."""
 
 from __future__ import annotations
 
@@ -54,11 +55,22 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def count_activity(events: Iterable[tuple[datetime, str, str]]) -> None:
+Activity = tuple[datetime, str, str]  # (when, event, key)
+
+
+def _activity_counts(events: Iterable[Activity]) -> Counter[tuple[object, str, str]]:
+    return Counter((hour_of(when), event, key[:120]) for when, event, key in events)
+
+
+def count_activity(events: Iterable[Activity]) -> None:
     """Once the transaction commits: add events, each ``(when, event, key)``, to the hourly
     rollup (an event whose process dies in between goes uncounted there; the rows are not)."""
-    counts: Counter[tuple[object, str, str]] = Counter(
-        (hour_of(when), event, key[:120]) for when, event, key in events
-    )
+    counts = _activity_counts(events)
     if counts:
         transaction.on_commit(lambda: _add(ActivityHourly, ("hour", "event", "key"), counts))
+
+
+def add_activity(events: Iterable[Activity]) -> None:
+    """Add events, each ``(when, event, key)``, to the hourly rollup now, in the caller's
+    transaction (a worker's: the count commits with the change it counts, exactly once)."""
+    _add(ActivityHourly, ("hour", "event", "key"), _activity_counts(events))

@@ -3,8 +3,12 @@
 :data:`TRANSITIONS` says, for each operation kind, which state field it moves and its states
 while working, when done and when failed; :func:`move_states` is the one function that moves
 a state: a conditional update, the audit event of each domain that moved, and (``wake``) a
-task enqueued after commit. The commands, the worker's success and failure paths and the
+worker woken after commit. The commands, the worker's success and failure paths and the
 status checks' ``pending_mx → enabled`` promotion all move states through it.
+
+Wake-ups are coalesced (:func:`wake`): the first commit of a window of
+``DANE_OPERATION_WAKE_UP_WINDOW`` seconds sends one wake-up that runs when the window ends, and
+the commits within the window send none, since that run claims their operations too.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from dane_admin.celery import app as celery_app
-from domains import migration
+from domains import migration, wakeups
 from domains.audit import Actor, audit_event, record_audit_events
 from domains.choices import AuditAction, DaneState, DnssecState, OperationKind
 from domains.models import AcceptedDomain, Tenant
@@ -69,17 +74,20 @@ WAKE_UP_EXPIRES = 30.0
 
 @dataclass(frozen=True)
 class Move:
-    """One domain a state move is asked for, and what its audit event adds to from/to."""
+    """One domain a state move is asked for, and what its audit event adds to from/to;
+    ``domain``: the row itself, read after its lock (its new migration step is then computed
+    from it and stored by the UPDATE that moves the state)."""
 
     domain_id: int
     name: str
     tenant: Tenant | None
     audit_data: dict[str, Any] = field(default_factory=dict)
+    domain: AcceptedDomain | None = None
 
     @classmethod
     def of(cls, domain: AcceptedDomain, **audit_data: Any) -> Move:
-        """The move of a loaded domain."""
-        return cls(domain.pk, domain.name, domain.tenant, audit_data)
+        """The move of a domain loaded after its lock."""
+        return cls(domain.pk, domain.name, domain.tenant, audit_data, domain)
 
 
 def move_states(
@@ -94,10 +102,12 @@ def move_states(
 ) -> set[int]:
     """Move ``state_field`` from ``source`` to ``target`` for the domains of ``moves`` that
     are still in ``source`` (their rows locked by the caller), with ``also`` set in the same
-    UPDATE, store their migration step again (:func:`domains.migration.refresh_steps`), and
-    record one audit event per domain moved; returns the ids moved.
+    UPDATE, store their migration step again (one domain given loaded: in that UPDATE, else
+    :func:`domains.migration.refresh_steps`), and record one audit event per domain moved;
+    returns the ids moved.
 
-    ``wake`` names a task to enqueue once the transaction commits (when any domain moved).
+    ``wake`` names a task to wake a worker for once the transaction commits (:func:`wake`,
+    when any domain moved).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("States move inside the transaction of the change.")
@@ -112,6 +122,9 @@ def move_states(
         **(also or {}),
     }
     if len(ids) == 1:  # a command's one domain: the conditional UPDATE says whether it moved
+        loaded = moves[0].domain
+        if loaded is not None:
+            changes["migration_step"] = migration.step_of(loaded, **{state_field: target})
         updated = AcceptedDomain.objects.filter(pk=ids[0], **{state_field: source}).update(
             **changes
         )
@@ -126,7 +139,8 @@ def move_states(
             AcceptedDomain.objects.filter(pk__in=moving).update(**changes)
     if not moving:
         return moving
-    migration.refresh_steps(moving)
+    if "migration_step" not in changes:
+        migration.refresh_steps(moving)
     record_audit_events(
         [
             audit_event(
@@ -148,8 +162,25 @@ def move_states(
         target,
     )
     if wake is not None:
-        transaction.on_commit(partial(enqueue, wake, expires=WAKE_UP_EXPIRES))
+        transaction.on_commit(partial(wake_worker, wake))
     return moving
+
+
+def wake_worker(task_name: str) -> None:
+    """After a commit: wake a worker to run ``task_name``, unless a wake-up sent within the
+    last ``DANE_OPERATION_WAKE_UP_WINDOW`` seconds runs after this commit anyway.
+
+    The first caller of a window (``domains.wakeups``) sends the task with a countdown of the
+    window, so it runs after every commit that found the window open: its claim takes their
+    work too. A wake-up lost on the way, or a worker that dies, delays the work until the
+    beat sweep of the task (every 5 s for ``process_operations``), never loses it. On the
+    embedded default (tasks in-process) every commit runs the task at once.
+    """
+    window = settings.DANE_OPERATION_WAKE_UP_WINDOW
+    if settings.CELERY_TASK_ALWAYS_EAGER or window <= 0:
+        enqueue(task_name, expires=WAKE_UP_EXPIRES)
+    elif wakeups.open_window(task_name, window):
+        enqueue(task_name, countdown=window, expires=window + WAKE_UP_EXPIRES)
 
 
 def enqueue(task_name: str, *args: Any, **options: Any) -> None:

@@ -1,6 +1,6 @@
 """The fleet overview's aggregates (``domains.fleet``) against the rows and events they count:
 stuck pending_mx domains, the sweep's lag, operations in flight and retrying, operations
-requested and failed per hour (the rollup the commands and the worker keep), outbound
+requested and failed per hour (the rollup the worker keeps), outbound
 verdicts."""
 
 from __future__ import annotations
@@ -47,25 +47,36 @@ def test_stuck_pending_mx_domains_and_the_sweep_lag(
 def test_operations_in_flight_retrying_and_the_hourly_rollup(
     tenant: Tenant, django_capture_on_commit_callbacks: Any
 ) -> None:
-    OperationFactory(domain__tenant=tenant)  # pending, first attempt
+    later = timezone.now() + timedelta(hours=1)  # not due: no claim below takes them
+    OperationFactory(domain__tenant=tenant, next_attempt_at=later)  # pending, first attempt
     OperationFactory(domain__tenant=tenant, state="running", attempts=1)
-    OperationFactory(domain__tenant=tenant, attempts=3, kind="Enable-SmtpDaneInbound")
+    OperationFactory(
+        domain__tenant=tenant, attempts=3, kind="Enable-SmtpDaneInbound", next_attempt_at=later
+    )
     failing = cast(
         Operation,
         OperationFactory(domain__tenant=tenant, state="running", kind="Enable-SmtpDaneInbound"),
     )
     names = [make_verified_domain(tenant) for _ in range(2)]
     with django_capture_on_commit_callbacks(execute=True):
-        for name in names:  # two requests, counted once committed
+        for name in names:  # two requests, counted when a worker first claims them
             commands.enable_dnssec(tenant, name, actor=Actor.cli())
         operations.fail(failing, "refused", repair=False)
+    assert fleet.operations_summary(timezone.now()).last_day[0] == ("operation.requested", 0)
+    claimed = operations.claim_due_operations()
+    assert sorted(op.domain_name for op in claimed) == sorted(names)
+    # A worker that died on them: claimed again once their lease ran out, not counted again.
+    Operation.objects.filter(pk__in=[op.pk for op in claimed]).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert len(operations.claim_due_operations()) == 2
 
     now = timezone.now()
     summary = fleet.operations_summary(now)
     assert summary.in_flight == [
-        ("pending", "Enable-DnssecForVerifiedDomain", 3),
+        ("pending", "Enable-DnssecForVerifiedDomain", 1),
         ("pending", "Enable-SmtpDaneInbound", 1),
-        ("running", "Enable-DnssecForVerifiedDomain", 1),
+        ("running", "Enable-DnssecForVerifiedDomain", 3),
     ]
     assert summary.retrying == [("Enable-SmtpDaneInbound", 1)]
     assert summary.last_day == [

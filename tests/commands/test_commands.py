@@ -45,7 +45,7 @@ def test_enable_dnssec_publishes_a_validating_mx_host(
         response = api.post(enable_url(name, "dnssec"))
     assert response.status_code == 202, response.content
     wakes = [c for c in callbacks if getattr(c, "args", ())[:1] == (PROCESS_OPERATIONS,)]
-    assert len(wakes) == 1  # the worker is woken after commit (the rollup counts it too)
+    assert len(wakes) == 1  # the worker is woken after commit
     operation_id = response.json()["id"]
     assert response["Location"] == f"/api/v1/operations/{operation_id}"
     assert response.json()["state"] == "pending"

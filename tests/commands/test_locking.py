@@ -25,13 +25,14 @@ def test_a_command_that_waited_for_the_lock_sees_the_partition_assigned_meanwhil
     def second_command() -> None:
         try:
             with transaction.atomic():
-                seen["host"] = locked_domain(domain.pk).dnssec_mx_value
+                locked = locked_domain(tenant, domain.name)
+                seen["host"] = locked.dnssec_mx_value if locked else "no domain"
         finally:
             connection.close()
 
     waiter = threading.Thread(target=second_command)
     with transaction.atomic():  # the first command holds the lock and assigns the partition
-        locked_domain(domain.pk)
+        locked_domain(tenant, domain.name)
         waiter.start()
         wait_until_blocked_on_a_lock()
         AcceptedDomain.objects.filter(pk=domain.pk).update(partition=partition, mx_token="tok")
