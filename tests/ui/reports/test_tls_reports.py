@@ -62,8 +62,12 @@ def ingest(domain: AcceptedDomain, body: bytes) -> None:
 def reported_domain(ui_tenant: Tenant) -> AcceptedDomain:
     """A domain of the tenant on a partition (so it has its MX host at the provider), checked
     once with our TLS-RPT record published, and three reports: App. B today (its
-    validation-failure at our MX host), rpt02 two days ago, mail.ru five days ago."""
-    domain = DomainFactory.create(tenant=ui_tenant, pending_mx=True)
+    validation-failure at our MX host), rpt02 two days ago, mail.ru five days ago. Its next
+    check is an hour away, as after a real run: the session's worker sweeps due domains (a
+    never-scheduled one is due), and a check of it here would store a run of its own."""
+    domain = DomainFactory.create(
+        tenant=ui_tenant, pending_mx=True, next_check_at=timezone.now() + timedelta(hours=1)
+    )
     assert domain.dnssec_mx_value is not None
     CheckRunFactory(
         domain=domain,
