@@ -34,7 +34,7 @@ from dnsops.partitions import (
     take_place,
 )
 from dnsops.provisioning import set_desired_rrsets
-from domains import publishing, rollups
+from domains import prepared, publishing, rollups
 from domains.audit import Actor, record_audit_event, written_together
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
@@ -429,7 +429,7 @@ def _record_operation(
     and succeeded at once); the others when a worker claims them."""
     done = STEPS[kind](domain, actor, place)
     now = timezone.now()
-    operation = Operation.objects.create(
+    operation = Operation(
         tenant=domain.tenant,
         domain=domain,
         domain_name=domain.name,
@@ -443,6 +443,7 @@ def _record_operation(
         result=done,
         finished_at=now if done else None,
     )
+    prepared.insert(operation)  # Operation.objects.create, in a prepared statement
     record_audit_event(
         AuditAction.OPERATION_REQUESTED,
         actor=actor,

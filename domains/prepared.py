@@ -16,6 +16,7 @@ connection pooler in front of PostgreSQL would need this turned off.)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -24,8 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import NOT_PROVIDED, Field, Model, QuerySet
+from django.db.models.signals import post_save, pre_save
 
 #: Per PostgreSQL connection (the driver's object): the name each statement was prepared as.
 _prepared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
@@ -81,32 +83,11 @@ class CompiledSelect:
         ]
         connection = connections[self.using]
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                self._execute_prepared(cursor, connection.connection, params)
-            else:
-                cursor.execute(self.sql, params)
+            _execute(cursor, connection, self.sql, params)
             row = cursor.fetchone()
         if row is None:
             return None
         return self._converted(list(row), connection)
-
-    def _execute_prepared(self, cursor: Any, driver_connection: Any, params: list[Any]) -> None:
-        """``EXECUTE`` the statement prepared on this connection, preparing it first (in the
-        same round trip) when it is not yet."""
-        names = _prepared.setdefault(driver_connection, {})
-        name = names.get(self.sql)
-        arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
-        if name is not None:
-            cursor.execute(f"EXECUTE {name}{arguments}", params)
-            return
-        name = f"dane_{hashlib.sha256(self.sql.encode()).hexdigest()[:12]}_{next(_serial)}"
-        numbers = itertools.count(1)
-        numbered = _PLACEHOLDER.sub(
-            lambda match: f"${next(numbers)}" if match[1] == "s" else "%%", self.sql
-        )
-        cursor.execute(f"PREPARE {name} AS {numbered}; EXECUTE {name}{arguments}", params)
-        cursor.nextset()  # past PREPARE's empty result, to EXECUTE's rows
-        names[self.sql] = name
 
     def _converted(self, row: list[Any], connection: Any) -> tuple[Any, ...]:
         for column, functions, expression in self.converters:
@@ -115,6 +96,73 @@ class CompiledSelect:
                 value = convert(value, expression, connection)
             row[column] = value
         return tuple(row)
+
+
+def _execute(cursor: Any, connection: Any, sql: str, params: list[Any]) -> None:
+    """Run ``sql``: on PostgreSQL, ``EXECUTE`` the statement prepared on this connection,
+    preparing it first (in the same round trip) when it is not yet."""
+    if connection.vendor != "postgresql":
+        cursor.execute(sql, params)
+        return
+    names = _prepared.setdefault(connection.connection, {})
+    name = names.get(sql)
+    arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+    if name is not None:
+        cursor.execute(f"EXECUTE {name}{arguments}", params)
+        return
+    name = f"dane_{hashlib.sha256(sql.encode()).hexdigest()[:12]}_{next(_serial)}"
+    numbers = itertools.count(1)
+    numbered = _PLACEHOLDER.sub(lambda match: f"${next(numbers)}" if match[1] == "s" else "%%", sql)
+    cursor.execute(f"PREPARE {name} AS {numbered}; EXECUTE {name}{arguments}", params)
+    cursor.nextset()  # past PREPARE's empty result, to EXECUTE's rows
+    names[sql] = name
+
+
+@functools.cache
+def _insert_statement(
+    model: type[Model], using: str
+) -> tuple[str, tuple[Field[Any, Any], ...]] | None:
+    """``INSERT`` of every concrete field of ``model`` and those fields in the statement's
+    order; None for a model whose row the ORM's ``save`` must write (a primary key without a
+    Python default, a default the database makes, a generated field, multi-table
+    inheritance)."""
+    meta = model._meta
+    fields = tuple(meta.concrete_fields)
+    if (
+        meta.parents
+        or meta.pk is None
+        or not meta.pk.has_default()
+        or any(field.generated or field.db_default is not NOT_PROVIDED for field in fields)
+    ):
+        return None
+    quote = connections[using].ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(["%s"] * len(fields))
+    table = quote(meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({values})", fields  # noqa: S608
+
+
+def insert(instance: Model, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Save the new ``instance`` as ``instance.save(force_insert=True)`` does, in one prepared
+    ``INSERT`` (about a tenth of the ORM's Python calls): its related objects checked and
+    their keys taken, then each field's ``pre_save`` (``auto_now``) and database value, as the
+    ORM's insert takes them. A model with save signals connected, or whose row the database
+    completes, is saved by ``save``."""
+    model = type(instance)
+    statement = _insert_statement(model, using)
+    if statement is None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        instance.save(force_insert=True, using=using)
+        return
+    sql, fields = statement
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    connection = connections[using]
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        _execute(cursor, connection, sql, params)
+    instance._state.adding = False
+    instance._state.db = using
 
 
 def _is_placeholder(param: object, names: dict[object, str]) -> bool:

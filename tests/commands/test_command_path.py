@@ -5,6 +5,7 @@ the one wake-up of a window is (the beat sweep carries it out)."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any, cast
@@ -13,12 +14,17 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from dnsops.models import Partition
-from domains import transitions, wakeups
+from domains import prepared, transitions, wakeups
+from domains.api.serializers import OperationSerializer
 from domains.audit import Actor
 from domains.commands import disable_dnssec, enable_dnssec
 from domains.errors import OperationInProgress
@@ -122,3 +128,60 @@ def test_an_operation_whose_wake_up_was_lost_is_carried_out_by_the_sweep(
         broker.delete(WINDOW_KEY)
     assert operation.state == "succeeded", operation.error_detail
     assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
+
+
+def test_the_lean_operation_body_is_drf_s(
+    api: APIClient, tenant: Tenant, partition: Partition
+) -> None:
+    """The 202 body, built without DRF's field walk, is byte for byte what DRF's
+    ModelSerializer renders, and what the operation's Location then shows."""
+    name = make_verified_domain(tenant)
+    response = api.post(enable_url(name, "dnssec"))
+    assert response.status_code == 202, response.content
+    operation = Operation.objects.get(pk=response.json()["id"])
+    assert response.content == api.get(response["Location"]).content
+    assert response.content == JSONRenderer().render(drf_representation(operation))
+
+    operation.state, operation.finished_at = "failed", timezone.now()
+    operation.error_code, operation.error_detail = "DnssecOperationFailed", "No partition."
+    operation.result = {"Result": "Error", "ErrorData": None}
+    operation.attempts, operation.next_attempt_at = 3, None
+    serializer = OperationSerializer()
+    assert json.dumps(serializer.to_representation(operation)) == json.dumps(
+        drf_representation(operation)
+    )
+
+
+def drf_representation(operation: Operation) -> dict[str, Any]:
+    """What DRF's ModelSerializer makes of the operation (the serializer's own fields)."""
+    return dict(serializers.ModelSerializer.to_representation(OperationSerializer(), operation))
+
+
+def test_a_prepared_insert_writes_the_row_create_writes(tenant: Tenant) -> None:
+    """``prepared.insert`` stores every field as ``Operation.objects.create`` does (defaults,
+    ``auto_now`` times, JSON), and a model with a save signal connected goes through save."""
+    domains = [cast(AcceptedDomain, DomainFactory(tenant=tenant, verified=True)) for _ in "ab"]
+    fields: dict[str, Any] = {"tenant": tenant, "kind": "enable_dnssec", "feature": "dnssec"}
+    fields |= {"actor": "cli", "steps": ["accepted"], "result": {"Result": "Success"}}
+    created = Operation.objects.create(domain=domains[0], domain_name=domains[0].name, **fields)
+    inserted = Operation(domain=domains[1], domain_name=domains[1].name, **fields)
+    prepared.insert(inserted)
+    assert not inserted._state.adding
+
+    def row(operation: Operation) -> dict[str, Any]:
+        values = Operation.objects.filter(pk=operation.pk).values().get()
+        assert values["created_at"] <= values["updated_at"]  # both set, as auto_now sets them
+        ignored = ("id", "domain_id", "domain_name", "created_at", "updated_at")
+        return {name: value for name, value in values.items() if name not in ignored}
+
+    assert row(inserted) == row(created)
+    calls: list[object] = []
+    receiver = lambda **kwargs: calls.append(kwargs["instance"])  # noqa: E731
+    signals.post_save.connect(receiver, sender=Operation, weak=False)
+    try:
+        signalled = Operation(domain=None, domain_name="x.example", **fields)
+        prepared.insert(signalled)
+    finally:
+        signals.post_save.disconnect(receiver, sender=Operation)
+    assert calls == [signalled]
+    assert Operation.objects.filter(pk=signalled.pk).exists()
