@@ -1,5 +1,6 @@
-"""Statements of the hot read paths, compiled by the ORM once per process and planned by
-PostgreSQL once per connection.
+"""Statements of the hot paths, compiled by the ORM once per process and planned by
+PostgreSQL once per connection: one-row reads (:class:`CompiledSelect`) and the inserts of a
+few new rows (:func:`insert_rows`, :func:`insert`).
 
 Building a statement with the ORM (cloning querysets, resolving lookups and joins, compiling)
 costs about a millisecond of Python, and PostgreSQL plans a join of three tables in about as
@@ -27,6 +28,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import NOT_PROVIDED, Field, Model, QuerySet
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
 
 #: Per PostgreSQL connection (the driver's object): the name each statement was prepared as.
@@ -118,51 +120,97 @@ def _execute(cursor: Any, connection: Any, sql: str, params: list[Any]) -> None:
     names[sql] = name
 
 
+#: The most rows :func:`insert_rows` writes by one prepared statement (a statement per count).
+PREPARED_INSERT_ROWS = 8
+
+
+@dataclass(frozen=True)
+class InsertStatement:
+    """``INSERT`` of ``rows`` rows of a model: the fields given, the database's returned."""
+
+    sql: str
+    fields: tuple[Field[Any, Any], ...]
+    returning: Field[Any, Any] | None
+
+
 @functools.cache
-def _insert_statement(
-    model: type[Model], using: str
-) -> tuple[str, tuple[Field[Any, Any], ...]] | None:
-    """``INSERT`` of every concrete field of ``model`` and those fields in the statement's
-    order; None for a model whose row the ORM's ``save`` must write (a primary key without a
-    Python default, a default the database makes, a generated field, multi-table
-    inheritance)."""
+def _insert_statement(model: type[Model], using: str, rows: int) -> InsertStatement | None:
+    """The ``INSERT`` of ``rows`` new rows of ``model``: every concrete field, except an
+    auto-incremented primary key, which it returns (as ``bulk_create`` does on PostgreSQL);
+    None for a model the ORM must write (a default the database makes, a generated field,
+    multi-table inheritance), or on a database that returns no inserted rows."""
     meta = model._meta
-    fields = tuple(meta.concrete_fields)
+    connection = connections[using]
+    pk = meta.pk
+    concrete = tuple(meta.concrete_fields)
     if (
-        meta.parents
-        or meta.pk is None
-        or not meta.pk.has_default()
-        or any(field.generated or field.db_default is not NOT_PROVIDED for field in fields)
+        pk is None
+        or meta.parents
+        or not connection.features.can_return_rows_from_bulk_insert
+        or any(field.generated or field.db_default is not NOT_PROVIDED for field in concrete)
     ):
         return None
-    quote = connections[using].ops.quote_name
+    returning = pk if isinstance(pk, AutoFieldMixin) else None
+    fields = tuple(field for field in concrete if field is not returning)
+    quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    values = ", ".join(["%s"] * len(fields))
+    values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
     table = quote(meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ({values})", fields  # noqa: S608
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608 - the model's names
+    if returning is not None:
+        sql += f" RETURNING {quote(returning.column)}"
+    return InsertStatement(sql, fields, returning)
+
+
+def insert_rows(instances: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write new instances of one model as ``bulk_create`` does (no save signals), a few in one
+    prepared ``INSERT`` (a fraction of the ORM's Python calls): their related objects checked
+    and their keys taken, each field's ``pre_save`` (``auto_now``) and database value as the
+    ORM's insert takes them, an auto-incremented key set from the rows returned. More rows
+    than :data:`PREPARED_INSERT_ROWS`, a model it cannot write, or auto-incremented keys given,
+    go to ``bulk_create``."""
+    if not instances:
+        return
+    model = type(instances[0])
+    statement = (
+        _insert_statement(model, using, len(instances))
+        if len(instances) <= PREPARED_INSERT_ROWS
+        else None
+    )
+    if statement is None or (
+        statement.returning is not None and any(i.pk is not None for i in instances)
+    ):
+        model._default_manager.using(using).bulk_create(instances, batch_size=1000)
+        return
+    connection = connections[using]
+    pk = model._meta.pk
+    params: list[Any] = []
+    for instance in instances:
+        instance._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        if statement.returning is None and instance.pk is None and pk.has_default():
+            instance.pk = pk.get_default()  # as bulk_create does
+        params.extend(
+            field.get_db_prep_save(field.pre_save(instance, True), connection)
+            for field in statement.fields
+        )
+    with connection.cursor() as cursor:
+        _execute(cursor, connection, statement.sql, params)
+        returned = cursor.fetchall() if statement.returning is not None else ()
+    for instance, row in zip(instances, returned, strict=False):
+        setattr(instance, statement.returning.attname, row[0])  # type: ignore[union-attr]
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = using
 
 
 def insert(instance: Model, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Save the new ``instance`` as ``instance.save(force_insert=True)`` does, in one prepared
-    ``INSERT`` (about a tenth of the ORM's Python calls): its related objects checked and
-    their keys taken, then each field's ``pre_save`` (``auto_now``) and database value, as the
-    ORM's insert takes them. A model with save signals connected, or whose row the database
-    completes, is saved by ``save``."""
+    """Save the new ``instance`` as ``instance.save(force_insert=True)`` does, by
+    :func:`insert_rows`; a model with save signals connected is saved by ``save``."""
     model = type(instance)
-    statement = _insert_statement(model, using)
-    if statement is None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
         instance.save(force_insert=True, using=using)
         return
-    sql, fields = statement
-    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-    connection = connections[using]
-    params = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
-    with connection.cursor() as cursor:
-        _execute(cursor, connection, sql, params)
-    instance._state.adding = False
-    instance._state.db = using
+    insert_rows([instance], using)
 
 
 def _is_placeholder(param: object, names: dict[object, str]) -> bool:

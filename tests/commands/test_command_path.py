@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,10 +25,11 @@ from rest_framework.test import APIClient
 from dnsops.models import Partition
 from domains import prepared, transitions, wakeups
 from domains.api.serializers import OperationSerializer
-from domains.audit import Actor
+from domains.audit import Actor, record_audit_event, written_together
+from domains.choices import AuditAction
 from domains.commands import disable_dnssec, enable_dnssec
 from domains.errors import OperationInProgress
-from domains.models import AcceptedDomain, Operation, Tenant
+from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from domains.transitions import PROCESS_OPERATIONS
 from tests.commands.test_worker import wait_for
 from tests.factories import DomainFactory
@@ -185,3 +186,26 @@ def test_a_prepared_insert_writes_the_row_create_writes(tenant: Tenant) -> None:
         signals.post_save.disconnect(receiver, sender=Operation)
     assert calls == [signalled]
     assert Operation.objects.filter(pk=signalled.pk).exists()
+
+
+def test_audit_events_written_together_get_their_ids_in_order(tenant: Tenant) -> None:
+    """A few rows of an auto-incremented key in one prepared INSERT: each event gets the id
+    of its row, in the order recorded, as ``bulk_create`` gives them."""
+    with transaction.atomic(), written_together():
+        events = [
+            record_audit_event(
+                AuditAction.OPERATION_REQUESTED,
+                actor=Actor.cli(),
+                tenant=tenant,
+                target_type="operation",
+                target_id=f"op-{n}",
+                data={"n": n},
+            )
+            for n in range(3)
+        ]
+    assert [event.pk for event in events] == sorted(event.pk for event in events)
+    stored = AuditEvent.objects.filter(pk__in=[event.pk for event in events]).order_by("pk")
+    assert [(e.target_id, e.data, e.tenant_id) for e in stored] == [
+        (f"op-{n}", {"n": n}, tenant.pk) for n in range(3)
+    ]
+    assert all(not event._state.adding for event in events)
