@@ -1,6 +1,7 @@
 """Statements of the hot paths, compiled by the ORM once per process and planned by
-PostgreSQL once per connection: one-row reads (:class:`CompiledSelect`) and the inserts of a
-few new rows (:func:`insert_rows`, :func:`insert`).
+PostgreSQL once per connection: one-row reads (:class:`CompiledSelect`), updates
+(:class:`CompiledUpdate`) and the inserts of a few new rows (:func:`insert_rows`,
+:func:`insert`).
 
 Building a statement with the ORM (cloning querysets, resolving lookups and joins, compiling)
 costs about a millisecond of Python, and PostgreSQL plans a join of three tables in about as
@@ -30,6 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import NOT_PROVIDED, Field, Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import UpdateQuery
 
 #: Per PostgreSQL connection (the driver's object): the name each statement was prepared as.
 _prepared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
@@ -62,14 +64,7 @@ class CompiledSelect:
         using = queryset.db
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        names = {value: name for name, value in placeholders.items()}
-        slots = tuple(
-            Slot(names[param]) if _is_placeholder(param, names) else Slot(None, param)
-            for param in params
-        )
-        missing = set(placeholders) - {slot.name for slot in slots}
-        if missing:
-            raise ValueError(f"placeholders not in the statement: {sorted(missing)}")
+        slots = _slots(params, placeholders)
         expressions = [expression for expression, _, _ in compiler.select]
         converters = tuple(
             (column, tuple(functions), expression)
@@ -98,6 +93,52 @@ class CompiledSelect:
                 value = convert(value, expression, connection)
             row[column] = value
         return tuple(row)
+
+
+@dataclass(frozen=True)
+class CompiledUpdate:
+    """A queryset's ``update(**changes)``, compiled once: :meth:`run` runs it again."""
+
+    sql: str
+    slots: tuple[Slot, ...]
+    using: str
+
+    @classmethod
+    def of(
+        cls, queryset: QuerySet[Any], changes: dict[str, Any], **placeholders: object
+    ) -> CompiledUpdate:
+        """Compile ``queryset.update(**changes)`` as ``update`` does, its filters and changes
+        built with ``placeholders`` (a distinct value per parameter name, as
+        :meth:`CompiledSelect.of` takes them); ValueError when a placeholder does not reach
+        the statement as it was given (a value the field converts)."""
+        query = queryset.query.chain(UpdateQuery)
+        assert isinstance(query, UpdateQuery)
+        query.add_update_values(changes)
+        query.annotations = {}
+        sql, params = query.get_compiler(queryset.db).as_sql()
+        return cls(sql, _slots(params, placeholders), queryset.db)
+
+    def run(self, **values: object) -> int:
+        """Run the statement with these parameter values (database values: a related row's
+        key, not the row) and return how many rows it updated. One round trip."""
+        params = [values[slot.name] if slot.name else slot.constant for slot in self.slots]
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            _execute(cursor, connection, self.sql, params)
+            return int(cursor.rowcount)
+
+
+def _slots(params: Sequence[Any], placeholders: dict[str, object]) -> tuple[Slot, ...]:
+    """The statement's parameters: a placeholder's name, or a constant of the statement."""
+    names = {value: name for name, value in placeholders.items()}
+    slots = tuple(
+        Slot(names[param]) if _is_placeholder(param, names) else Slot(None, param)
+        for param in params
+    )
+    missing = set(placeholders) - {slot.name for slot in slots}
+    if missing:
+        raise ValueError(f"placeholders not in the statement: {sorted(missing)}")
+    return slots
 
 
 def _execute(cursor: Any, connection: Any, sql: str, params: list[Any]) -> None:
@@ -215,10 +256,11 @@ def insert(instance: Model, using: str = DEFAULT_DB_ALIAS) -> None:
 
 def _is_placeholder(param: object, names: dict[object, str]) -> bool:
     """True when ``param`` is one of the placeholder values (compared by type as well, so a
-    constant ``1`` is never taken for a placeholder ``True``)."""
+    constant ``1`` is never taken for a placeholder ``True``; the driver's wrapper of a value,
+    e.g. psycopg's ``Int2`` of a small integer column, is the value)."""
     try:
         return param in names and any(
-            type(value) is type(param) and value == param for value in names
+            isinstance(param, type(value)) and value == param for value in names
         )
     except TypeError:  # an unhashable constant
         return False

@@ -209,3 +209,26 @@ def test_audit_events_written_together_get_their_ids_in_order(tenant: Tenant) ->
         (f"op-{n}", {"n": n}, tenant.pk) for n in range(3)
     ]
     assert all(not event._state.adding for event in events)
+
+
+def test_a_command_s_state_move_is_one_prepared_update(
+    tenant: Tenant, partition: Partition
+) -> None:
+    """The conditional UPDATE of a command's domain runs as a statement prepared once: the
+    same state, version and placement as the ORM's update would write."""
+    first, second = make_verified_domain(tenant), make_verified_domain(tenant)
+    enable_dnssec(tenant, first, actor=Actor.cli())
+    with CaptureQueriesContext(connection) as queries:
+        enable_dnssec(tenant, second, actor=Actor.cli())
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not any(sql.startswith('UPDATE "domains_accepteddomain"') for sql in statements)
+    for name in (first, second):
+        domain = AcceptedDomain.objects.get(name=name)
+        assert (domain.dnssec_state, domain.version, domain.partition_id) == (
+            "enabling",
+            2,
+            partition.pk,
+        )
+        assert domain.mx_token == name.replace(".", "-")
+        assert domain.dnssec_state_since == domain.updated_at
+        assert domain.migration_step is not None
