@@ -17,6 +17,7 @@ from django.db import transaction
 
 from dnsops.events import PartitionEvent
 from dnsops.models import Partition
+from domains import prepared
 from domains.choices import AuditAction
 from domains.models import AuditEvent, Tenant
 
@@ -74,8 +75,7 @@ def written_together() -> Iterator[None]:
         yield
     finally:
         _held.reset(token)
-    if held:
-        AuditEvent.objects.bulk_create(held, batch_size=1000)
+    prepared.insert_rows(held)
 
 
 def record_audit_events(events: list[AuditEvent]) -> None:
@@ -85,7 +85,7 @@ def record_audit_events(events: list[AuditEvent]) -> None:
     if held is not None:
         held.extend(events)
         return
-    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    prepared.insert_rows(events)
 
 
 def record_audit_event(

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 
 from dnsops.choices import PartitionStatus
@@ -34,7 +35,7 @@ from dnsops.partitions import (
     take_place,
 )
 from dnsops.provisioning import set_desired_rrsets
-from domains import publishing, rollups
+from domains import prepared, publishing, rollups
 from domains.audit import Actor, record_audit_event, written_together
 from domains.choices import (
     DNSSEC_PUBLISHED_STATES,
@@ -56,6 +57,7 @@ from domains.errors import (
 from domains.inbound_keys import ensure_keys_registered, published_tlsa_records
 from domains.models import AcceptedDomain, ActivityHourly, Operation, Tenant
 from domains.names import DomainNameError, parse_domain_name
+from domains.prepared import CompiledSelect, field_names
 from domains.results import CommandOutcome, success_result
 from domains.transitions import (
     PROCESS_OPERATIONS,
@@ -301,16 +303,32 @@ def locked_domain(tenant: Tenant, alabel: str) -> AcceptedDomain | None:
     the new state with the partition the domain had before (none) — a "Success" without an MX
     host. The partition is read by a statement of its own when first used
     (``domain.partition``; none for a domain not placed yet), after the lock: the current one.
-    The tenant is the caller's. (Raw SQL: every command runs it, and building it through the
-    ORM costs more than running it.)
+    The tenant is the caller's. (Compiled and prepared once, :mod:`domains.prepared`: every
+    command runs it, and building it through the ORM costs more than running it.)
     """
-    table = connection.ops.quote_name(AcceptedDomain._meta.db_table)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # not SQLite
-    query = f"SELECT * FROM {table} WHERE tenant_id = %s AND name = %s{lock}"  # noqa: S608
-    for domain in AcceptedDomain.objects.raw(query, [tenant.pk, alabel]):
-        domain.tenant = tenant
-        return domain
-    return None
+    row = _locked_domain_statement().first(tenant_id=tenant.pk, name=alabel)
+    if row is None:
+        return None
+    domain = AcceptedDomain.from_db(DEFAULT_DB_ALIAS, _DOMAIN_FIELDS, row)
+    domain.tenant = tenant
+    return domain
+
+
+_DOMAIN_FIELDS = field_names(AcceptedDomain)
+
+
+@cache
+def _locked_domain_statement() -> CompiledSelect:
+    """``locked_domain``'s statement (compiled inside the first command's transaction, as
+    ``select_for_update`` requires)."""
+    tenant_placeholder, name_placeholder = -(2**62), "\x00name"
+    locked = (
+        AcceptedDomain.objects.filter(tenant_id=tenant_placeholder, name=name_placeholder)
+        .order_by()
+        .select_for_update()
+        .values_list(*_DOMAIN_FIELDS)
+    )
+    return CompiledSelect.of(locked, tenant_id=tenant_placeholder, name=name_placeholder)
 
 
 #: How many times a command chooses a partition again when the one it chose filled up meanwhile.
@@ -429,7 +447,7 @@ def _record_operation(
     and succeeded at once); the others when a worker claims them."""
     done = STEPS[kind](domain, actor, place)
     now = timezone.now()
-    operation = Operation.objects.create(
+    operation = Operation(
         tenant=domain.tenant,
         domain=domain,
         domain_name=domain.name,
@@ -443,6 +461,7 @@ def _record_operation(
         result=done,
         finished_at=now if done else None,
     )
+    prepared.insert(operation)  # Operation.objects.create, in a prepared statement
     record_audit_event(
         AuditAction.OPERATION_REQUESTED,
         actor=actor,

@@ -14,14 +14,15 @@ the commits within the window send none, since that run claims their operations 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from datetime import UTC, datetime, timedelta
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field, Model
 from django.utils import timezone
 
 from dane_admin.celery import app as celery_app
@@ -30,6 +31,7 @@ from domains.audit import Actor, audit_event, record_audit_events
 from domains.choices import AuditAction, DaneState, DnssecState, OperationKind
 from domains.models import AcceptedDomain, Tenant
 from domains.notifications import events as notifications
+from domains.prepared import CompiledUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +127,7 @@ def move_states(
         loaded = moves[0].domain
         if loaded is not None:
             changes["migration_step"] = migration.step_of(loaded, **{state_field: target})
-        updated = AcceptedDomain.objects.filter(pk=ids[0], **{state_field: source}).update(
-            **changes
-        )
-        moving = set(ids) if updated else set()
+        moving = set(ids) if _move_one(ids[0], state_field, source, changes) else set()
     else:
         moving = set(
             AcceptedDomain.objects.filter(pk__in=ids, **{state_field: source}).values_list(
@@ -164,6 +163,57 @@ def move_states(
     if wake is not None:
         transaction.on_commit(partial(wake_worker, wake))
     return moving
+
+
+def _move_one(domain_id: int, state_field: str, source: str, changes: dict[str, Any]) -> bool:
+    """The conditional UPDATE of one domain still in ``source`` (whether it moved), by a
+    statement compiled and prepared once per state field and set of columns changed
+    (:class:`domains.prepared.CompiledUpdate`); by the ORM when a value is not a plain one."""
+    values = {name: value for name, value in changes.items() if name != "version"}
+    plain = all(value is None or isinstance(value, PLAIN_VALUES) for value in values.values())
+    statement = _move_statement(state_field, tuple(values)) if plain else None
+    if statement is None:
+        query = AcceptedDomain.objects.filter(pk=domain_id, **{state_field: source})
+        return bool(query.update(**changes))
+    database_values = {
+        f"set_{name}": value.pk if isinstance(value, Model) else value
+        for name, value in values.items()
+    }
+    return bool(statement.run(pk=domain_id, source=source, **database_values))
+
+
+#: The values :func:`_move_one` passes to its compiled statement as they are (a row: its key).
+PLAIN_VALUES = (str, int, datetime, Model)
+#: A placeholder of each kind of column :func:`_move_statement` compiles.
+_PLACEHOLDERS: dict[str, Callable[[int], object]] = {
+    "CharField": lambda n: f"\x00placeholder{n}",
+    "PositiveSmallIntegerField": lambda n: -(2**62) - n,
+    "PositiveIntegerField": lambda n: -(2**62) - n,
+    "IntegerField": lambda n: -(2**62) - n,
+    "ForeignKey": lambda n: -(2**62) - n,
+    "DateTimeField": lambda n: datetime(2, 1, 1, tzinfo=UTC) + timedelta(seconds=n),
+}
+
+
+@cache
+def _move_statement(state_field: str, names: tuple[str, ...]) -> CompiledUpdate | None:
+    """The UPDATE of one domain's ``state_field`` (still in its source state) with the
+    columns ``names`` set and its version raised; None when a column is of a kind without a
+    placeholder here, or its values do not reach the statement as given (SQLite's dates)."""
+    pk, source = -(2**62) + 1, "\x00source"
+    placeholders: dict[str, object] = {"pk": pk, "source": source}
+    changes: dict[str, Any] = {"version": F("version") + 1}
+    for number, name in enumerate(names):
+        field = AcceptedDomain._meta.get_field(name)
+        make = _PLACEHOLDERS.get(field.get_internal_type()) if isinstance(field, Field) else None
+        if make is None:
+            return None
+        placeholders[f"set_{name}"] = changes[name] = make(number)
+    query = AcceptedDomain.objects.filter(pk=pk, **{state_field: source})
+    try:
+        return CompiledUpdate.of(query, changes, **placeholders)
+    except ValueError:
+        return None
 
 
 def wake_worker(task_name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -155,6 +156,30 @@ class OperationSerializer(serializers.ModelSerializer):
         if not operation.error_code and not operation.error_detail:
             return None
         return {"code": operation.error_code, "detail": operation.error_detail}
+
+    def to_representation(self, operation: Operation) -> dict[str, Any]:
+        """The fields of ``Meta.fields``, read directly: DRF's walk over its field objects was
+        an eighth of a command's Python calls (tests/test_api_operations.py compares the two)."""
+        return {
+            "id": str(operation.id),
+            "kind": str(operation.kind),
+            "domain": operation.domain_name,
+            "state": str(operation.state),
+            "steps": operation.steps,
+            "attempts": operation.attempts,
+            "next_attempt_at": _datetime(operation.next_attempt_at),
+            "actor": operation.actor,
+            "created_at": _datetime(operation.created_at),
+            "updated_at": _datetime(operation.updated_at),
+            "finished_at": _datetime(operation.finished_at),
+            "result": operation.result,
+            "error": self.get_error(operation),
+        }
+
+
+def _datetime(value: datetime | None) -> str | None:
+    """DRF's rendering of a nullable date and time."""
+    return None if value is None else DATETIME.to_representation(value)
 
 
 class DnssecStatusQuerySerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ the one wake-up of a window is (the beat sweep carries it out)."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any, cast
@@ -12,17 +13,23 @@ from typing import Any, cast
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from dnsops.models import Partition
-from domains import transitions, wakeups
-from domains.audit import Actor
+from domains import prepared, transitions, wakeups
+from domains.api.serializers import OperationSerializer
+from domains.audit import Actor, record_audit_event, written_together
+from domains.choices import AuditAction
 from domains.commands import disable_dnssec, enable_dnssec
 from domains.errors import OperationInProgress
-from domains.models import AcceptedDomain, Operation, Tenant
+from domains.models import AcceptedDomain, AuditEvent, Operation, Tenant
 from domains.transitions import PROCESS_OPERATIONS
 from tests.commands.test_worker import wait_for
 from tests.factories import DomainFactory
@@ -122,3 +129,106 @@ def test_an_operation_whose_wake_up_was_lost_is_carried_out_by_the_sweep(
         broker.delete(WINDOW_KEY)
     assert operation.state == "succeeded", operation.error_detail
     assert AcceptedDomain.objects.get(name=name).dnssec_state == "pending_mx"
+
+
+def test_the_lean_operation_body_is_drf_s(
+    api: APIClient, tenant: Tenant, partition: Partition
+) -> None:
+    """The 202 body, built without DRF's field walk, is byte for byte what DRF's
+    ModelSerializer renders, and what the operation's Location then shows."""
+    name = make_verified_domain(tenant)
+    response = api.post(enable_url(name, "dnssec"))
+    assert response.status_code == 202, response.content
+    operation = Operation.objects.get(pk=response.json()["id"])
+    assert response.content == api.get(response["Location"]).content
+    assert response.content == JSONRenderer().render(drf_representation(operation))
+
+    operation.state, operation.finished_at = "failed", timezone.now()
+    operation.error_code, operation.error_detail = "DnssecOperationFailed", "No partition."
+    operation.result = {"Result": "Error", "ErrorData": None}
+    operation.attempts, operation.next_attempt_at = 3, None
+    serializer = OperationSerializer()
+    assert json.dumps(serializer.to_representation(operation)) == json.dumps(
+        drf_representation(operation)
+    )
+
+
+def drf_representation(operation: Operation) -> dict[str, Any]:
+    """What DRF's ModelSerializer makes of the operation (the serializer's own fields)."""
+    return dict(serializers.ModelSerializer.to_representation(OperationSerializer(), operation))
+
+
+def test_a_prepared_insert_writes_the_row_create_writes(tenant: Tenant) -> None:
+    """``prepared.insert`` stores every field as ``Operation.objects.create`` does (defaults,
+    ``auto_now`` times, JSON), and a model with a save signal connected goes through save."""
+    domains = [cast(AcceptedDomain, DomainFactory(tenant=tenant, verified=True)) for _ in "ab"]
+    fields: dict[str, Any] = {"tenant": tenant, "kind": "enable_dnssec", "feature": "dnssec"}
+    fields |= {"actor": "cli", "steps": ["accepted"], "result": {"Result": "Success"}}
+    created = Operation.objects.create(domain=domains[0], domain_name=domains[0].name, **fields)
+    inserted = Operation(domain=domains[1], domain_name=domains[1].name, **fields)
+    prepared.insert(inserted)
+    assert not inserted._state.adding
+
+    def row(operation: Operation) -> dict[str, Any]:
+        values = Operation.objects.filter(pk=operation.pk).values().get()
+        assert values["created_at"] <= values["updated_at"]  # both set, as auto_now sets them
+        ignored = ("id", "domain_id", "domain_name", "created_at", "updated_at")
+        return {name: value for name, value in values.items() if name not in ignored}
+
+    assert row(inserted) == row(created)
+    calls: list[object] = []
+    receiver = lambda **kwargs: calls.append(kwargs["instance"])  # noqa: E731
+    signals.post_save.connect(receiver, sender=Operation, weak=False)
+    try:
+        signalled = Operation(domain=None, domain_name="x.example", **fields)
+        prepared.insert(signalled)
+    finally:
+        signals.post_save.disconnect(receiver, sender=Operation)
+    assert calls == [signalled]
+    assert Operation.objects.filter(pk=signalled.pk).exists()
+
+
+def test_audit_events_written_together_get_their_ids_in_order(tenant: Tenant) -> None:
+    """A few rows of an auto-incremented key in one prepared INSERT: each event gets the id
+    of its row, in the order recorded, as ``bulk_create`` gives them."""
+    with transaction.atomic(), written_together():
+        events = [
+            record_audit_event(
+                AuditAction.OPERATION_REQUESTED,
+                actor=Actor.cli(),
+                tenant=tenant,
+                target_type="operation",
+                target_id=f"op-{n}",
+                data={"n": n},
+            )
+            for n in range(3)
+        ]
+    assert [event.pk for event in events] == sorted(event.pk for event in events)
+    stored = AuditEvent.objects.filter(pk__in=[event.pk for event in events]).order_by("pk")
+    assert [(e.target_id, e.data, e.tenant_id) for e in stored] == [
+        (f"op-{n}", {"n": n}, tenant.pk) for n in range(3)
+    ]
+    assert all(not event._state.adding for event in events)
+
+
+def test_a_command_s_state_move_is_one_prepared_update(
+    tenant: Tenant, partition: Partition
+) -> None:
+    """The conditional UPDATE of a command's domain runs as a statement prepared once: the
+    same state, version and placement as the ORM's update would write."""
+    first, second = make_verified_domain(tenant), make_verified_domain(tenant)
+    enable_dnssec(tenant, first, actor=Actor.cli())
+    with CaptureQueriesContext(connection) as queries:
+        enable_dnssec(tenant, second, actor=Actor.cli())
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not any(sql.startswith('UPDATE "domains_accepteddomain"') for sql in statements)
+    for name in (first, second):
+        domain = AcceptedDomain.objects.get(name=name)
+        assert (domain.dnssec_state, domain.version, domain.partition_id) == (
+            "enabling",
+            2,
+            partition.pk,
+        )
+        assert domain.mx_token == name.replace(".", "-")
+        assert domain.dnssec_state_since == domain.updated_at
+        assert domain.migration_step is not None
