@@ -18,7 +18,10 @@ Then, end to end (unless ``--no-e2e``), with the first configuration and a Celer
 running: wrk enables as above, and the clock runs until every accepted operation has
 succeeded (the worker has pushed the records to Knot and seen them on every server); a
 sample of the MX hosts is then resolved through the validating resolver, which must answer
-them with AD. The ceiling is the same number of names sent as raw batched UPDATEs
+them with AD. Then the worker alone: wrk enables as many other domains with no worker
+running (the backlog), a worker is started, and the clock runs from its start until every
+one of them has succeeded and a sample of their MX hosts answers with AD. The ceiling of
+both ratios is the end-to-end number of names sent as raw batched UPDATEs
 (``bench/provision_rfc2136.py``), measured in the same run.
 
 It prints req/s, p50 and p99 per endpoint, the ratios the targets of issue 16 use, and the
@@ -309,28 +312,30 @@ class EndToEnd:
     ceiling_per_second: float
     authenticated: int  # of the sampled MX hosts, answered with AD
     sampled: int
+    backlog: int  # enables accepted with no worker running, then drained by the worker alone
+    worker_seconds: float  # from the worker's start until all succeeded and the sample has AD
+    worker_authenticated: int
+    worker_sampled: int
+
+    @property
+    def worker_per_second(self) -> float:
+        """Enables the worker alone carried out per second."""
+        return self.backlog / self.worker_seconds
 
 
-def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
-    """wrk enables with a worker running; the clock stops when every accepted one succeeded."""
-    raw_key, names = prepare(args.domains)
-    connection.close()  # nothing held open across the worker's fork
-    worker = start_worker(args.worker_concurrency)
-    try:
-        with gunicorn(config) as url:
-            started = time.perf_counter()
-            load = enable_load(url, args.duration, raw_key, names)
-            accepted = list(
-                Operation.objects.filter(
-                    domain_name__in=names, kind=OperationKind.ENABLE_DNSSEC
-                ).values_list("domain_name", flat=True)
-            )
-            until_done(accepted, OperationKind.ENABLE_DNSSEC)
-            elapsed = time.perf_counter() - started
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-    every = max(1, len(accepted) // 20)  # about 20 MX hosts, spread over the run
+def accepted_enables(names: list[str]) -> list[str]:
+    """The domains among ``names`` whose enable the API accepted."""
+    return list(
+        Operation.objects.filter(
+            domain_name__in=names, kind=OperationKind.ENABLE_DNSSEC
+        ).values_list("domain_name", flat=True)
+    )
+
+
+def served_with_ad(accepted: list[str]) -> tuple[int, int]:
+    """Of about 20 MX hosts spread over ``accepted``, how many the validating resolver
+    answers with AD (and records), and how many were asked."""
+    every = max(1, len(accepted) // 20)
     sample = AcceptedDomain.objects.select_related("partition").filter(name__in=accepted[::every])
     hosts = [domain.dnssec_mx_value for domain in sample if domain.dnssec_mx_value]
     authenticated = sum(
@@ -338,6 +343,44 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
         for host in hosts
         if (answer := resolver.query(host, "A", timeout=5)).authenticated and answer.records
     )
+    return authenticated, len(hosts)
+
+
+def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
+    """wrk enables with a worker running; the clock stops when every accepted one succeeded.
+    Then the worker alone: enables accepted with no worker running, and the time a worker
+    takes from its start until every one succeeded and a sample resolves with AD."""
+    raw_key, names = prepare(args.domains)
+    connection.close()  # nothing held open across the worker's fork
+    worker = start_worker(args.worker_concurrency)
+    try:
+        with gunicorn(config) as url:
+            started = time.perf_counter()
+            load = enable_load(url, args.duration, raw_key, names)
+            accepted = accepted_enables(names)
+            until_done(accepted, OperationKind.ENABLE_DNSSEC)
+            elapsed = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    authenticated, sampled = served_with_ad(accepted)
+
+    raw_key, names = prepare(args.domains)
+    connection.close()
+    with gunicorn(config) as url:
+        enable_load(url, args.duration, raw_key, names)
+    backlog = accepted_enables(names)
+    connection.close()
+    started = time.perf_counter()
+    worker = start_worker(args.worker_concurrency)
+    try:
+        until_done(backlog, OperationKind.ENABLE_DNSSEC)
+        worker_authenticated, worker_sampled = served_with_ad(backlog)
+        worker_seconds = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
     backend = Rfc2136Backend.from_settings()
     zone = new_partition(backend, "r").zone
     ceiling_started = time.perf_counter()
@@ -349,7 +392,11 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
         len(accepted) / elapsed,
         ceiling,
         authenticated,
-        len(hosts),
+        sampled,
+        len(backlog),
+        worker_seconds,
+        worker_authenticated,
+        worker_sampled,
     )
 
 
@@ -472,6 +519,14 @@ def main() -> None:
             f"({NAMES_PER_UPDATE} names/message) {e2e.ceiling_per_second:.0f} names/s; ratio "
             f"{e2e.per_second / e2e.ceiling_per_second:.2f} (target >= 0.5); "
             f"{e2e.authenticated} of {e2e.sampled} sampled MX hosts answered with AD"
+        )
+        print(
+            f"worker alone (--concurrency={args.worker_concurrency}): {e2e.backlog} enables "
+            f"accepted with no worker running, all served {e2e.worker_seconds:.1f} s after the "
+            f"worker started: {e2e.worker_per_second:.0f}/s; ratio "
+            f"{e2e.worker_per_second / e2e.ceiling_per_second:.2f} against the same ceiling; "
+            f"{e2e.worker_authenticated} of {e2e.worker_sampled} sampled MX hosts answered with "
+            "AD (within the time)"
         )
     print(f"load average {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
 

@@ -208,7 +208,8 @@ def wait_until_visible(backend: DnsBackend, batches: Sequence[ChangeBatch]) -> N
     pending = list(batches)
     with dns_metrics.DNS_VISIBILITY_WAIT_SECONDS.labels(dns_metrics.backend_label(backend)).time():
         while pending:
-            pending = [batch for batch in pending if not backend.confirm_visible(batch)]
+            visible = backend.confirm_visible_many(pending)
+            pending = [batch for batch, shown in zip(pending, visible, strict=True) if not shown]
             if pending and time.monotonic() > deadline:
                 raise TransientDnsError(
                     f"{len(pending)} change batch(es) were not visible on every DNS server "
