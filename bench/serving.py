@@ -18,7 +18,12 @@ Then, end to end (unless ``--no-e2e``), with the first configuration and a Celer
 running: wrk enables as above, and the clock runs until every accepted operation has
 succeeded (the worker has pushed the records to Knot and seen them on every server); a
 sample of the MX hosts is then resolved through the validating resolver, which must answer
-them with AD. The ceiling is the same number of names sent as raw batched UPDATEs
+them with AD. Then the worker alone: wrk enables other domains for ``--backlog-duration``
+seconds with no worker running (the backlog), a worker is started, and the clock runs from
+its start until every one of them has succeeded and a sample of their MX hosts answers with
+AD. Before each of the two phases the due status checks of domains enabled earlier are
+pushed back (the worker's processes would otherwise be busy checking them first). The
+ceiling of both ratios is as many names as the larger phase had sent as raw batched UPDATEs
 (``bench/provision_rfc2136.py``), measured in the same run.
 
 It prints req/s, p50 and p99 per endpoint, the ratios the targets of issue 16 use, and the
@@ -29,7 +34,8 @@ its in-process time per request.
     export DEBUG=0 SECRET_KEY=bench
     .venv/bin/python bench/serving.py [--duration 10] [--configs cma60@3x4,pool@3x4]
 
-``--only-reads`` measures the four GET endpoints alone (a short run while iterating).
+``--only-reads`` measures the four GET endpoints alone, ``--only-e2e`` the end to end and the
+worker alone (short runs while iterating).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +68,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from bench.commands_e2e import prepare, start_worker, until_done  # noqa: E402
@@ -309,28 +317,31 @@ class EndToEnd:
     ceiling_per_second: float
     authenticated: int  # of the sampled MX hosts, answered with AD
     sampled: int
+    backlog: int  # enables accepted with no worker running, then drained by the worker alone
+    worker_seconds: float  # from the worker's start until all succeeded and the sample has AD
+    worker_authenticated: int
+    worker_sampled: int
+    deferred_checks: int  # due checks of domains enabled earlier, pushed back (see below)
+
+    @property
+    def worker_per_second(self) -> float:
+        """Enables the worker alone carried out per second."""
+        return self.backlog / self.worker_seconds
 
 
-def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
-    """wrk enables with a worker running; the clock stops when every accepted one succeeded."""
-    raw_key, names = prepare(args.domains)
-    connection.close()  # nothing held open across the worker's fork
-    worker = start_worker(args.worker_concurrency)
-    try:
-        with gunicorn(config) as url:
-            started = time.perf_counter()
-            load = enable_load(url, args.duration, raw_key, names)
-            accepted = list(
-                Operation.objects.filter(
-                    domain_name__in=names, kind=OperationKind.ENABLE_DNSSEC
-                ).values_list("domain_name", flat=True)
-            )
-            until_done(accepted, OperationKind.ENABLE_DNSSEC)
-            elapsed = time.perf_counter() - started
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-    every = max(1, len(accepted) // 20)  # about 20 MX hosts, spread over the run
+def accepted_enables(names: list[str]) -> list[str]:
+    """The domains among ``names`` whose enable the API accepted."""
+    return list(
+        Operation.objects.filter(
+            domain_name__in=names, kind=OperationKind.ENABLE_DNSSEC
+        ).values_list("domain_name", flat=True)
+    )
+
+
+def served_with_ad(accepted: list[str]) -> tuple[int, int]:
+    """Of about 20 MX hosts spread over ``accepted``, how many the validating resolver
+    answers with AD (and records), and how many were asked."""
+    every = max(1, len(accepted) // 20)
     sample = AcceptedDomain.objects.select_related("partition").filter(name__in=accepted[::every])
     hosts = [domain.dnssec_mx_value for domain in sample if domain.dnssec_mx_value]
     authenticated = sum(
@@ -338,18 +349,73 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
         for host in hosts
         if (answer := resolver.query(host, "A", timeout=5)).authenticated and answer.records
     )
+    return authenticated, len(hosts)
+
+
+def defer_earlier_checks() -> int:
+    """Push back the due status checks of the domains enabled before this phase (earlier
+    phases and runs on the same stack), so that the worker's processes are not busy with
+    their check batches: a phase then measures its own enables and the checks they cause.
+    How many were deferred."""
+    now = timezone.now()
+    return checks.due_domains(now).update(next_check_at=now + timedelta(hours=1))
+
+
+def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
+    """wrk enables with a worker running; the clock stops when every accepted one succeeded.
+    Then the worker alone: enables accepted with no worker running, and the time a worker
+    takes from its start until every one succeeded and a sample resolves with AD."""
+    raw_key, names = prepare(args.domains)
+    deferred = defer_earlier_checks()
+    connection.close()  # nothing held open across the worker's fork
+    worker = start_worker(args.worker_concurrency)
+    try:
+        with gunicorn(config) as url:
+            started = time.perf_counter()
+            load = enable_load(url, args.duration, raw_key, names)
+            accepted = accepted_enables(names)
+            until_done(accepted, OperationKind.ENABLE_DNSSEC)
+            elapsed = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    authenticated, sampled = served_with_ad(accepted)
+
+    raw_key, names = prepare(args.domains)
+    connection.close()
+    with gunicorn(config) as url:
+        enable_load(url, args.backlog_duration, raw_key, names)
+    backlog = accepted_enables(names)
+    deferred += defer_earlier_checks()
+    connection.close()
+    started = time.perf_counter()
+    worker = start_worker(args.worker_concurrency)
+    try:
+        until_done(backlog, OperationKind.ENABLE_DNSSEC)
+        worker_authenticated, worker_sampled = served_with_ad(backlog)
+        worker_seconds = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
     backend = Rfc2136Backend.from_settings()
     zone = new_partition(backend, "r").zone
+    sent = max(len(accepted), len(backlog))  # the larger phase: fewer fixed costs per name
     ceiling_started = time.perf_counter()
-    raw_updates(backend, zone, len(accepted), NAMES_PER_UPDATE)
-    ceiling = len(accepted) / (time.perf_counter() - ceiling_started)
+    raw_updates(backend, zone, sent, NAMES_PER_UPDATE)
+    ceiling = sent / (time.perf_counter() - ceiling_started)
     return EndToEnd(
         len(accepted),
         load.accepted_per_second,
         len(accepted) / elapsed,
         ceiling,
         authenticated,
-        len(hosts),
+        sampled,
+        len(backlog),
+        worker_seconds,
+        worker_authenticated,
+        worker_sampled,
+        deferred,
     )
 
 
@@ -387,11 +453,19 @@ def main() -> None:
     )
     parser.add_argument("--domains", type=int, default=20_000, help="verified domains to enable")
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end enables")
+    parser.add_argument(
+        "--backlog-duration", type=int, default=30, help="seconds of wrk enabling the backlog"
+    )
     parser.add_argument("--worker-concurrency", type=int, default=2, help="of the e2e worker")
     parser.add_argument(
         "--only-reads",
         action="store_true",
         help="only the four GET endpoints (no enables, no end to end)",
+    )
+    parser.add_argument(
+        "--only-e2e",
+        action="store_true",
+        help="only the end-to-end enables and the worker alone (no endpoint loads)",
     )
     args = parser.parse_args()
     configs = [ServerConfig.parse(text) for text in args.configs.split(",")]
@@ -404,7 +478,7 @@ def main() -> None:
 
     figures: dict[str, tuple[int, float]] = {}
     results: list[tuple[ServerConfig, dict[str, Load]]] = []
-    for config in configs:
+    for config in [] if args.only_e2e else configs:
         raw_key, names = prepare(args.domains)
         tenant = AcceptedDomain.objects.get(name=names[0]).tenant
         checked = names[-1]
@@ -472,6 +546,18 @@ def main() -> None:
             f"({NAMES_PER_UPDATE} names/message) {e2e.ceiling_per_second:.0f} names/s; ratio "
             f"{e2e.per_second / e2e.ceiling_per_second:.2f} (target >= 0.5); "
             f"{e2e.authenticated} of {e2e.sampled} sampled MX hosts answered with AD"
+        )
+        print(
+            f"worker alone (--concurrency={args.worker_concurrency}): {e2e.backlog} enables "
+            f"accepted with no worker running, all served {e2e.worker_seconds:.1f} s after the "
+            f"worker started: {e2e.worker_per_second:.0f}/s; ratio "
+            f"{e2e.worker_per_second / e2e.ceiling_per_second:.2f} against the same ceiling; "
+            f"{e2e.worker_authenticated} of {e2e.worker_sampled} sampled MX hosts answered with "
+            "AD (within the time)"
+        )
+        print(
+            f"({e2e.deferred_checks} due status checks of domains enabled before each phase "
+            "were pushed back an hour, so that the phases measure their own work)"
         )
     print(f"load average {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
 

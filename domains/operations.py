@@ -42,11 +42,21 @@ from domains.leases import renewing_leases
 from domains.models import AcceptedDomain, ActivityHourly, Operation
 from domains.notifications import events as notifications
 from domains.results import error_result, success_result_in_sql
-from domains.transitions import TRANSITIONS, Move, move_states
+from domains.transitions import (
+    PROCESS_OPERATIONS,
+    TRANSITIONS,
+    WAKE_UP_EXPIRES,
+    Move,
+    enqueue,
+    move_states,
+)
 
 logger = logging.getLogger(__name__)
 
-CLAIM_LIMIT = 5000
+#: Operations one claim takes at most. A worker drains a larger backlog claim after claim,
+#: and wakes another worker process at each full claim, so that the processes share it (one
+#: pushes while the other waits for visibility or finishes its operations).
+CLAIM_LIMIT = 500
 #: The steps a successful operation ends with.
 FINISHING_STEPS = ("visible-on-all-servers", "state-updated")
 
@@ -82,12 +92,19 @@ def claim_due_operations(limit: int = CLAIM_LIMIT) -> list[Operation]:
 
 
 def process_due_operations(backend: DnsBackend | None = None) -> int:
-    """Claim and carry out the due operations; returns how many were claimed."""
-    operations = claim_due_operations()
-    if not operations:
-        return 0
-    with renewing_leases(operations):
-        return _carry_out_claimed(operations, backend)
+    """Claim and carry out the due operations, ``CLAIM_LIMIT`` at a time, until none is
+    left; returns how many were claimed. A full claim wakes another worker process (not
+    in-process on the embedded default) to claim the next ones meanwhile."""
+    total = 0
+    while operations := claim_due_operations():
+        full = len(operations) >= CLAIM_LIMIT
+        if full and not settings.CELERY_TASK_ALWAYS_EAGER:
+            enqueue(PROCESS_OPERATIONS, expires=WAKE_UP_EXPIRES)
+        with renewing_leases(operations):
+            total += _carry_out_claimed(operations, backend)
+        if not full:
+            break
+    return total
 
 
 def _carry_out_claimed(operations: list[Operation], backend: DnsBackend | None) -> int:
@@ -208,7 +225,8 @@ def wait_until_visible(backend: DnsBackend, batches: Sequence[ChangeBatch]) -> N
     pending = list(batches)
     with dns_metrics.DNS_VISIBILITY_WAIT_SECONDS.labels(dns_metrics.backend_label(backend)).time():
         while pending:
-            pending = [batch for batch in pending if not backend.confirm_visible(batch)]
+            visible = backend.confirm_visible_many(pending)
+            pending = [batch for batch, shown in zip(pending, visible, strict=True) if not shown]
             if pending and time.monotonic() > deadline:
                 raise TransientDnsError(
                     f"{len(pending)} change batch(es) were not visible on every DNS server "

@@ -118,6 +118,10 @@ class DnsBackend(ABC):
     def confirm_visible(self, batch: ChangeBatch) -> bool:
         """True when every server answers with the state ``batch`` produced."""
 
+    def confirm_visible_many(self, batches: Sequence[ChangeBatch]) -> list[bool]:
+        """:meth:`confirm_visible` of each batch (a driver may ask for all of them at once)."""
+        return [self.confirm_visible(batch) for batch in batches]
+
     def zone_serial(self, zone: str) -> int | None:
         """The SOA serial the server publishes for ``zone`` now; None when the driver can't
         tell (then nothing about the zone may be assumed unchanged)."""

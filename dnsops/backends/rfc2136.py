@@ -8,8 +8,11 @@ which the server applies atomically (RFC 2136 §3.4). The server signs the chang
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,6 +43,8 @@ from dnsops.backends.base import (
     TransientDnsError,
 )
 from dnsops.backends.knot_control import KnotControl
+from dnsops.dns.client import ResolverClient
+from dnsops.dns.types import AAAA, TLSA, A, LookupStatus, Tlsa
 
 T = TypeVar("T")
 
@@ -77,11 +82,6 @@ class TsigKey:
 
 def _fqdn(name: str) -> dns.name.Name:
     return dns.name.from_text(name.rstrip(".") + ".")
-
-
-def _rdata_set(rdtype: str, texts: Iterable[str]) -> set[dns.rdata.Rdata]:
-    kind = dns.rdatatype.from_text(rdtype)
-    return {dns.rdata.from_text(dns.rdataclass.IN, kind, text) for text in texts}
 
 
 class Rfc2136Backend(DnsBackend):
@@ -198,17 +198,39 @@ class Rfc2136Backend(DnsBackend):
     # --- changes -------------------------------------------------------------------------
 
     def _update_message(self, batch: ChangeBatch) -> dns.update.UpdateMessage:
+        """The batch as one TSIG-signed UPDATE. An owner name (a host's A, AAAA and TLSA
+        changes share it) and a record's data (every host of a partition has the same
+        addresses) are parsed once per message: parsing is most of the cost of building one."""
+        origin = _fqdn(batch.zone)
         message = dns.update.UpdateMessage(
-            _fqdn(batch.zone),
+            origin,
             keyring=self.tsig.key,
             keyname=self.tsig.key.name,
             keyalgorithm=self.tsig.key.algorithm,
         )
+        owners: dict[str, dns.name.Name] = {}
+        parsed: dict[tuple[str, str], dns.rdata.Rdata] = {}
+
+        def owner(name: str) -> dns.name.Name:
+            if name not in owners:
+                owners[name] = _fqdn(name)
+            return owners[name]
+
+        def rdata(rdtype: str, text: str) -> dns.rdata.Rdata:
+            if (rdtype, text) not in parsed:
+                kind = dns.rdatatype.from_text(rdtype)
+                parsed[(rdtype, text)] = dns.rdata.from_text(dns.rdataclass.IN, kind, text, origin)
+            return parsed[(rdtype, text)]
+
         try:
             for key in batch.deletes:
-                message.delete(_fqdn(key.name), key.rdtype)
+                message.delete(owner(key.name), key.rdtype)
             for rrset in batch.upserts:
-                message.replace(_fqdn(rrset.name), rrset.ttl, rrset.rdtype, *rrset.rdatas)
+                if not rrset.rdatas:
+                    message.delete(owner(rrset.name), rrset.rdtype)
+                    continue
+                records = [rdata(rrset.rdtype, text) for text in rrset.rdatas]
+                message.replace(owner(rrset.name), rrset.ttl, *records)
         except (dns.exception.SyntaxError, ValueError) as exc:
             raise PermanentDnsError(f"A record for {batch.zone} is invalid: {exc}") from exc
         return message
@@ -295,34 +317,128 @@ class Rfc2136Backend(DnsBackend):
         return sorted(published, key=lambda rrset: (rrset.name, rrset.rdtype))
 
     def confirm_visible(self, batch: ChangeBatch) -> bool:
-        """Every server answers a sample of the batch's RRsets as the batch left them.
+        """Every server answers a sample of the batch's RRsets as the batch left them."""
+        return self.confirm_visible_many([batch])[0]
+
+    def confirm_visible_many(self, batches: Sequence[ChangeBatch]) -> list[bool]:
+        """For each batch, whether every server answers a sample of its RRsets as the batch
+        left them.
 
         The sample is the first, the last and up to 30 evenly spaced changes: a server that
-        shows those has loaded the transaction (a batch is one atomic UPDATE).
+        shows those has loaded the transaction (a batch is one atomic UPDATE). The A, AAAA
+        and TLSA questions of every batch to every server are in flight together (the async
+        client of :mod:`dnsops.dns.client`, RD off); other types are asked one at a time.
         """
-        expected: dict[tuple[str, str], set[dns.rdata.Rdata]] = {}
-        for rrset in _sample(batch.upserts):
-            expected[(rrset.name, rrset.rdtype)] = _rdata_set(rrset.rdtype, rrset.rdatas)
-        for key in _sample(batch.deletes):
-            expected[(key.name, key.rdtype)] = set()
-        for server in self.servers:
-            for (name, rdtype), wanted in expected.items():
-                response = self._query(server, name, rdtype)
-                authoritative = bool(response.flags & dns.flags.AA)
-                if not authoritative or response.rcode() not in (
-                    dns.rcode.NOERROR,
-                    dns.rcode.NXDOMAIN,
-                ):
-                    return False  # not serving the zone (yet): nothing to conclude from
-                served = {
-                    rdata
-                    for rrset in response.answer
-                    if rrset.rdtype == dns.rdatatype.from_text(rdtype)
-                    for rdata in rrset
-                }
-                if served != wanted:
-                    return False
-        return True
+        expectations = [_expected_answers(batch) for batch in batches]
+        fast = [
+            {key: want for key, want in exp.items() if key[1] in _DECODED} for exp in expectations
+        ]
+        answers = asyncio.run(self._ask_all(fast))
+        results = []
+        for expected, quick in zip(expectations, answers, strict=True):
+            results.append(
+                quick
+                and all(
+                    self._serves_as(server, name, rdtype, wanted)
+                    for server in self.servers
+                    for (name, rdtype), wanted in expected.items()
+                    if rdtype not in _DECODED
+                )
+            )
+        return results
+
+    async def _ask_all(
+        self, expectations: list[dict[tuple[str, str], frozenset[object]]]
+    ) -> list[bool]:
+        """Ask every server every question of ``expectations`` at once; whether each batch's
+        answers are all as expected (a server that does not answer: TransientDnsError)."""
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(
+                    ResolverClient(server, timeout=self.timeout, sockets=2)
+                )
+                for server in self.servers
+            ]
+            asked = [
+                [
+                    (
+                        server,
+                        name,
+                        rdtype,
+                        wanted,
+                        client.query(name, _DECODED[rdtype], recursion=False),
+                    )
+                    for server, client in zip(self.servers, clients, strict=True)
+                    for (name, rdtype), wanted in expected.items()
+                ]
+                for expected in expectations
+            ]
+            await asyncio.gather(*(item[-1] for questions in asked for item in questions))
+        results = []
+        for questions in asked:
+            visible = True
+            for server, name, rdtype, wanted, future in questions:
+                answer = future.result()
+                if answer.status is LookupStatus.TIMEOUT:
+                    raise TransientDnsError(
+                        f"The DNS server {server[0]}:{server[1]} did not answer {name} {rdtype}."
+                    )
+                if not answer.authoritative or answer.status not in _CONCLUSIVE:
+                    visible = False  # not serving the zone (yet): nothing to conclude from
+                elif frozenset(answer.records(_DECODED[rdtype])) != wanted:
+                    visible = False
+            results.append(visible)
+        return results
+
+    def _serves_as(
+        self, server: tuple[str, int], name: str, rdtype: str, wanted: frozenset[object]
+    ) -> bool:
+        """Whether ``server`` answers ``name``/``rdtype`` (a type the async client does not
+        decode) with exactly ``wanted`` (dnspython rdatas)."""
+        response = self._query(server, name, rdtype)
+        if not response.flags & dns.flags.AA or response.rcode() not in (
+            dns.rcode.NOERROR,
+            dns.rcode.NXDOMAIN,
+        ):
+            return False
+        served = frozenset(
+            rdata
+            for rrset in response.answer
+            if rrset.rdtype == dns.rdatatype.from_text(rdtype)
+            for rdata in rrset
+        )
+        return served == wanted
+
+
+#: The record types the async client decodes, by presentation name.
+_DECODED = {"A": A, "AAAA": AAAA, "TLSA": TLSA}
+#: Answers a visibility check can conclude from (the others: the server is not serving yet).
+_CONCLUSIVE = (LookupStatus.OK, LookupStatus.NODATA, LookupStatus.NXDOMAIN)
+
+
+def _decoded(rdtype: str, text: str) -> object:
+    """A record's data as :mod:`dnsops.dns.wire` decodes it from an answer (A/AAAA the
+    address text, TLSA a :class:`Tlsa`); other types as the dnspython rdata."""
+    rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), text)
+    if rdtype == "A":
+        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text.strip()))
+    if rdtype == "AAAA":
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text.strip()))
+    if rdtype == "TLSA":
+        return Tlsa(rdata.usage, rdata.selector, rdata.mtype, rdata.cert)  # type: ignore[attr-defined]
+    return rdata
+
+
+def _expected_answers(batch: ChangeBatch) -> dict[tuple[str, str], frozenset[object]]:
+    """The sampled RRsets of ``batch`` and the records each must have once it is applied."""
+    expected: dict[tuple[str, str], frozenset[object]] = {}
+    for rrset in _sample(batch.upserts):
+        expected[(rrset.name, rrset.rdtype)] = frozenset(
+            _decoded(rrset.rdtype, text) for text in rrset.rdatas
+        )
+    for key in _sample(batch.deletes):
+        expected[(key.name, key.rdtype)] = frozenset()
+    return expected
 
 
 def _sample(items: Sequence[T], size: int = 30) -> list[T]:

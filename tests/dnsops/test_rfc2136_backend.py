@@ -330,3 +330,30 @@ def test_customer_zones_of_the_test_network(
     dnsnet.create_customer_zone(zone, kind)
     answer = dnsnet.resolve(zone, "SOA")
     assert (answer.rcode, answer.authenticated) == (rcode, authenticated)
+
+
+def test_confirm_visible_many_tells_each_batch_apart(
+    partition: Partition, backend: Rfc2136Backend
+) -> None:
+    """All batches' sample questions are asked at once; each batch gets its own answer."""
+    shown = push_names(partition, want(partition, "shown"), backend)
+    host = f"later.{partition.zone}"
+    not_yet = ChangeBatch(
+        partition.zone,
+        upserts=[
+            RRset(host, "A", 300, ("192.0.2.26",)),
+            RRset(host, "AAAA", 300, ("2001:db8::1a",)),
+        ],
+    )
+    gone = ChangeBatch(partition.zone, deletes=[RRsetKey(f"shown.{partition.zone}", "A")])
+    assert backend.confirm_visible_many([*shown, not_yet, gone]) == [True] * len(shown) + [
+        False,
+        False,
+    ]
+    backend.apply(not_yet)
+    backend.apply(gone)
+    assert backend.confirm_visible_many([not_yet, gone]) == [True, True]
+    moved = ChangeBatch(partition.zone, upserts=[RRset(host, "AAAA", 300, ("2001:db8::0:1b",))])
+    assert backend.confirm_visible_many([moved]) == [False]  # the old address is still served
+    backend.apply(moved)
+    assert backend.confirm_visible_many([moved]) == [True]  # 2001:db8::1b, however written
