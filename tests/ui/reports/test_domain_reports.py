@@ -4,6 +4,7 @@ history with what changed, and SMTP DANE inbound with the probe of the inbound s
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +21,9 @@ from dnsops.choices import InboundKeyState
 from dnsops.models import Partition
 from domains import checks, commands
 from domains.audit import Actor
+from domains.choices import IN_FLIGHT_STATES
 from domains.inbound_keys import register_certificate
-from domains.models import AcceptedDomain, CheckRun, Tenant
+from domains.models import AcceptedDomain, CheckRun, Operation, Tenant
 from domains.operations import process_due_operations
 from tests.checks_io.support import add_verified_domain, mx_records
 from tests.dane_io.servers import Credentials, LoopbackServers, next_address, self_signed
@@ -76,6 +78,19 @@ def in_thread(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return pool.submit(run).result()
 
 
+def carry_out_operations(tenant: Tenant, name: str) -> None:
+    """Carry out the domain's due operations in-process, and wait for any that the session's
+    worker (woken by the command) claimed first to finish."""
+    process_due_operations()
+    deadline = time.monotonic() + 60
+    in_flight = Operation.objects.filter(
+        tenant=tenant, domain_name=name, state__in=IN_FLIGHT_STATES
+    )
+    while in_flight.exists():
+        assert time.monotonic() < deadline, f"the operations of {name} did not finish"
+        time.sleep(0.1)
+
+
 def dnssec_domain(tenant: Tenant, dnsnet: DnsTestNetwork) -> tuple[str, str]:
     """A signed zone in the test network, verified for ``tenant`` with DNSSEC enabled (the
     operation carried out in-process): its name and its DnssecMxValue."""
@@ -83,7 +98,7 @@ def dnssec_domain(tenant: Tenant, dnsnet: DnsTestNetwork) -> tuple[str, str]:
     dnsnet.create_customer_zone(name, "signed")
     add_verified_domain(tenant, name)
     commands.enable_dnssec(tenant, name, actor=Actor.cli())
-    process_due_operations()
+    carry_out_operations(tenant, name)
     domain = AcceptedDomain.objects.select_related("partition").get(tenant=tenant, name=name)
     assert domain.dnssec_mx_value is not None, domain.last_error
     return name, domain.dnssec_mx_value
@@ -171,7 +186,7 @@ def test_inbound_status_shows_expected_and_returned_tlsa_and_probes_each_address
     )
     name, _ = dnssec_domain(ui_tenant, dnsnet)
     commands.enable_smtp_dane_inbound(ui_tenant, name, actor=Actor.cli())
-    process_due_operations()
+    carry_out_operations(ui_tenant, name)
     viewer, _ = make_member(ui_tenant, "viewer")  # probing reads: viewers may
     sign_in(viewer)
 
