@@ -21,14 +21,17 @@ sample of the MX hosts is then resolved through the validating resolver, which m
 them with AD. Then the worker alone: wrk enables other domains for ``--backlog-duration``
 seconds with no worker running (the backlog), a worker is started, and the clock runs from
 its start until every one of them has succeeded and a sample of their MX hosts answers with
-AD. Before each of the two phases the due status checks of domains enabled earlier are
-pushed back (the worker's processes would otherwise be busy checking them first). The
+AD. Before each of the two phases the status checks of domains enabled earlier that are due
+within the hour are pushed back (the worker's processes would otherwise be busy checking
+them). The
 ceiling of both ratios is as many names as the larger phase had sent as raw batched UPDATEs
 (``bench/provision_rfc2136.py``), measured in the same run.
 
 It prints req/s, p50 and p99 per endpoint, the ratios the targets of issue 16 use, and the
 SQL statements each endpoint issues (counted in-process with ``CaptureQueriesContext``), with
-its in-process time per request.
+its in-process time per request; then the CPU each request (and each enable end to end, and
+each name of the ceiling) cost the machine, summed over its processes by kind
+(``bench/cpu.py``), and the most requests per second the cores could carry at that cost.
 
     python3 deploy/stack.py up && set -a && . var/stack/stack.env && set +a
     export DEBUG=0 SECRET_KEY=bench
@@ -71,6 +74,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from bench import cpu  # noqa: E402
 from bench.commands_e2e import prepare, start_worker, until_done  # noqa: E402
 from bench.provision_rfc2136 import NAMES_PER_UPDATE, new_partition, raw_updates  # noqa: E402
 from dane_admin.celery import app as celery_app  # noqa: E402
@@ -322,6 +326,9 @@ class EndToEnd:
     worker_authenticated: int
     worker_sampled: int
     deferred_checks: int  # due checks of domains enabled earlier, pushed back (see below)
+    cpu_end_to_end: cpu.CpuUse  # the machine's CPU of each phase
+    cpu_worker_alone: cpu.CpuUse
+    cpu_ceiling: cpu.CpuUse
 
     @property
     def worker_per_second(self) -> float:
@@ -353,12 +360,14 @@ def served_with_ad(accepted: list[str]) -> tuple[int, int]:
 
 
 def defer_earlier_checks() -> int:
-    """Push back the due status checks of the domains enabled before this phase (earlier
-    phases and runs on the same stack), so that the worker's processes are not busy with
-    their check batches: a phase then measures its own enables and the checks they cause.
-    How many were deferred."""
+    """Push back the status checks of the domains enabled before this phase (earlier phases
+    and runs on the same stack) that are due now or within the hour, so that the worker's
+    processes are not busy with their check batches: a phase then measures its own enables
+    and the checks they cause. (Checks due later than now count too: a stack that earlier
+    runs filled has checks coming due every second.) How many were deferred."""
     now = timezone.now()
-    return checks.due_domains(now).update(next_check_at=now + timedelta(hours=1))
+    later = now + timedelta(hours=1)
+    return checks.due_domains(later).update(next_check_at=later + timedelta(hours=1))
 
 
 def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
@@ -370,7 +379,7 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
     connection.close()  # nothing held open across the worker's fork
     worker = start_worker(args.worker_concurrency)
     try:
-        with gunicorn(config) as url:
+        with gunicorn(config) as url, cpu.measured() as cpu_end_to_end:
             started = time.perf_counter()
             load = enable_load(url, args.duration, raw_key, names)
             accepted = accepted_enables(names)
@@ -391,8 +400,9 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
     started = time.perf_counter()
     worker = start_worker(args.worker_concurrency)
     try:
-        until_done(backlog, OperationKind.ENABLE_DNSSEC)
-        worker_authenticated, worker_sampled = served_with_ad(backlog)
+        with cpu.measured() as cpu_worker_alone:
+            until_done(backlog, OperationKind.ENABLE_DNSSEC)
+            worker_authenticated, worker_sampled = served_with_ad(backlog)
         worker_seconds = time.perf_counter() - started
     finally:
         worker.terminate()
@@ -402,7 +412,8 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
     zone = new_partition(backend, "r").zone
     sent = max(len(accepted), len(backlog))  # the larger phase: fewer fixed costs per name
     ceiling_started = time.perf_counter()
-    raw_updates(backend, zone, sent, NAMES_PER_UPDATE)
+    with cpu.measured() as cpu_ceiling:
+        raw_updates(backend, zone, sent, NAMES_PER_UPDATE)
     ceiling = sent / (time.perf_counter() - ceiling_started)
     return EndToEnd(
         len(accepted),
@@ -416,6 +427,9 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
         worker_authenticated,
         worker_sampled,
         deferred,
+        cpu_end_to_end,
+        cpu_worker_alone,
+        cpu_ceiling,
     )
 
 
@@ -439,6 +453,58 @@ def in_process(raw_key: str, method: str, path: str, repeat: int) -> tuple[int, 
         send(path)
     elapsed = (time.perf_counter() - started) / repeat if method == "GET" else float("nan")
     return count, 1000 * elapsed
+
+
+def print_cpu(loads: dict[str, Load], uses: dict[str, cpu.CpuUse]) -> None:
+    """The CPU each request cost the machine, by kind of process, and the most requests per
+    second the machine's cores could carry at that cost."""
+    cores = os.cpu_count() or 1
+    kinds = ["web", "database", "broker", "load generator"]
+    print(
+        f"\nCPU ms per request, every process ({cores} cores; 'all' is the machine's busy time, "
+        "the kernel's included)"
+    )
+    print(f"| endpoint | {' | '.join(kinds)} | other | all | cores busy | at most req/s |")
+    print("|---|" + "---|" * (len(kinds) + 4))
+    for label, load in loads.items():
+        use = uses[label]
+        per_request = use.milliseconds_per(load.requests)
+        other = per_request["all"] - sum(per_request.get(kind, 0.0) for kind in kinds)
+        columns = " | ".join(f"{per_request.get(kind, 0.0):.2f}" for kind in kinds)
+        print(
+            f"| {label} | {columns} | {other:.2f} | {per_request['all']:.2f} | "
+            f"{100 * use.busy_share:.0f} % | {cores * 1000 / per_request['all']:,.0f} |"
+        )
+
+
+def print_end_to_end_cpu(e2e: EndToEnd) -> None:
+    """The CPU each enable cost the machine end to end and with the worker alone, each name
+    of the ceiling, and the end-to-end ratio the machine's cores allow at those costs."""
+    cores = os.cpu_count() or 1
+    kinds = ["web", "worker", "database", "broker", "dns", "load generator"]
+    print(f"\nCPU ms per enable (per name for the ceiling), every process ({cores} cores)")
+    print(f"| phase | {' | '.join(kinds)} | other | all | cores busy | at most per s |")
+    print("|---|" + "---|" * (len(kinds) + 4))
+    phases = [
+        ("end to end", e2e.cpu_end_to_end, e2e.accepted),
+        ("worker alone", e2e.cpu_worker_alone, e2e.backlog),
+        ("raw UPDATE ceiling", e2e.cpu_ceiling, max(e2e.accepted, e2e.backlog)),
+    ]
+    at_most: dict[str, float] = {}
+    for label, use, count in phases:
+        per = use.milliseconds_per(count)
+        other = per["all"] - sum(per.get(kind, 0.0) for kind in kinds)
+        at_most[label] = cores * 1000 / per["all"]
+        columns = " | ".join(f"{per.get(kind, 0.0):.2f}" for kind in kinds)
+        print(
+            f"| {label} | {columns} | {other:.2f} | {per['all']:.2f} | "
+            f"{100 * use.busy_share:.0f} % | {at_most[label]:,.0f} |"
+        )
+    print(
+        f"at these costs the cores carry at most {at_most['end to end']:.0f} enables/s end to "
+        f"end: {at_most['end to end'] / e2e.ceiling_per_second:.2f} times the ceiling measured "
+        f"({e2e.ceiling_per_second:.0f} names/s)"
+    )
 
 
 def main() -> None:
@@ -477,7 +543,7 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
     figures: dict[str, tuple[int, float]] = {}
-    results: list[tuple[ServerConfig, dict[str, Load]]] = []
+    results: list[tuple[ServerConfig, dict[str, Load], dict[str, cpu.CpuUse]]] = []
     for config in [] if args.only_e2e else configs:
         raw_key, names = prepare(args.domains)
         tenant = AcceptedDomain.objects.get(name=names[0]).tenant
@@ -499,19 +565,21 @@ def main() -> None:
                 )
         connection.close()  # nothing held open while the server runs
         loads: dict[str, Load] = {}
+        uses: dict[str, cpu.CpuUse] = {}
         with gunicorn(config) as url:
             for label, path in paths.items():
-                loads[label] = wrk(f"{url}{path}", args.duration, [f"Authorization: {auth}"])
+                with cpu.measured() as uses[label]:
+                    loads[label] = wrk(f"{url}{path}", args.duration, [f"Authorization: {auth}"])
             if not args.only_reads:
-                loads["POST …/dnssec/enable/ (accepted/s)"] = enable_load(
-                    url, args.duration, raw_key, names[:-2]
-                )
-        results.append((config, loads))
+                label = "POST …/dnssec/enable/ (accepted/s)"
+                with cpu.measured() as uses[label]:
+                    loads[label] = enable_load(url, args.duration, raw_key, names[:-2])
+        results.append((config, loads, uses))
         celery_app.control.purge()  # the enable tasks no worker ran
     e2e = None if args.no_e2e or args.only_reads else end_to_end(configs[0], args)
 
     print(f"{CLIENTS} concurrent clients (wrk -t{WRK_THREADS}), {args.duration} s per endpoint")
-    for config, loads in results:
+    for config, loads, uses in results:
         print(f"\n{config} ({config.environment()})")
         print("| endpoint | req/s | p50 ms | p99 ms | SQL/request | in-process ms |")
         print("|---|---|---|---|---|---|")
@@ -522,6 +590,7 @@ def main() -> None:
                 f"| {label} | {rate:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {queries} | "
                 f"{milliseconds:.2f} |"
             )
+        print_cpu(loads, uses)
         status = loads["GET /api/v1/domains/{name}/dnssec/"]
         bare = loads["bare DRF view, API-key authentication"]
         print(
@@ -555,9 +624,10 @@ def main() -> None:
             f"{e2e.worker_authenticated} of {e2e.worker_sampled} sampled MX hosts answered with "
             "AD (within the time)"
         )
+        print_end_to_end_cpu(e2e)
         print(
-            f"({e2e.deferred_checks} due status checks of domains enabled before each phase "
-            "were pushed back an hour, so that the phases measure their own work)"
+            f"({e2e.deferred_checks} status checks of domains enabled before each phase, due "
+            "within the hour, were pushed back, so that the phases measure their own work)"
         )
     print(f"load average {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
 

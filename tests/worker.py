@@ -59,6 +59,8 @@ class WorkerProcess:
                 "-B",
                 "--pool=solo",
                 "--loglevel=INFO",
+                "--without-mingle",  # as deploy/stack.py's workers
+                "--without-gossip",
                 f"--hostname=test-{os.getpid()}-{self.starts}@%h",
                 "--schedule",
                 str(self.log_dir / "beat-schedule"),
