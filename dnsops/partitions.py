@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.db import connection
 
@@ -53,14 +55,51 @@ def partition_with_room() -> Partition | None:
 
 
 def _first_with_room() -> Partition | None:
-    # Raw SQL, like take_place: every placement runs it, and building it through the ORM
-    # costs more than running it.
-    table = connection.ops.quote_name(Partition._meta.db_table)
+    # SQL of its own, like take_place: every placement runs it, and building it through the
+    # ORM (or a raw queryset) costs more than running it.
     first = (
-        f"SELECT * FROM {table} "  # noqa: S608 - the model's table
+        f"SELECT {_columns()} FROM {_table()} "  # noqa: S608 - the model's names
         "WHERE status = %s AND placed < capacity ORDER BY label LIMIT 1"
     )
-    return next(iter(Partition.objects.raw(first, [PartitionStatus.ACTIVE.value])), None)
+    return next(iter(_partitions(first, [PartitionStatus.ACTIVE.value])), None)
+
+
+def _table() -> str:
+    return connection.ops.quote_name(Partition._meta.db_table)
+
+
+@functools.cache
+def _columns() -> str:
+    """Every column of the model, in its fields' order (``_partitions`` reads them so)."""
+    quote = connection.ops.quote_name
+    return ", ".join(quote(field.column) for field in Partition._meta.concrete_fields)
+
+
+@functools.cache
+def _converters(vendor: str) -> list[tuple[int, list[Any], Any]]:
+    """The value converters of each column, as the ORM applies them to a row it reads: the
+    JSON of ``ds_records`` everywhere, and SQLite's dates."""
+    converters = []
+    for index, field in enumerate(Partition._meta.concrete_fields):
+        column = field.get_col(Partition._meta.db_table)
+        own = field.get_db_converters(connection)  # type: ignore[attr-defined] # not in the stubs
+        functions = connection.ops.get_db_converters(column) + own
+        if functions:
+            converters.append((index, functions, column))
+    return converters
+
+
+def _partitions(sql: str, params: list[Any]) -> list[Partition]:
+    """The partitions a statement selecting (or returning) :func:`_columns` gives."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [list(row) for row in cursor.fetchall()]
+    for row in rows:
+        for index, functions, column in _converters(connection.vendor):
+            for function in functions:
+                row[index] = function(row[index], column, connection)
+    names = [field.attname for field in Partition._meta.concrete_fields]
+    return [Partition.from_db(connection.alias, names, row) for row in rows]
 
 
 def take_place(partition: Partition) -> bool:
@@ -73,12 +112,11 @@ def take_place(partition: Partition) -> bool:
     wait for each other's commit only, not for each other's commands. The placement that
     takes the last place marks the partition ``full``.
     """
-    table = connection.ops.quote_name(Partition._meta.db_table)
     take = (
-        f"UPDATE {table} SET placed = placed + 1 "  # noqa: S608
-        "WHERE id = %s AND status = %s AND placed < capacity RETURNING *"
+        f"UPDATE {_table()} SET placed = placed + 1 "  # noqa: S608
+        f"WHERE id = %s AND status = %s AND placed < capacity RETURNING {_columns()}"
     )
-    taken = list(Partition.objects.raw(take, [partition.pk, PartitionStatus.ACTIVE.value]))
+    taken = _partitions(take, [partition.pk, PartitionStatus.ACTIVE.value])
     if not taken:
         return False
     partition.placed = taken[0].placed
@@ -90,12 +128,11 @@ def take_place(partition: Partition) -> bool:
 def release_place(partition_id: int) -> None:
     """Give back a place of the partition (a domain placed on it left), in the transaction of
     that change; a ``full`` partition that has room again is set ``active``."""
-    table = connection.ops.quote_name(Partition._meta.db_table)
     give_back = (
-        f"UPDATE {table} SET placed = placed - 1 "  # noqa: S608
-        "WHERE id = %s AND placed > 0 RETURNING *"
+        f"UPDATE {_table()} SET placed = placed - 1 "  # noqa: S608
+        f"WHERE id = %s AND placed > 0 RETURNING {_columns()}"
     )
-    for partition in Partition.objects.raw(give_back, [partition_id]):
+    for partition in _partitions(give_back, [partition_id]):
         if partition.status == PartitionStatus.FULL and partition.placed < partition.capacity:
             _set_status(partition, PartitionStatus.ACTIVE)
 

@@ -9,19 +9,21 @@ per domain would not scale), and batches are sent concurrently.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from dnsops import metrics
@@ -148,26 +150,56 @@ def set_desired_rrsets(
     Nothing is sent to the server here: ``push_names`` (or drift repair) does that.
     """
     if upserts:
-        ZoneRRset.objects.bulk_create(
-            [
-                ZoneRRset(
-                    partition=partition,
-                    name=rrset.name,
-                    rdtype=rrset.rdtype,
-                    ttl=rrset.ttl,
-                    rdatas=list(rrset.rdatas),
-                )
-                for rrset in upserts
-            ],
-            update_conflicts=True,
-            unique_fields=["partition", "name", "rdtype"],
-            update_fields=["ttl", "rdatas", "updated_at"],
-        )
+        _upsert_rrsets(partition, upserts)
     if deletes:
         matching = Q()
         for key in deletes:
             matching |= Q(name=key.name, rdtype=key.rdtype)
         ZoneRRset.objects.filter(matching, partition=partition).delete()
+
+
+#: The columns an upsert writes, in the model's order; a row that exists (same partition,
+#: owner and type) takes the last three.
+_UPSERT_FIELDS = ("partition", "name", "rdtype", "ttl", "rdatas", "updated_at")
+
+
+@functools.cache
+def _upsert_fields() -> list[Field[Any, Any]]:
+    fields = [field for field in ZoneRRset._meta.concrete_fields if field.name in _UPSERT_FIELDS]
+    assert tuple(field.name for field in fields) == _UPSERT_FIELDS
+    return fields
+
+
+@functools.cache
+def _upsert_sql(vendor: str, rows: int) -> str:
+    """``INSERT … ON CONFLICT DO UPDATE`` of ``rows`` ZoneRRset rows (PostgreSQL and SQLite
+    spell it alike): what ``bulk_create(update_conflicts=True)`` sends, without building it
+    through the ORM on every command (that cost a millisecond for two rows)."""
+    quote = connection.ops.quote_name
+    columns = [quote(field.column) for field in _upsert_fields()]
+    row = f"({', '.join(['%s'] * len(columns))})"
+    unique = ", ".join(columns[:3])
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[3:])
+    return (
+        f"INSERT INTO {quote(ZoneRRset._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * rows)} ON CONFLICT ({unique}) DO UPDATE SET {updates}"
+    )
+
+
+def _upsert_rrsets(partition: Partition, upserts: Sequence[RRset]) -> None:
+    """Write ``upserts`` as the partition's desired rows (new, or replacing the TTL and
+    records of the row of the same owner and type), in one statement."""
+    fields = _upsert_fields()
+    now = timezone.now()
+    params: list[Any] = []
+    for rrset in upserts:
+        values = (partition.pk, rrset.name, rrset.rdtype, rrset.ttl, list(rrset.rdatas), now)
+        params.extend(
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(connection.vendor, len(upserts)), params)
 
 
 def _domain_group(name: str) -> str:
