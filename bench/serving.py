@@ -19,9 +19,11 @@ running: wrk enables as above, and the clock runs until every accepted operation
 succeeded (the worker has pushed the records to Knot and seen them on every server); a
 sample of the MX hosts is then resolved through the validating resolver, which must answer
 them with AD. Then the worker alone: wrk enables other domains for ``--backlog-duration``
-seconds with no worker running (the backlog), a worker is started, and the clock runs from
-its start until every one of them has succeeded and a sample of their MX hosts answers with
-AD. Before each of the two phases the status checks of domains enabled earlier that are due
+seconds with no worker running (the backlog), a worker is started and woken (the backlog's
+wake-ups expired meanwhile), and the clock runs from its start until every one of them has
+succeeded and a sample of their MX hosts answers with AD. Before each worker starts, the
+queues are emptied of what an earlier worker left (check chunks of deferred domains).
+Before each of the two phases the status checks of domains enabled earlier that are due
 within the hour are pushed back (the worker's processes would otherwise be busy checking
 them). The
 ceiling of both ratios is as many names as the larger phase had sent as raw batched UPDATEs
@@ -83,6 +85,7 @@ from dnsops.dns import resolver  # noqa: E402
 from domains import checks  # noqa: E402
 from domains.choices import OperationKind  # noqa: E402
 from domains.models import AcceptedDomain, Operation  # noqa: E402
+from domains.transitions import PROCESS_OPERATIONS, enqueue  # noqa: E402
 
 CLIENTS = 50
 WRK_THREADS = 2
@@ -376,6 +379,7 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
     takes from its start until every one succeeded and a sample resolves with AD."""
     raw_key, names = prepare(args.domains)
     deferred = defer_earlier_checks()
+    celery_app.control.purge()  # tasks an earlier worker left queued (their checks, deferred)
     connection.close()  # nothing held open across the worker's fork
     worker = start_worker(args.worker_concurrency)
     try:
@@ -396,9 +400,11 @@ def end_to_end(config: ServerConfig, args: argparse.Namespace) -> EndToEnd:
         enable_load(url, args.backlog_duration, raw_key, names)
     backlog = accepted_enables(names)
     deferred += defer_earlier_checks()
+    celery_app.control.purge()  # the first phase's queued checks, and expired wake-ups
     connection.close()
     started = time.perf_counter()
     worker = start_worker(args.worker_concurrency)
+    enqueue(PROCESS_OPERATIONS)  # the backlog's own wake-ups expired while no worker ran
     try:
         with cpu.measured() as cpu_worker_alone:
             until_done(backlog, OperationKind.ENABLE_DNSSEC)
