@@ -293,6 +293,7 @@ CELERY_TASK_ROUTES = {
     "domains.tasks.check_domains": {"queue": "checks"},
     # One chunk of a check batch at a time (domains.check_batches): it never starves the sweep.
     "domains.tasks.run_check_batch": {"queue": "checks"},
+    "domains.tasks.resume_check_batches": {"queue": "checks"},
     "domains.notifications.tasks.deliver_webhooks": {"queue": "notifications"},
     "domains.notifications.tasks.send_digests": {"queue": "notifications"},
 }
@@ -306,6 +307,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "refresh-signatures": {"task": "dnsops.tasks.refresh_signatures", "schedule": 6 * 3600.0},
     # Status checks of domains in pending_mx / enabled whose next_check_at has come.
     "check-due-domains": {"task": "domains.tasks.sweep_due_checks", "schedule": 15.0},
+    # Check batches whose chain of chunks was lost (domains.check_batches).
+    "resume-check-batches": {"task": "domains.tasks.resume_check_batches", "schedule": 60.0},
     # What every inbound address serves; partitions' TLSA observations; retired keys' purge.
     "probe-inbound-servers": {
         "task": "domains.tasks.probe_inbound_servers",

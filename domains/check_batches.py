@@ -9,15 +9,21 @@ the regular sweep is never starved (it keeps every other slot and its place in t
 A chunk lost with its worker comes back: ``acks_late`` redelivers it, and checking a domain
 twice is harmless (an item is written only while it is still ``pending``).
 
+A chain lost as a whole (the message of its first or next chunk never reached the broker,
+or the broker lost it) is started again: each chunk marks the batch ``progressed_at``, and
+the beat sweep :func:`resume_stalled_batches` enqueues the next chunk of every unfinished
+batch that has not moved for :data:`RESUME_AFTER`, once (a conditional update claims it).
+
 A tenant has at most ``DANE_CHECK_BATCHES_PER_TENANT`` batches unfinished (default 3; the
 tenant's row is locked while one is counted and created, so concurrent requests cannot pass
 the limit together); one more is refused with ``TooManyCheckBatches`` (429) and nothing is
-stored. A batch unfinished for longer than :data:`UNFINISHED_COUNTS_FOR` (its chain of chunks
-lost with the broker) stops counting, so a lost batch never locks the tenant out.
+stored. A batch unfinished for longer than :data:`UNFINISHED_COUNTS_FOR` (its chain stalled
+with the broker down) stops counting, so a stalled batch never locks the tenant out.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,8 +55,14 @@ RUN_CHECK_BATCH = "domains.tasks.run_check_batch"
 NAMES_IN_ERROR = 50
 #: How long an unfinished batch counts against the tenant's limit of unfinished batches.
 UNFINISHED_COUNTS_FOR = timedelta(hours=1)
+#: An unfinished batch whose chain has not run a chunk for this long has lost it (a chunk
+#: takes seconds; the sweep's own chunks wait in the queue a minute at most).
+RESUME_AFTER = timedelta(minutes=5)
+#: The most stalled batches one sweep starts again.
+RESUME_LIMIT = 100
 
 Outcome = CheckBatchItem.Outcome
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,7 @@ def run_check_batch(batch_id: str) -> int:
     """Check the batch's next chunk of pending domains, store their runs and outcomes, and
     enqueue the next chunk (or mark the batch finished); returns how many were checked."""
     key = uuid.UUID(batch_id)
+    CheckBatch.objects.filter(pk=key, finished_at__isnull=True).update(progressed_at=timezone.now())
     pending = list(
         CheckBatchItem.objects.filter(batch_id=key, outcome=Outcome.PENDING)
         .select_related("domain__partition", "domain__tlsrpt_endpoint")
@@ -214,6 +227,31 @@ def run_check_batch(batch_id: str) -> int:
     _finish(pending, Outcome.SKIPPED, code="DomainNotFound", detail="the domain was deleted")
     enqueue(RUN_CHECK_BATCH, batch_id)
     return len(runs)
+
+
+def resume_stalled_batches() -> list[str]:
+    """The beat sweep: enqueue the next chunk of every unfinished batch whose chain has not
+    moved for :data:`RESUME_AFTER` (at most :data:`RESUME_LIMIT`, the longest stalled
+    first); returns their ids. Each is claimed by a conditional update of ``progressed_at``,
+    so concurrent sweeps start a chain once."""
+    now = timezone.now()
+    stalled = (
+        CheckBatch.objects.filter(finished_at__isnull=True, progressed_at__lt=now - RESUME_AFTER)
+        .order_by("progressed_at")
+        .values_list("pk", "progressed_at")[:RESUME_LIMIT]
+    )
+    resumed = []
+    for key, progressed_at in stalled:
+        with transaction.atomic():
+            claimed = CheckBatch.objects.filter(pk=key, progressed_at=progressed_at).update(
+                progressed_at=now
+            )
+            if claimed:
+                transaction.on_commit(partial(enqueue, RUN_CHECK_BATCH, str(key)))
+                resumed.append(str(key))
+    if resumed:
+        logger.warning("check batches started again", extra={"batches": resumed})
+    return resumed
 
 
 def _finish(items: list[CheckBatchItem], outcome: str, *, code: str = "", detail: str = "") -> None:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 
 from dnsops.dane.policy import Disposition
@@ -469,9 +470,19 @@ class CheckBatch(models.Model):
     total = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its chain of chunk tasks was started or last ran a chunk: an unfinished batch that
+    # has not moved for a while lost its chain, and a sweep starts it again (check_batches).
+    progressed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("-created_at",)
+        indexes = [
+            models.Index(
+                fields=("progressed_at",),
+                condition=Q(finished_at__isnull=True),
+                name="check_batch_unfinished",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"check batch {self.id} ({self.total} domains)"

@@ -57,6 +57,12 @@ def run_check_batch(batch_id: str) -> int:
     return check_batches.run_check_batch(batch_id)
 
 
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=50, time_limit=60)
+def resume_check_batches() -> int:
+    """Start again the check batches whose chain of chunks was lost (the beat sweep)."""
+    return len(check_batches.resume_stalled_batches())
+
+
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=250, time_limit=290)
 def process_tls_reports() -> int:
     """Write the details and aggregates of the stored TLS-RPT reports still pending (woken by

@@ -1,6 +1,7 @@
 """Check batches (``/api/v1/check-batches/``): a batch of N domains reaches done = N on the
 real worker with a result for every domain; bad input is a 400 naming what is wrong and
-creates nothing; another tenant's batch is a 404."""
+creates nothing; another tenant's batch is a 404; a batch whose chain of chunks was lost is
+started again by the sweep and finishes."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
-from domains import services
+from dane_admin.celery import app as celery_app
+from domains import check_batches, services
 from domains.audit import Actor
-from domains.check_batches import MAX_DOMAINS
+from domains.check_batches import MAX_DOMAINS, RESUME_AFTER
 from domains.choices import AuditAction
 from domains.models import AcceptedDomain, AuditEvent, CheckBatch, CheckRun, Tenant
 from tests.support import make_verified_domain
@@ -131,3 +133,50 @@ def test_a_tenant_has_at_most_its_limit_of_unfinished_batches(
     # A batch whose chain of chunks was lost (unfinished for over an hour) stops counting.
     CheckBatch.objects.filter(pk=second.pk).update(created_at=timezone.now() - timedelta(hours=2))
     assert api.post(URL, {"domains": [mine]}, format="json").status_code == 202
+
+
+@pytest.mark.django_db
+def test_the_sweep_starts_again_only_batches_that_stalled_and_each_once(tenant: Tenant) -> None:
+    """The batches' first chunks are enqueued at a commit that never comes in this test: each
+    is a batch whose chain was lost."""
+    mine = make_verified_domain(tenant)
+    stalled, recent, finished = (
+        check_batches.create_check_batch(tenant, [mine], actor=Actor.cli()) for _ in range(3)
+    )
+    long_ago = timezone.now() - RESUME_AFTER - timedelta(seconds=1)
+    CheckBatch.objects.filter(pk__in=[stalled.pk, finished.pk]).update(progressed_at=long_ago)
+    CheckBatch.objects.filter(pk=finished.pk).update(finished_at=timezone.now())
+
+    assert check_batches.resume_stalled_batches() == [str(stalled.pk)]
+    assert check_batches.resume_stalled_batches() == []  # claimed: started again once
+    moved = CheckBatch.objects.get(pk=stalled.pk).progressed_at
+    assert moved > long_ago
+    assert CheckBatch.objects.get(pk=recent.pk).finished_at is None  # it has not stalled yet
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.dns
+def test_a_batch_whose_chain_the_broker_lost_is_started_again_and_finishes(
+    worker: WorkerProcess, tenant: Tenant, api: APIClient
+) -> None:
+    names = sorted(make_verified_domain(tenant) for _ in range(2))
+    worker.stop()
+    try:
+        created = api.post(URL, {"domains": names}, format="json")
+        assert created.status_code == 202, created.content
+        celery_app.control.purge()  # the broker lost the first chunk's message
+    finally:
+        worker.start()
+    location = created.headers["Location"]
+    time.sleep(1)
+    assert api.get(location).json()["state"] != "done"  # nothing runs it any more
+    stalled_at = timezone.now() - RESUME_AFTER - timedelta(seconds=1)
+    CheckBatch.objects.filter(pk=created.json()["id"]).update(progressed_at=stalled_at)
+
+    check_batches.resume_stalled_batches()  # the beat sweep (every minute)
+
+    deadline = time.monotonic() + 60
+    while (progress := api.get(location).json())["state"] != "done":
+        assert time.monotonic() < deadline, f"the batch did not finish: {progress}"
+        time.sleep(0.2)
+    assert progress["counts"] == {"pending": 0, "checked": 2, "failed": 0, "skipped": 0}
