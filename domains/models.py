@@ -99,7 +99,11 @@ class AcceptedDomain(models.Model):
     but only one tenant can hold it verified.
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains")
+    # No index of its own: the unique (tenant, name) leads with it, and every write of a
+    # domain would maintain both.
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="domains", db_index=False
+    )
     name = models.CharField(max_length=253, help_text="A-label form, lower case, no final dot.")
     display_name = models.CharField(max_length=1024, help_text="U-label form, for display.")
     is_initial = models.BooleanField(default=False)
@@ -388,8 +392,14 @@ class AuditEvent(models.Model):
     """
 
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # No index of its own: the index (tenant, -occurred_at) leads with it.
     tenant = models.ForeignKey(
-        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+        Tenant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        db_index=False,
     )
     actor = models.CharField(max_length=200)
     action = models.CharField(max_length=64, choices=AuditAction.choices)

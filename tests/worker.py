@@ -81,6 +81,20 @@ class WorkerProcess:
         """The node name the current worker answers to."""
         return f"test-{os.getpid()}-{self.starts}@{os.uname().nodename}"
 
+    def wait_until_idle(self, timeout: float = 30.0) -> None:
+        """Wait until the worker runs no task: it answers ``inspect active`` with none (a solo
+        worker cannot answer while a task runs). A test whose task may still be inside a
+        transaction when the test ends calls it: the flush's TRUNCATE of every table and that
+        transaction could deadlock."""
+        deadline = time.monotonic() + timeout
+        while True:
+            inspector = app.control.inspect(destination=[self.hostname], timeout=0.5)
+            replies = inspector.active() or {}
+            if replies.get(self.hostname) == []:
+                return
+            assert time.monotonic() < deadline, f"the worker is still busy: {replies}"
+            time.sleep(0.1)
+
     def kill(self) -> None:
         """SIGKILL the worker and its beat: no clean-up, no acknowledgement of the task."""
         assert self.process is not None

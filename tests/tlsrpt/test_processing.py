@@ -56,6 +56,7 @@ def test_the_worker_writes_what_the_intake_stored(
         3 * 303,
         3,
     )
+    worker.wait_until_idle()  # the processing claims once more after the batch it committed
 
 
 def test_a_report_whose_wake_up_was_lost_is_processed_by_the_sweep(
@@ -71,3 +72,4 @@ def test_a_report_whose_wake_up_was_lost_is_processed_by_the_sweep(
     process_tls_reports.delay()  # what the beat sends every 30 s
     wait_until_listed(api, domain, 1)
     assert domain.tls_reports.get().processed_at is not None
+    worker.wait_until_idle()  # the sweep claims once more after the batch it committed
