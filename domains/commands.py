@@ -6,7 +6,8 @@ Each one locks and checks the domain, moves its state through the state machine
 step, its audit event, the worker woken after commit), records what the zone must publish
 (``domains.publishing`` says what that is) and creates the Operation, all in one transaction
 whose audit events are written in one INSERT; ``domains.operations`` does the DNS work.
-Errors are ``domains.errors``, result shapes ``domains.results``. A repeated command
+Errors are ``domains.errors`` (their texts in the reader's language: the UI's, and English in
+the API unless ``Accept-Language`` asks for zh-Hant), result shapes ``domains.results``. A repeated command
 returns the operation in flight; a command whose outcome already holds succeeds at once and
 changes nothing. The worker counts an operation as requested in the hourly rollup when it
 first claims it (``domains.operations.claim_due_operations``), so no request updates a
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from dnsops.choices import PartitionStatus
 from dnsops.models import Partition
@@ -82,7 +84,7 @@ def command_alabel(name: str) -> str:
         return parse_domain_name(name).alabel
     except DomainNameError as exc:
         raise DomainNotFound.of_command(
-            f"{name!r} is not an accepted domain of this tenant."
+            gettext("%(name)r is not an accepted domain of this tenant.") % {"name": name}
         ) from exc
 
 
@@ -101,14 +103,27 @@ def _supported(domain: AcceptedDomain | None, alabel: str) -> AcceptedDomain:
     """``domain`` (the tenant's domain ``alabel``, if any) when commands are offered for it;
     DomainNotFound / DomainNotSupported."""
     if domain is None:
-        raise DomainNotFound.of_command(f"{alabel} is not an accepted domain of this tenant.")
+        raise DomainNotFound.of_command(
+            gettext("%(domain)s is not an accepted domain of this tenant.") % {"domain": alabel}
+        )
     if not domain.is_verified:
         raise DomainNotFound.of_command(
-            f"{alabel} is not verified yet: publish its verification TXT record and verify it."
+            gettext(
+                "%(domain)s is not verified yet: publish its verification TXT record and verify it."
+            )
+            % {"domain": alabel}
         )
     if domain.is_initial or domain.is_self_service:
-        kind = "the tenant's initial domain" if domain.is_initial else "a self-service domain"
-        raise DomainNotSupported(f"{alabel} is {kind}; DNSSEC and DANE are not offered for it.")
+        text = (
+            gettext(
+                "%(domain)s is the tenant's initial domain; DNSSEC and DANE are not offered for it."
+            )
+            if domain.is_initial
+            else gettext(
+                "%(domain)s is a self-service domain; DNSSEC and DANE are not offered for it."
+            )
+        )
+        raise DomainNotSupported(text % {"domain": alabel})
     return domain
 
 
@@ -141,7 +156,9 @@ def _move(
         wake=PROCESS_OPERATIONS if target in working else None,
     )
     if not moved:
-        raise OperationInProgress(f"{domain.name} changed meanwhile; retry the command.")
+        raise OperationInProgress(
+            gettext("%(domain)s changed meanwhile; retry the command.") % {"domain": domain.name}
+        )
     setattr(domain, state_field, target)
     domain.version += 1
 
@@ -217,7 +234,8 @@ def _enable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[s
         partition = place.choose()
         if partition is None:
             raise DnssecOperationFailed(
-                f"No DNSSEC partition has room for {domain.name}; the provider must add one."
+                gettext("No DNSSEC partition has room for %(domain)s; the provider must add one.")
+                % {"domain": domain.name}
             )
         token = place.choose_token(domain)
         if domain.partition is not None and domain.mx_token is not None:
@@ -257,8 +275,11 @@ def _disable_dnssec(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[
 def _enable_dane(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str, Any] | None:
     if domain.dnssec_state not in DNSSEC_PUBLISHED_STATES or domain.partition is None:
         raise PartitionNotFound(
-            f"{domain.name} has no DNSSEC partition: enable DNSSEC for it first "
-            "(Enable-DnssecForVerifiedDomain)."
+            gettext(
+                "%(domain)s has no DNSSEC partition: enable DNSSEC for it first "
+                "(Enable-DnssecForVerifiedDomain)."
+            )
+            % {"domain": domain.name}
         )
     if domain.dane_state == DaneState.ENABLED:
         return success_result(OperationKind.ENABLE_DANE, domain)
@@ -266,8 +287,10 @@ def _enable_dane(domain: AcceptedDomain, actor: Actor, place: Place) -> dict[str
     records = published_tlsa_records()
     if not records:
         raise DnssecOperationFailed(
-            "The provider has registered no inbound TLS key, so there is no TLSA record to "
-            "publish; retry once one is registered."
+            gettext(
+                "The provider has registered no inbound TLS key, so there is no TLSA record to "
+                "publish; retry once one is registered."
+            )
         )
     rrset = publishing.tlsa_rrset_at(publishing.tlsa_owner(domain), records)
     set_desired_rrsets(domain.partition, [rrset])
@@ -353,8 +376,10 @@ def _operation_in_flight(domain: AcceptedDomain) -> Operation | None:
 
 def _in_progress(in_flight: Operation, name: str) -> OperationInProgress:
     return OperationInProgress(
-        f"{in_flight.kind} is still running for {name} "
-        f"(operation {in_flight.id}); wait for it to finish."
+        gettext(
+            "%(kind)s is still running for %(domain)s (operation %(id)s); wait for it to finish."
+        )
+        % {"kind": in_flight.kind, "domain": name, "id": in_flight.id}
     )
 
 
@@ -387,7 +412,8 @@ def run_command(
         except TokenTaken:
             check_tokens = True
     raise DnssecOperationFailed(
-        f"The DNSSEC partitions kept filling up while {alabel} was placed; retry."
+        gettext("The DNSSEC partitions kept filling up while %(domain)s was placed; retry.")
+        % {"domain": alabel}
     )
 
 
@@ -504,8 +530,11 @@ def _repeat_of(
         same_domain = False
     if operation.kind != kind or not same_domain:
         raise IdempotencyKeyReused(
-            f"The Idempotency-Key was already used for {operation.kind} of "
-            f"{operation.domain_name}; use a new key for a different command."
+            gettext(
+                "The Idempotency-Key was already used for %(kind)s of %(domain)s; use a new "
+                "key for a different command."
+            )
+            % {"kind": operation.kind, "domain": operation.domain_name}
         )
     return operation
 

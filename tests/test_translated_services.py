@@ -62,3 +62,24 @@ def test_api_errors_keep_their_code_and_follow_accept_language(api: APIClient) -
     assert english.json()["code"] == chinese.json()["code"] == "InvalidRequest"
     assert english.json()["detail"] == "Wildcard names are not accepted; add the domain itself."
     assert chinese.json()["detail"] == "不接受萬用字元名稱；請新增網域本身。"
+
+
+@pytest.mark.django_db
+def test_command_errors_follow_the_readers_language(
+    api: APIClient, admin_client: Client, tenant: Tenant
+) -> None:
+    services.add_domain(tenant, "contoso.example", actor=Actor.cli())  # not verified
+    path = "/api/v1/domains/contoso.example/dnssec/enable/"
+
+    english = api.post(path)
+    chinese = api.post(path, headers=ZH)
+    page = admin_client.post(
+        f"/t/{tenant.slug}/domains/contoso.example/run/enable-dnssec/", headers=ZH
+    ).content.decode()
+
+    assert english.json()["code"] == chinese.json()["code"] == "DomainNotFound"
+    assert english.json()["detail"] == (
+        "contoso.example is not verified yet: publish its verification TXT record and verify it."
+    )
+    assert chinese.json()["detail"] == "contoso.example 尚未驗證：請發布其驗證 TXT 記錄並進行驗證。"
+    assert "contoso.example 尚未驗證" in page
