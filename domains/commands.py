@@ -7,11 +7,11 @@ step, its audit event, the worker woken after commit), records what the zone mus
 (``domains.publishing`` says what that is) and creates the Operation, all in one transaction
 whose audit events are written in one INSERT; ``domains.operations`` does the DNS work.
 Errors are ``domains.errors`` (their texts in the reader's language: the UI's, and English in
-the API unless ``Accept-Language`` asks for zh-Hant), result shapes ``domains.results``. A repeated command
-returns the operation in flight; a command whose outcome already holds succeeds at once and
-changes nothing. The worker counts an operation as requested in the hourly rollup when it
-first claims it (``domains.operations.claim_due_operations``), so no request updates a
-shared counter row.
+the API unless ``Accept-Language`` asks for zh-Hant), result shapes ``domains.results``. A
+repeated command returns the operation in flight; a command whose outcome already holds
+succeeds at once and changes nothing. The worker counts an operation as requested in the
+hourly rollup when it first claims it (``domains.operations.claim_due_operations``), so no
+request updates a shared counter row.
 """
 
 from __future__ import annotations
