@@ -461,43 +461,18 @@ def in_process(raw_key: str, method: str, path: str, repeat: int) -> tuple[int, 
     return count, 1000 * elapsed
 
 
-def print_cpu(loads: dict[str, Load], uses: dict[str, cpu.CpuUse]) -> None:
-    """The CPU each request cost the machine, by kind of process, and the most requests per
-    second the machine's cores could carry at that cost."""
+def print_cpu_table(
+    heading: str, first_column: str, kinds: list[str], rows: list[tuple[str, cpu.CpuUse, int]]
+) -> dict[str, float]:
+    """A table of the CPU ms each of ``rows`` (label, use, how many requests) cost the
+    machine, by kind of process, with the most per second the cores carry at that cost;
+    returns that most, by label."""
     cores = os.cpu_count() or 1
-    kinds = ["web", "database", "broker", "load generator"]
-    print(
-        f"\nCPU ms per request, every process ({cores} cores; 'all' is the machine's busy time, "
-        "the kernel's included)"
-    )
-    print(f"| endpoint | {' | '.join(kinds)} | other | all | cores busy | at most req/s |")
+    print(f"\n{heading} ({cores} cores; 'all' is the machine's busy time, the kernel's included)")
+    print(f"| {first_column} | {' | '.join(kinds)} | other | all | cores busy | at most per s |")
     print("|---|" + "---|" * (len(kinds) + 4))
-    for label, load in loads.items():
-        use = uses[label]
-        per_request = use.milliseconds_per(load.requests)
-        other = per_request["all"] - sum(per_request.get(kind, 0.0) for kind in kinds)
-        columns = " | ".join(f"{per_request.get(kind, 0.0):.2f}" for kind in kinds)
-        print(
-            f"| {label} | {columns} | {other:.2f} | {per_request['all']:.2f} | "
-            f"{100 * use.busy_share:.0f} % | {cores * 1000 / per_request['all']:,.0f} |"
-        )
-
-
-def print_end_to_end_cpu(e2e: EndToEnd) -> None:
-    """The CPU each enable cost the machine end to end and with the worker alone, each name
-    of the ceiling, and the end-to-end ratio the machine's cores allow at those costs."""
-    cores = os.cpu_count() or 1
-    kinds = ["web", "worker", "database", "broker", "dns", "load generator"]
-    print(f"\nCPU ms per enable (per name for the ceiling), every process ({cores} cores)")
-    print(f"| phase | {' | '.join(kinds)} | other | all | cores busy | at most per s |")
-    print("|---|" + "---|" * (len(kinds) + 4))
-    phases = [
-        ("end to end", e2e.cpu_end_to_end, e2e.accepted),
-        ("worker alone", e2e.cpu_worker_alone, e2e.backlog),
-        ("raw UPDATE ceiling", e2e.cpu_ceiling, max(e2e.accepted, e2e.backlog)),
-    ]
     at_most: dict[str, float] = {}
-    for label, use, count in phases:
+    for label, use, count in rows:
         per = use.milliseconds_per(count)
         other = per["all"] - sum(per.get(kind, 0.0) for kind in kinds)
         at_most[label] = cores * 1000 / per["all"]
@@ -506,9 +481,31 @@ def print_end_to_end_cpu(e2e: EndToEnd) -> None:
             f"| {label} | {columns} | {other:.2f} | {per['all']:.2f} | "
             f"{100 * use.busy_share:.0f} % | {at_most[label]:,.0f} |"
         )
+    return at_most
+
+
+def print_cpu(loads: dict[str, Load], uses: dict[str, cpu.CpuUse]) -> None:
+    """The CPU each request cost the machine, by kind of process, and the most requests per
+    second the machine's cores could carry at that cost."""
+    rows = [(label, uses[label], load.requests) for label, load in loads.items()]
+    kinds = ["web", "database", "broker", "load generator"]
+    print_cpu_table("CPU ms per request, every process", "endpoint", kinds, rows)
+
+
+def print_end_to_end_cpu(e2e: EndToEnd) -> None:
+    """The CPU each enable cost the machine end to end and with the worker alone, each name
+    of the ceiling, and the end-to-end ratio the machine's cores allow at those costs."""
+    rows = [
+        ("end to end", e2e.cpu_end_to_end, e2e.accepted),
+        ("worker alone", e2e.cpu_worker_alone, e2e.backlog),
+        ("raw UPDATE ceiling", e2e.cpu_ceiling, max(e2e.accepted, e2e.backlog)),
+    ]
+    kinds = ["web", "worker", "database", "broker", "dns", "load generator"]
+    heading = "CPU ms per enable (per name for the ceiling), every process"
+    at_most = print_cpu_table(heading, "phase", kinds, rows)["end to end"]
     print(
-        f"at these costs the cores carry at most {at_most['end to end']:.0f} enables/s end to "
-        f"end: {at_most['end to end'] / e2e.ceiling_per_second:.2f} times the ceiling measured "
+        f"at these costs the cores carry at most {at_most:.0f} enables/s end to end: "
+        f"{at_most / e2e.ceiling_per_second:.2f} times the ceiling measured "
         f"({e2e.ceiling_per_second:.0f} names/s)"
     )
 

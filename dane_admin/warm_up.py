@@ -21,5 +21,5 @@ def warm_up() -> None:
     get_resolver().url_patterns  # noqa: B018 - importing the URLconf is the point
     celery_app.loader.import_default_modules()
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            translation.gettext("DANE Admin")
+        with translation.override(code):  # activating a language loads its catalogue
+            pass

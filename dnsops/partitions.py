@@ -76,6 +76,12 @@ def _columns() -> str:
 
 
 @functools.cache
+def _attnames() -> list[str]:
+    """The attribute of each of :func:`_columns`, as ``Model.from_db`` takes them."""
+    return [field.attname for field in Partition._meta.concrete_fields]
+
+
+@functools.cache
 def _converters(vendor: str) -> list[tuple[int, list[Any], Any]]:
     """The value converters of each column, as the ORM applies them to a row it reads: the
     JSON of ``ds_records`` everywhere, and SQLite's dates."""
@@ -98,8 +104,7 @@ def _partitions(sql: str, params: list[Any]) -> list[Partition]:
         for index, functions, column in _converters(connection.vendor):
             for function in functions:
                 row[index] = function(row[index], column, connection)
-    names = [field.attname for field in Partition._meta.concrete_fields]
-    return [Partition.from_db(connection.alias, names, row) for row in rows]
+    return [Partition.from_db(connection.alias, _attnames(), row) for row in rows]
 
 
 def take_place(partition: Partition) -> bool:

@@ -174,7 +174,8 @@ def _upsert_fields() -> list[Field[Any, Any]]:
 def _upsert_sql(vendor: str, rows: int) -> str:
     """``INSERT … ON CONFLICT DO UPDATE`` of ``rows`` ZoneRRset rows (PostgreSQL and SQLite
     spell it alike): what ``bulk_create(update_conflicts=True)`` sends, without building it
-    through the ORM on every command (that cost a millisecond for two rows)."""
+    through the ORM on every command (that cost a millisecond for two rows). ``vendor`` keys
+    the cache: the quoting is the connection's."""
     quote = connection.ops.quote_name
     columns = [quote(field.column) for field in _upsert_fields()]
     row = f"({', '.join(['%s'] * len(columns))})"
